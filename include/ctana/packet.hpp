@@ -1,0 +1,180 @@
+// The common packet model. Every reader (pcap, pcapng, CTRACE) produces a Record; the decoder
+// chain turns it into a Packet. Everything after the decoders sees only these two types, so a
+// session analyzer never cares where a packet came from.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "ctana/bytes.hpp"
+
+namespace ctana {
+
+// Link types by their LINKTYPE_* numbers (tcpdump.org/linktypes.html), the numbers that appear in
+// pcap and pcapng files. CTRACE readers hand over raw IP (ipv4/ipv6/raw) or Ethernet records.
+namespace linktype {
+inline constexpr std::uint16_t null = 0;        // BSD loopback, host-order AF
+inline constexpr std::uint16_t ethernet = 1;
+inline constexpr std::uint16_t raw = 101;       // raw IPv4 or IPv6, version nibble decides
+inline constexpr std::uint16_t loop = 108;      // OpenBSD loopback, network-order AF
+inline constexpr std::uint16_t linux_sll = 113;
+inline constexpr std::uint16_t ipv4 = 228;
+inline constexpr std::uint16_t ipv6 = 229;
+inline constexpr std::uint16_t linux_sll2 = 276;
+}  // namespace linktype
+
+bool linktype_supported(std::uint16_t lt);
+std::string_view linktype_name(std::uint16_t lt);  // "EN10MB", "LINUX_SLL", ... or "" if unknown
+
+enum class Direction : std::uint8_t { unknown, in, out };
+std::string_view direction_name(Direction d);
+
+// Where a record came from in the file. CTRACE fields are zero/empty for pcap input.
+struct SourceMeta {
+  enum Flags : std::uint16_t {
+    kCtrace = 1u << 0,           // record came from a CTRACE component trace entry
+    kLocal = 1u << 1,            // PTH local flag: packet did not leave the stack
+    kAtlsClear = 1u << 2,        // AT-TLS: data traced in clear text
+    kAtlsConfidential = 1u << 3, // AT-TLS: data is confidential (not traced)
+    kAbbreviated = 1u << 4,      // trace record holds fewer bytes than the packet had
+    kSegmented = 1u << 5,        // rebuilt from several trace segments
+    kLost = 1u << 6,             // lost-record marker
+  };
+  std::uint16_t flags = 0;
+  std::uint32_t format_id = 0;       // CTEFMTID: 4 packet, 5 data, 7 OSAENTA...; IDS probe id
+  std::uint32_t sequence = 0;        // PTH sequence / segment number
+  std::uint16_t device_type = 0;     // PTH_DevTy
+  std::uint16_t discard_code = 0;    // PTH_DropRsn; 0 = not discarded
+  std::uint32_t ids_correlator = 0;  // SYSTCPIS correlator
+  std::uint16_t asid = 0;
+  std::int64_t trace_time_ns = 0;    // CTETIME (buffer time) when it differs from capture time
+  std::string_view job_name;         // valid until the reader's next record
+  std::string_view ids_policy;       // valid until the reader's next record
+};
+
+// One record as read from a trace file: bytes plus what the file format says about them.
+struct Record {
+  Bytes data;                        // captured bytes; a view valid until the reader's next()
+  std::int64_t ts_ns = 0;            // capture time, nanoseconds since 1970-01-01 UTC
+  std::uint32_t orig_len = 0;        // length on the wire (>= data.size() unless the file lies)
+  std::uint16_t link = linktype::ethernet;
+  Direction dir = Direction::unknown;
+  std::uint32_t interface_id = 0;
+  std::string_view interface_name;   // valid as long as the reader
+  std::uint64_t offset = 0;          // file offset of the record (its header) for messages
+  std::uint64_t index = 0;           // 1-based record number in the file
+  SourceMeta meta;
+};
+
+struct IpAddr {
+  std::array<std::uint8_t, 16> b{};  // IPv4 in the first 4 bytes
+  std::uint8_t version = 0;          // 0 (none), 4 or 6
+
+  static IpAddr v4(const std::uint8_t* p);
+  static IpAddr v6(const std::uint8_t* p);
+  std::string str() const;
+  bool operator==(const IpAddr&) const = default;
+  auto operator<=>(const IpAddr&) const = default;
+};
+
+enum class Layer : std::uint8_t { none, link, ipv4, ipv6, tcp, udp, icmp, icmpv6 };
+std::string_view layer_name(Layer l);
+
+enum class L3 : std::uint8_t { none, ipv4, ipv6, arp, other };
+enum class L4 : std::uint8_t { none, tcp, udp, icmp, icmpv6, other };
+enum class Csum : std::uint8_t { unchecked, good, bad, absent };  // absent: UDP/IPv4 checksum 0
+
+namespace tcpflag {
+inline constexpr std::uint8_t fin = 0x01, syn = 0x02, rst = 0x04, psh = 0x08, ack = 0x10,
+                              urg = 0x20, ece = 0x40, cwr = 0x80;
+}
+
+struct TcpInfo {
+  std::uint16_t sport = 0, dport = 0;
+  std::uint32_t seq = 0, ack = 0;
+  std::uint8_t flags = 0;
+  bool ns = false;                   // the NS / AE bit
+  std::uint16_t window = 0;          // raw, unscaled
+  std::uint16_t urgent = 0;
+  std::uint8_t header_len = 0;       // bytes
+  // options
+  bool has_mss = false, has_wscale = false, sack_permitted = false, has_timestamps = false;
+  std::uint16_t mss = 0;
+  std::uint8_t wscale = 0;
+  std::uint32_t ts_val = 0, ts_ecr = 0;
+  std::uint8_t sack_count = 0;
+  std::array<std::uint32_t, 8> sack{};  // left/right edge pairs
+  Csum checksum = Csum::unchecked;
+};
+
+struct UdpInfo {
+  std::uint16_t sport = 0, dport = 0, length = 0;
+  Csum checksum = Csum::unchecked;
+};
+
+// The start of the packet an ICMP error quotes.
+struct QuotedPacket {
+  IpAddr src, dst;
+  std::uint8_t proto = 0;
+  std::uint16_t sport = 0, dport = 0;  // when proto is TCP/UDP and the bytes are there
+  bool has_ports = false;
+};
+
+struct IcmpInfo {
+  std::uint8_t type = 0, code = 0;
+  std::uint16_t id = 0, seq = 0;       // echo request/reply
+  bool has_quote = false;
+  QuotedPacket quote;
+  Csum checksum = Csum::unchecked;
+};
+
+// What went wrong while decoding (first problem only; decoding stops there).
+struct DecodeProblem {
+  Layer layer = Layer::none;
+  bool truncated = false;            // ran out of captured bytes of a snapped packet (not an error)
+  std::uint32_t offset = 0;          // byte offset within the record
+  const char* what = nullptr;        // static string
+};
+
+struct Packet {
+  const Record* rec = nullptr;
+  Direction dir = Direction::unknown;  // the record's, or what the link header says (SLL)
+
+  // link layer
+  std::uint16_t ethertype = 0;       // after VLAN tags; 0 when the link has none
+  std::uint8_t vlan_depth = 0;
+  std::array<std::uint16_t, 3> vlan{};  // outermost first
+
+  // network layer
+  L3 l3 = L3::none;
+  std::uint32_t l3_offset = 0;
+  IpAddr src, dst;
+  std::uint8_t ttl = 0;              // TTL / hop limit
+  std::uint8_t ip_proto = 0;         // upper-layer protocol after IPv6 extension headers
+  std::uint32_t ip_len = 0;          // IP packet length according to its header
+  std::uint32_t ip_id = 0;           // IPv4 id, IPv6 fragment id
+  bool dont_fragment = false;
+  bool fragment = false;             // MF set or fragment offset > 0 (IPv4), fragment header (IPv6)
+  bool more_fragments = false;
+  std::uint16_t frag_offset = 0;     // in bytes
+  Csum ip_checksum = Csum::unchecked;
+
+  // transport layer
+  L4 l4 = L4::none;
+  std::uint32_t l4_offset = 0;
+  TcpInfo tcp;
+  UdpInfo udp;
+  IcmpInfo icmp;
+  Bytes payload;                     // captured application bytes (after the L4 header)
+  std::uint32_t payload_len = 0;     // application bytes according to the headers
+
+  DecodeProblem problem;
+
+  bool malformed() const { return problem.what != nullptr && !problem.truncated; }
+  bool truncated() const { return problem.what != nullptr && problem.truncated; }
+  bool is_first_fragment_or_whole() const { return frag_offset == 0; }
+};
+
+}  // namespace ctana

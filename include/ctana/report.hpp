@@ -1,0 +1,92 @@
+// The report model: plain data filled by analyzers and the pipeline, turned into text or JSON by
+// renderers. Every field is defined in docs/summary.md.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ctana/packet.hpp"
+#include "ctana/reader.hpp"
+
+namespace ctana {
+
+struct Count {
+  std::uint64_t packets = 0;
+  std::uint64_t bytes = 0;  // wire (original) length
+  void add(std::uint64_t b) { ++packets; bytes += b; }
+};
+
+struct LinkTypeRow {
+  std::uint16_t link = 0;
+  std::uint64_t records = 0;
+  bool supported = false;
+};
+
+struct ProtocolRow {
+  std::string name;
+  Count count;
+};
+
+struct ConversationRow {
+  std::string proto;            // "tcp", "udp", "icmp", "icmpv6", "ipv4-fragment", ip protocol name
+  IpAddr a, b;                  // a is the side that sent the first packet
+  std::uint16_t a_port = 0, b_port = 0;
+  Count a_to_b, b_to_a;
+  std::int64_t first_ns = 0, last_ns = 0;
+  std::uint64_t bytes() const { return a_to_b.bytes + b_to_a.bytes; }
+};
+
+struct DecodeProblemRow {
+  std::string layer;
+  std::string what;
+  bool truncated = false;       // snapped capture, not an error in the packet
+  std::uint64_t count = 0;
+  std::uint64_t first_record = 0;
+  std::uint64_t first_offset = 0;   // file offset of that record
+  std::uint32_t first_byte = 0;     // offset within that record
+};
+
+struct SummaryReport {
+  // input
+  std::string path;
+  Format format = Format::unknown;
+  std::uint64_t file_size = 0;
+  std::string filter;
+  std::vector<InterfaceInfo> interfaces;
+  std::vector<LinkTypeRow> link_types;
+  ReadStats read;
+
+  // accounting: read = filtered_out + decoded + malformed + truncated + unsupported
+  struct {
+    std::uint64_t read = 0, filtered_out = 0, decoded = 0, malformed = 0, truncated = 0, unsupported = 0;
+  } records;
+
+  struct {
+    std::uint64_t total = 0, ipv4 = 0, ipv6 = 0, tcp = 0, udp = 0, icmp = 0, icmpv6 = 0, arp = 0, other = 0,
+                  fragments = 0, malformed = 0, truncated = 0;
+  } packets;
+
+  struct {
+    std::uint64_t total = 0, captured = 0, ipv4 = 0, ipv6 = 0, tcp = 0, udp = 0, icmp = 0, icmpv6 = 0, arp = 0,
+                  other = 0;
+  } bytes;
+
+  std::optional<std::int64_t> first_ns, last_ns;
+
+  std::vector<ProtocolRow> protocols;        // every top protocol seen, by bytes
+  std::vector<ConversationRow> conversations; // top N by bytes
+  std::uint64_t conversations_total = 0;      // distinct conversations tracked
+  std::uint64_t conversations_untracked = 0;  // packets not tracked because the table was full
+
+  struct {
+    std::uint64_t ipv4 = 0, tcp = 0, udp = 0, icmp = 0, icmpv6 = 0;
+  } checksum_errors;
+
+  std::vector<DecodeProblemRow> decode_problems;
+
+  int exit_code = 0;
+};
+
+}  // namespace ctana

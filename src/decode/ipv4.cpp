@@ -1,0 +1,113 @@
+// IPv4 (RFC 791): header checks, options, fragments, header checksum.
+#include "decode/decoders.hpp"
+
+namespace ctana::detail {
+
+namespace {
+// Options are TLVs except EOL (0) and NOP (1). Returns nullptr when well formed.
+const char* check_ipv4_options(const std::uint8_t* o, std::uint32_t n) {
+  std::uint32_t i = 0;
+  while (i < n) {
+    const std::uint8_t kind = o[i];
+    if (kind == 0) return nullptr;  // end of option list; the rest is padding
+    if (kind == 1) {
+      ++i;
+      continue;
+    }
+    if (i + 1 >= n) return "IPv4 option length byte missing";
+    const std::uint8_t len = o[i + 1];
+    if (len < 2) return "IPv4 option length below 2";
+    if (i + len > n) return "IPv4 option runs past the header";
+    i += len;
+  }
+  return nullptr;
+}
+}  // namespace
+
+std::uint32_t pseudo_sum(const Packet& p, std::uint8_t proto, std::uint32_t length) {
+  std::uint32_t sum = 0;
+  if (p.l3 == L3::ipv4) {
+    sum = checksum_add(sum, Bytes(p.src.b.data(), 4));
+    sum = checksum_add(sum, Bytes(p.dst.b.data(), 4));
+    sum += proto;
+    sum += length & 0xffff;
+  } else {
+    sum = checksum_add(sum, Bytes(p.src.b.data(), 16));
+    sum = checksum_add(sum, Bytes(p.dst.b.data(), 16));
+    sum += length >> 16;
+    sum += length & 0xffff;
+    sum += proto;
+  }
+  return sum;
+}
+
+void decode_ipv4(Span s, Packet& p) {
+  p.l3 = L3::ipv4;
+  p.l3_offset = s.off;
+  if (!s.has(20)) return short_read(p, Layer::ipv4, s.off, "IPv4 header cut short");
+  const std::uint8_t* h = s.at(0);
+  const std::uint8_t version = h[0] >> 4;
+  const std::uint32_t ihl = (h[0] & 0x0fu) * 4u;
+  if (version != 4) return fail(p, Layer::ipv4, s.off, "IPv4 header with version field not 4");
+  if (ihl < 20) return fail(p, Layer::ipv4, s.off, "IPv4 header length below 20 bytes");
+  std::uint32_t total = load_be16(h + 2);
+  const std::uint16_t frag = load_be16(h + 6);
+  p.ip_id = load_be16(h + 4);
+  p.dont_fragment = (frag & 0x4000) != 0;
+  p.more_fragments = (frag & 0x2000) != 0;
+  p.frag_offset = static_cast<std::uint16_t>((frag & 0x1fff) * 8);
+  p.fragment = p.more_fragments || p.frag_offset != 0;
+  p.ttl = h[8];
+  p.ip_proto = h[9];
+  p.src = IpAddr::v4(h + 12);
+  p.dst = IpAddr::v4(h + 16);
+  if (total == 0) total = s.size();  // TSO/GSO capture on the sending host: length not filled in
+  p.ip_len = total;
+  if (!s.has(ihl)) return short_read(p, Layer::ipv4, s.off, "IPv4 header (with options) cut short");
+  if (total < ihl) return fail(p, Layer::ipv4, s.off + 2, "IPv4 total length below header length");
+  p.ip_checksum = checksum_fold(checksum_add(0, Bytes(h, ihl))) == 0 ? Csum::good : Csum::bad;
+  if (ihl > 20) {
+    if (const char* why = check_ipv4_options(h + 20, ihl - 20)) return fail(p, Layer::ipv4, s.off + 20, why);
+  }
+  // The header is sound: what it carries is counted even if the length turns out wrong below
+  // (as tshark does).
+  if (p.frag_offset == 0) {
+    switch (p.ip_proto) {
+      case 6: p.l4 = L4::tcp; break;
+      case 17: p.l4 = L4::udp; break;
+      case 1: p.l4 = L4::icmp; break;
+      default: p.l4 = L4::other; break;
+    }
+  }
+  if (total > s.size()) {
+    // Claims more bytes than the frame holds: normal for a snapped capture, an error otherwise.
+    if (!(p.rec && p.rec->orig_len > p.rec->data.size()))
+      return fail(p, Layer::ipv4, s.off + 2, "IPv4 total length exceeds the frame");
+  }
+  const std::uint32_t payload_len = total - ihl;
+  Span pl{s.base, s.off + ihl, s.off + std::min(total, s.size())};  // drop Ethernet padding
+  if (p.frag_offset != 0) {  // a later fragment: no transport header here
+    p.payload = pl.bytes();
+    p.payload_len = payload_len;
+    return;
+  }
+  decode_transport(pl, payload_len, pseudo_sum(p, p.ip_proto, payload_len), p);
+}
+
+void decode_transport(Span s, std::uint32_t ip_payload_len, std::uint32_t pseudo, Packet& p) {
+  p.l4_offset = s.off;
+  // A first fragment holds only part of the datagram: headers decode, checksums cannot.
+  const bool whole = !p.fragment;
+  switch (p.l4) {
+    case L4::tcp: return decode_tcp(s, whole ? ip_payload_len : s.size(), whole ? pseudo : 0xffffffffu, p);
+    case L4::udp: return decode_udp(s, whole ? ip_payload_len : 0xffffffffu, whole ? pseudo : 0xffffffffu, p);
+    case L4::icmp: return decode_icmp(s, whole ? ip_payload_len : s.size(), p);
+    case L4::icmpv6: return decode_icmpv6(s, whole ? ip_payload_len : s.size(), whole ? pseudo : 0xffffffffu, p);
+    default:
+      p.payload = s.bytes();
+      p.payload_len = ip_payload_len;
+      return;
+  }
+}
+
+}  // namespace ctana::detail

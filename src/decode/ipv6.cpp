@@ -1,0 +1,87 @@
+// IPv6 (RFC 8200): fixed header and the extension header chain, including fragments.
+#include "decode/decoders.hpp"
+
+namespace ctana::detail {
+
+void decode_ipv6(Span s, Packet& p) {
+  p.l3 = L3::ipv6;
+  p.l3_offset = s.off;
+  if (!s.has(40)) return short_read(p, Layer::ipv6, s.off, "IPv6 header cut short");
+  const std::uint8_t* h = s.at(0);
+  if ((h[0] >> 4) != 6) return fail(p, Layer::ipv6, s.off, "IPv6 header with version field not 6");
+  std::uint32_t plen = load_be16(h + 4);
+  std::uint8_t next = h[6];
+  p.ttl = h[7];
+  p.src = IpAddr::v6(h + 8);
+  p.dst = IpAddr::v6(h + 24);
+  const bool snapped = p.rec && p.rec->orig_len > p.rec->data.size();
+  if (plen == 0) plen = s.size() - 40;  // jumbogram or TSO capture: the frame decides
+  p.ip_len = plen + 40;
+  // A payload length beyond the frame is an error unless the capture was snapped; the chain is
+  // still walked over what is there, so the packet counts by its protocol (as tshark does).
+  const bool too_long = 40 + plen > s.size() && !snapped;
+  std::uint32_t pos = s.off + 40;
+  const std::uint32_t end = s.off + std::min<std::uint32_t>(40 + plen, s.size());  // drop padding
+  std::uint32_t remaining = plen;                                                 // per header
+  for (int n = 0;; ++n) {
+    if (n > 32) return fail(p, Layer::ipv6, pos, "IPv6 extension header chain longer than 32");
+    std::uint32_t len = 0;
+    switch (next) {
+      case 0: case 43: case 60: case 135: case 139: case 140:  // HBH, routing, dest opts, mobility, HIP, shim6
+        if (pos + 2 > end) { p.ip_proto = next; return short_read(p, Layer::ipv6, pos, "IPv6 extension header cut short"); }
+        len = (std::uint32_t{s.base[pos + 1]} + 1) * 8;
+        break;
+      case 51:  // AH: length in 4-byte units minus 2
+        if (pos + 2 > end) { p.ip_proto = next; return short_read(p, Layer::ipv6, pos, "IPv6 AH header cut short"); }
+        len = (std::uint32_t{s.base[pos + 1]} + 2) * 4;
+        break;
+      case 44: {  // fragment header
+        if (pos + 8 > end) { p.ip_proto = next; return short_read(p, Layer::ipv6, pos, "IPv6 fragment header cut short"); }
+        const std::uint16_t fo = load_be16(s.base + pos + 2);
+        p.frag_offset = static_cast<std::uint16_t>(fo & 0xfff8);
+        p.more_fragments = (fo & 1) != 0;
+        p.fragment = true;
+        p.ip_id = load_be32(s.base + pos + 4);
+        len = 8;
+        break;
+      }
+      default:
+        len = 0;
+        break;
+    }
+    if (len == 0) break;  // `next` is the upper-layer protocol
+    if (len > remaining) {
+      p.ip_proto = next;
+      return fail(p, Layer::ipv6, pos, "IPv6 extension header runs past the payload length");
+    }
+    if (pos + len > end) {
+      p.ip_proto = next;
+      return short_read(p, Layer::ipv6, pos, "IPv6 extension header cut short");
+    }
+    next = s.base[pos];
+    pos += len;
+    remaining -= len;
+    if (p.fragment && p.frag_offset != 0) break;  // later fragment: the rest is opaque
+  }
+  p.ip_proto = next;
+  if (p.fragment && !p.more_fragments && p.frag_offset == 0) p.fragment = false;  // atomic fragment
+  Span pl{s.base, pos, std::max(pos, end)};
+  if (p.frag_offset == 0) {
+    switch (next) {
+      case 6: p.l4 = L4::tcp; break;
+      case 17: p.l4 = L4::udp; break;
+      case 58: p.l4 = L4::icmpv6; break;
+      case 59: p.l4 = L4::none; break;  // no next header
+      default: p.l4 = L4::other; break;
+    }
+  }
+  if (too_long) return fail(p, Layer::ipv6, s.off + 4, "IPv6 payload length exceeds the frame");
+  if (p.frag_offset != 0 || next == 59) {
+    p.payload = pl.bytes();
+    p.payload_len = remaining;
+    return;
+  }
+  decode_transport(pl, remaining, pseudo_sum(p, next, remaining), p);
+}
+
+}  // namespace ctana::detail

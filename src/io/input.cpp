@@ -1,0 +1,70 @@
+#include "io/input.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace ctana {
+
+std::unique_ptr<Input> Input::open(const std::string& path, std::string& error) {
+  int fd = 0;
+  std::uint64_t size = 0;
+  if (path == "-") {
+    fd = STDIN_FILENO;
+  } else {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      error = std::strerror(errno);
+      return nullptr;
+    }
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) == 0) {
+    if (S_ISDIR(st.st_mode)) {
+      error = "is a directory";
+      if (fd != STDIN_FILENO) ::close(fd);
+      return nullptr;
+    }
+    if (S_ISREG(st.st_mode)) size = static_cast<std::uint64_t>(st.st_size);
+  }
+#ifdef POSIX_FADV_SEQUENTIAL
+  if (size) ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+  return std::unique_ptr<Input>(new Input(fd, path == "-" ? "<stdin>" : path, size));
+}
+
+Input::Input(int fd, std::string path, std::uint64_t size)
+    : fd_(fd), path_(std::move(path)), size_(size), buf_(kChunk) {}
+
+Input::~Input() {
+  if (fd_ != STDIN_FILENO) ::close(fd_);
+}
+
+std::size_t Input::fill(std::size_t n) {
+  if (n > kMaxWindow) n = kMaxWindow;
+  if (end_ - pos_ >= n || eof_) return end_ - pos_;
+  // Move what is left to the front, grow if one record needs more than the buffer holds.
+  if (pos_ > 0) {
+    std::memmove(buf_.data(), buf_.data() + pos_, end_ - pos_);
+    end_ -= pos_;
+    pos_ = 0;
+  }
+  if (n + kChunk / 2 > buf_.size()) buf_.resize(std::max(n + kChunk / 2, buf_.size()));
+  while (end_ < n && !eof_) {
+    const ssize_t got = ::read(fd_, buf_.data() + end_, buf_.size() - end_);
+    if (got > 0) {
+      end_ += static_cast<std::size_t>(got);
+    } else if (got == 0) {
+      eof_ = true;
+    } else if (errno != EINTR) {
+      error_ = std::strerror(errno);
+      eof_ = true;
+    }
+  }
+  return end_ - pos_;
+}
+
+}  // namespace ctana

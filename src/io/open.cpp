@@ -1,0 +1,46 @@
+#include <fmt/format.h>
+
+#include "io/reader_impl.hpp"
+
+namespace ctana {
+
+Reader::Reader(std::unique_ptr<Input> in) : in_(std::move(in)) {}
+Reader::~Reader() = default;
+const std::string& Reader::path() const { return in_->path(); }
+std::uint64_t Reader::file_size() const { return in_->size(); }
+
+std::unique_ptr<Reader> open_trace(const std::string& path, OpenError& err) {
+  std::string why;
+  auto in = Input::open(path, why);
+  if (!in) {
+    err.message = fmt::format("{}: cannot open: {}", path, why);
+    return nullptr;
+  }
+  const std::size_t n = in->fill(64);
+  if (in->error()) {
+    err.message = fmt::format("{}: cannot read: {}", in->path(), in->error_message());
+    return nullptr;
+  }
+  const Format f = detect_format(Bytes(in->data(), n));
+  switch (f) {
+    case Format::pcap: return make_pcap_reader(std::move(in), err);
+    case Format::pcapng: return make_pcapng_reader(std::move(in), err);
+    case Format::empty:
+      err.message = fmt::format("{}: empty file (0 bytes): not a trace", in->path());
+      return nullptr;
+    case Format::gzip: case Format::bzip2: case Format::xz: case Format::zstd:
+      err.message = fmt::format("{}: {}-compressed file: decompress it first, e.g. `{}cat FILE | ctana summary -`",
+                                in->path(), format_name(f),
+                                f == Format::gzip ? "z" : f == Format::bzip2 ? "bz" : f == Format::xz ? "xz" : "zstd");
+      return nullptr;
+    default: {
+      std::string head;
+      for (std::size_t i = 0; i < std::min<std::size_t>(n, 8); ++i) head += fmt::format("{:02x} ", in->data()[i]);
+      if (!head.empty()) head.pop_back();
+      err.message = fmt::format("{}: not a pcap, pcapng or CTRACE trace (offset 0: {})", in->path(), head);
+      return nullptr;
+    }
+  }
+}
+
+}  // namespace ctana
