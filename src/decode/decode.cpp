@@ -1,5 +1,8 @@
 #include "ctana/decode.hpp"
 
+#include <bit>
+#include <cstring>
+
 #include "decode/decoders.hpp"
 
 namespace ctana {
@@ -57,19 +60,44 @@ bool linktype_supported(std::uint16_t lt) {
 }
 
 std::uint32_t checksum_add(std::uint32_t sum, Bytes b) {
+  // The ones' complement sum does not depend on byte order (RFC 1071, 2.(B)): add the data as
+  // native 32-bit words into a 64-bit accumulator, fold, and swap to network order at the end.
   const std::uint8_t* p = b.data();
   std::size_t n = b.size();
-  // 64-bit accumulation of 16-bit words; cannot overflow for spans below 2^48 bytes.
-  std::uint64_t acc = sum;
-  while (n >= 2) {
-    acc += load_be16(p);
+  std::uint64_t acc = 0;
+  while (n >= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    acc += (w & 0xffffffffu) + (w >> 32);
+    p += 8;
+    n -= 8;
+  }
+  if (n >= 4) {
+    std::uint32_t w;
+    std::memcpy(&w, p, 4);
+    acc += w;
+    p += 4;
+    n -= 4;
+  }
+  if (n >= 2) {
+    std::uint16_t w;
+    std::memcpy(&w, p, 2);
+    acc += w;
     p += 2;
     n -= 2;
   }
-  if (n) acc += std::uint32_t{p[0]} << 8;
-  while (acc >> 32) acc = (acc & 0xffffffffu) + (acc >> 32);
+  if (n) {  // a trailing byte is the high byte of a word padded with zero
+    const std::uint8_t pad[2] = {p[0], 0};
+    std::uint16_t w;
+    std::memcpy(&w, pad, 2);
+    acc += w;
+  }
   while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
-  return static_cast<std::uint32_t>(acc);
+  std::uint32_t folded = static_cast<std::uint32_t>(acc);
+  if constexpr (std::endian::native == std::endian::little) folded = ((folded & 0xff) << 8) | (folded >> 8);
+  std::uint32_t total = sum + folded;
+  while (total >> 16) total = (total & 0xffff) + (total >> 16);
+  return total;
 }
 
 }  // namespace ctana

@@ -37,7 +37,7 @@ void decode_ipv6(Span s, Packet& p);
 void decode_transport(Span s, std::uint32_t ip_payload_len, std::uint32_t pseudo, Packet& p);
 void decode_tcp(Span s, std::uint32_t seg_len, std::uint32_t pseudo, Packet& p);
 void decode_udp(Span s, std::uint32_t dgram_len, std::uint32_t pseudo, Packet& p);
-void decode_icmp(Span s, std::uint32_t msg_len, Packet& p);
+void decode_icmp(Span s, std::uint32_t msg_len, bool verify_checksum, Packet& p);
 void decode_icmpv6(Span s, std::uint32_t msg_len, std::uint32_t pseudo, Packet& p);
 // Leniently read the IP header (+ ports) an ICMP error quotes; returns false if none.
 bool parse_quoted(Span s, QuotedPacket& q);

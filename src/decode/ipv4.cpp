@@ -101,7 +101,7 @@ void decode_transport(Span s, std::uint32_t ip_payload_len, std::uint32_t pseudo
   switch (p.l4) {
     case L4::tcp: return decode_tcp(s, whole ? ip_payload_len : s.size(), whole ? pseudo : 0xffffffffu, p);
     case L4::udp: return decode_udp(s, whole ? ip_payload_len : 0xffffffffu, whole ? pseudo : 0xffffffffu, p);
-    case L4::icmp: return decode_icmp(s, whole ? ip_payload_len : s.size(), p);
+    case L4::icmp: return decode_icmp(s, whole ? ip_payload_len : s.size(), whole, p);
     case L4::icmpv6: return decode_icmpv6(s, whole ? ip_payload_len : s.size(), whole ? pseudo : 0xffffffffu, p);
     default:
       p.payload = s.bytes();

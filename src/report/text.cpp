@@ -110,18 +110,19 @@ std::string render_summary_text(const SummaryReport& r) {
          r.conversations_untracked ? fmt::format("; {} packets untracked: table full", group_digits(r.conversations_untracked))
                                    : std::string());
     std::vector<std::pair<std::string, std::string>> ends;
-    std::size_t wa = 16, wb = 16;
+    std::size_t wa = 16, wb = 16, wp = 6;
     for (const auto& c : r.conversations) {
       const bool ports = (c.proto == "tcp" || c.proto == "udp") && (c.a_port || c.b_port);
       ends.emplace_back(endpoint(c.a, c.a_port, ports), endpoint(c.b, c.b_port, ports));
       wa = std::max(wa, ends.back().first.size());
       wb = std::max(wb, ends.back().second.size());
+      wp = std::max(wp, c.proto.size());
     }
-    line(o, "  {:<7} {:<{}} {:<{}} {:>9} {:>13} {:>9} {:>13} {:>12}", "Proto", "A (first sender)", wa, "B", wb,
+    line(o, "  {:<{}} {:<{}} {:<{}} {:>9} {:>13} {:>9} {:>13} {:>12}", "Proto", wp, "A (first sender)", wa, "B", wb,
          "Pkts A>B", "Bytes A>B", "Pkts B>A", "Bytes B>A", "Duration s");
     for (std::size_t i = 0; i < r.conversations.size(); ++i) {
       const auto& c = r.conversations[i];
-      line(o, "  {:<7} {:<{}} {:<{}} {:>9} {:>13} {:>9} {:>13} {:>12}", c.proto, ends[i].first, wa, ends[i].second, wb,
+      line(o, "  {:<{}} {:<{}} {:<{}} {:>9} {:>13} {:>9} {:>13} {:>12}", c.proto, wp, ends[i].first, wa, ends[i].second, wb,
            group_digits(c.a_to_b.packets), group_digits(c.a_to_b.bytes), group_digits(c.b_to_a.packets),
            group_digits(c.b_to_a.bytes), seconds(c.last_ns - c.first_ns));
     }
@@ -149,7 +150,9 @@ std::string render_summary_text(const SummaryReport& r) {
     line(o, "Read problems{}", rd.truncated ? " (the file is truncated)" : rd.damaged ? " (the file is damaged)" : "");
     for (const auto& is : rd.issues) line(o, "  offset {}: {}", is.offset, is.message);
     if (rd.issues_dropped) line(o, "  ... and {} more", rd.issues_dropped);
-    if (rd.bytes_skipped) line(o, "  {} bytes skipped while resynchronising ({} times)", group_digits(rd.bytes_skipped), rd.resyncs);
+    if (rd.bytes_skipped)
+      line(o, "  {} bytes skipped while resynchronising; reading resumed {} time{}", group_digits(rd.bytes_skipped),
+           rd.resyncs, rd.resyncs == 1 ? "" : "s");
   }
   return o;
 }
