@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Golden CLI tests: run `ctana` on testdata/ and compare stdout and the exit code with
+testdata/expected/. After a deliberate output change, regenerate with --update and review the
+diff (git diff testdata/expected) before committing."""
+import argparse
+import pathlib
+import re
+import subprocess
+import sys
+
+# name, arguments, expected exit code
+CASES = [
+    ("tcp-v4-v6.txt", ["summary", "testdata/real/tcp-v4-v6.pcap"], 0),
+    ("tcp-v4-v6.json", ["summary", "--json", "testdata/real/tcp-v4-v6.pcap"], 0),
+    ("dns-icmp.txt", ["summary", "testdata/real/dns-icmp.pcapng"], 0),
+    ("dns-icmp.json", ["summary", "--json", "testdata/real/dns-icmp.pcapng"], 0),
+    ("multi-if.txt", ["summary", "testdata/real/multi-if.pcapng"], 0),
+    ("multi-if.json", ["summary", "--json", "testdata/real/multi-if.pcapng"], 0),
+    ("ftp-login.txt", ["summary", "testdata/real/ftp-login.pcap"], 0),
+    ("vlan-qinq.txt", ["summary", "testdata/real/vlan-qinq.pcap"], 0),
+    ("sll-any.txt", ["summary", "testdata/real/sll-any.pcap"], 0),
+    ("sll2-any.json", ["summary", "--json", "testdata/real/sll2-any.pcap"], 0),
+    ("filter-udp-53.txt", ["summary", "-f", "udp port 53", "testdata/real/dns-icmp.pcapng"], 0),
+    ("top-3.txt", ["summary", "--top", "3", "testdata/real/tcp-v4-v6.pcap"], 0),
+    ("ipv4-malformed.txt", ["summary", "testdata/crafted/ipv4-malformed.pcap"], 0),
+    ("tcp-options.json", ["summary", "--json", "testdata/crafted/tcp-options.pcap"], 0),
+    ("udp-icmp.txt", ["summary", "testdata/crafted/udp-icmp.pcap"], 0),
+    ("snaplen-64.txt", ["summary", "testdata/crafted/snaplen-64.pcap"], 0),
+    ("linktype-unsupported.txt", ["summary", "testdata/crafted/linktype-unsupported.pcapng"], 0),
+    ("cut-mid-record.txt", ["summary", "testdata/crafted/cut-mid-record.pcap"], 3),
+    ("cut-mid-record.json", ["summary", "--json", "testdata/crafted/cut-mid-record.pcap"], 3),
+    ("pcapng-bad-block.txt", ["summary", "testdata/crafted/pcapng-bad-block.pcapng"], 3),
+    ("absurd-caplen.json", ["summary", "--json", "testdata/crafted/absurd-caplen.pcap"], 3),
+]
+
+
+def normalise(text, version):
+    # The version changes with every release; nothing else in the output may vary.
+    return re.sub(re.escape(version), "VERSION", text)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ctana", required=True)
+    ap.add_argument("--update", action="store_true")
+    args = ap.parse_args()
+    version = subprocess.run([args.ctana, "--version"], capture_output=True, text=True).stdout.split()[-1]
+    expected_dir = pathlib.Path("testdata/expected")
+    expected_dir.mkdir(parents=True, exist_ok=True)
+    passed = failed = 0
+    for name, argv, code in CASES:
+        res = subprocess.run([args.ctana, *argv], capture_output=True, text=True)
+        out = normalise(res.stdout, version)
+        path = expected_dir / name
+        if args.update:
+            path.write_text(out)
+        problems = []
+        if res.returncode != code:
+            problems.append(f"exit code {res.returncode}, expected {code}; stderr: {res.stderr.strip()}")
+        if not path.exists():
+            problems.append(f"{path} missing (run with --update)")
+        elif path.read_text() != out:
+            import difflib
+            diff = "".join(difflib.unified_diff(path.read_text().splitlines(True), out.splitlines(True),
+                                                str(path), "actual", n=2))
+            problems.append("output differs:\n" + diff[:4000])
+        if problems:
+            failed += 1
+            print(f"FAIL {name}: ctana {' '.join(argv)}")
+            for p in problems:
+                print("  " + p)
+        else:
+            passed += 1
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Cross-check `ctana summary --json` packet counts against tshark on every trace in testdata/.
+
+tshark reads each file once (`-T fields -e frame.protocols ...`); the counts are derived from the
+protocol stack of each frame with the definitions of docs/summary.md:
+  total   frames                        ipv4/ipv6  'ip'/'ipv6' anywhere in the stack
+  tcp/udp 'tcp'/'udp' in the stack, but not when quoted inside an ICMP/ICMPv6 error
+  icmp    'icmp'  icmpv6 'icmpv6'  arp 'arp'
+  fragments  outer IPv4 header with MF set or offset > 0, or an IPv6 fragment header
+  checksum_errors.X  frames whose outer X checksum tshark (with checksum validation on) finds bad;
+                     TCP/UDP headers quoted in ICMP errors are not counted
+Where ctana disagrees on purpose, KNOWN_DIFFERENCES says so and why (also in docs/summary.md);
+any other difference, or a listed one that disappears, fails the test.
+"""
+import argparse
+import json
+import pathlib
+import shutil
+import subprocess
+import sys
+
+KEYS = ["total", "ipv4", "ipv6", "tcp", "udp", "icmp", "icmpv6", "arp", "fragments"]
+CSUM_KEYS = ["ipv4", "tcp", "udp", "icmp", "icmpv6"]  # checksum_errors.*, vs tshark's *.checksum.status == 0
+
+# file -> {key: (ctana, tshark, reason)}
+RESYNC = "ctana skips the damaged record and resynchronises on the next valid one; tshark stops at the damage"
+KNOWN_DIFFERENCES = {
+    "crafted/ipv4-malformed.pcap": {
+        "ipv6": (0, 1, "frame 7 has IP version 6 inside Ethertype 0x0800: tshark then dissects it as IPv6, "
+                       "ctana reports a malformed IPv4 header"),
+    },
+    "crafted/absurd-caplen.pcap": {
+        "total": (5, 4, RESYNC), "ipv4": (5, 4, RESYNC), "icmp": (1, 0, RESYNC),
+    },
+    "crafted/pcapng-bad-block.pcapng": {
+        "total": (5, 3, RESYNC), "ipv4": (5, 3, RESYNC), "udp": (1, 0, RESYNC), "icmp": (1, 0, RESYNC),
+    },
+}
+
+
+def tshark_counts(path):
+    out = subprocess.run(
+        ["tshark", "-n", "-r", path, "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
+         "-o", "udp.check_checksum:TRUE", "-T", "fields", "-E", "separator=/t",
+         "-e", "frame.protocols", "-e", "ip.flags.mf", "-e", "ip.frag_offset"]
+        + [arg for k in CSUM_KEYS for arg in ("-e", f"{'ip' if k == 'ipv4' else k}.checksum.status")],
+        capture_output=True, text=True)
+    counts = dict.fromkeys(KEYS + ["csum_" + k for k in CSUM_KEYS], 0)
+    for line in out.stdout.splitlines():
+        cols = line.split("\t")
+        layers = cols[0].split(":")
+        counts["total"] += 1
+        quoted = "icmp" in layers or "icmpv6" in layers
+        counts["ipv4"] += "ip" in layers
+        counts["ipv6"] += "ipv6" in layers
+        counts["tcp"] += "tcp" in layers and not quoted
+        counts["udp"] += "udp" in layers and not quoted
+        counts["icmp"] += "icmp" in layers
+        counts["icmpv6"] += "icmpv6" in layers
+        counts["arp"] += "arp" in layers
+        mf = cols[1].split(",")[0] if len(cols) > 1 else ""
+        off = cols[2].split(",")[0] if len(cols) > 2 else ""
+        counts["fragments"] += (mf == "1" or off not in ("", "0")) or "ipv6.fraghdr" in layers
+        for i, k in enumerate(CSUM_KEYS):
+            status = cols[3 + i].split(",")[0] if len(cols) > 3 + i else ""
+            if k in ("tcp", "udp") and quoted:
+                continue
+            counts["csum_" + k] += status == "0"  # Wireshark: 0 bad, 1 good, 2 unverified
+    return counts, out.returncode
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ctana", required=True)
+    ap.add_argument("--testdata", default="testdata")
+    args = ap.parse_args()
+    if not shutil.which("tshark"):
+        print("tshark is not installed: run tools/build.sh (it installs the test oracles)")
+        return 1
+    root = pathlib.Path(args.testdata)
+    files = sorted(p for d in ("real", "crafted") for p in (root / d).glob("*")
+                   if p.suffix in (".pcap", ".pcapng"))
+    failures, checked, seen_known = [], 0, set()
+    for f in files:
+        rel = f.relative_to(root).as_posix()
+        res = subprocess.run([args.ctana, "summary", "--json", str(f)], capture_output=True, text=True)
+        if res.returncode == 2:
+            continue  # not a trace (empty file): nothing to compare
+        doc = json.loads(res.stdout)
+        ours = dict(doc["packets"])
+        ours.update({"csum_" + k: v for k, v in doc["checksum_errors"].items()})
+        theirs, _ = tshark_counts(str(f))
+        known = KNOWN_DIFFERENCES.get(rel, {})
+        for k in KEYS + ["csum_" + k for k in CSUM_KEYS]:
+            if k in known:
+                seen_known.add((rel, k))
+                exp_ours, exp_theirs, _why = known[k]
+                if (ours[k], theirs[k]) != (exp_ours, exp_theirs):
+                    failures.append(f"{rel}: {k}: documented difference changed: ctana {ours[k]} tshark {theirs[k]}"
+                                    f" (documented: ctana {exp_ours} tshark {exp_theirs})")
+            elif ours[k] != theirs[k]:
+                failures.append(f"{rel}: {k}: ctana {ours[k]} != tshark {theirs[k]}")
+        checked += 1
+        print(f"{rel}: " + " ".join(f"{k}={ours[k]}" for k in KEYS + ["csum_" + k for k in CSUM_KEYS] if ours[k]))
+    for rel, diffs in KNOWN_DIFFERENCES.items():
+        for k in diffs:
+            if (rel, k) not in seen_known:
+                failures.append(f"{rel}: documented difference for {k} was not checked (file missing?)")
+    for msg in failures:
+        print("FAIL", msg)
+    print(f"{checked - len({m.split(':')[0] for m in failures})} passed, {len({m.split(':')[0] for m in failures})} failed"
+          f" (files compared with tshark)")
+    return 1 if failures or checked < 20 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+#include "test_util.hpp"
+
+#include <cctype>
+#include <stdexcept>
+
+namespace ctana::test {
+
+std::vector<std::uint8_t> hex(const std::string& s) {
+  std::vector<std::uint8_t> out;
+  int hi = -1;
+  for (char c : s) {
+    if (std::isspace(static_cast<unsigned char>(c))) continue;
+    const int v = std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : std::tolower(c) - 'a' + 10;
+    if (v < 0 || v > 15) throw std::invalid_argument("bad hex");
+    if (hi < 0) {
+      hi = v;
+    } else {
+      out.push_back(static_cast<std::uint8_t>(hi * 16 + v));
+      hi = -1;
+    }
+  }
+  if (hi >= 0) throw std::invalid_argument("odd hex length");
+  return out;
+}
+
+Record make_record(const std::vector<std::uint8_t>& bytes, std::uint16_t link, std::uint32_t orig_len) {
+  Record r;
+  r.data = Bytes(bytes.data(), bytes.size());
+  r.orig_len = orig_len ? orig_len : static_cast<std::uint32_t>(bytes.size());
+  r.link = link;
+  r.index = 1;
+  return r;
+}
+
+Decoded decode_hex(const std::string& hexbytes, std::uint16_t link, std::uint32_t orig_len) {
+  Decoded d;
+  d.bytes = hex(hexbytes);
+  d.rec = make_record(d.bytes, link, orig_len);
+  decode(d.rec, d.pkt);
+  return d;
+}
+
+std::string testdata(const std::string& rel) { return std::string(CTANA_TESTDATA) + "/" + rel; }
+
+}  // namespace ctana::test
