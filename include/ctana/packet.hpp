@@ -156,10 +156,13 @@ struct Packet {
   std::uint32_t ip_len = 0;          // IP packet length according to its header
   std::uint32_t ip_id = 0;           // IPv4 id, IPv6 fragment id
   bool dont_fragment = false;
-  bool fragment = false;             // MF set or fragment offset > 0 (IPv4), fragment header (IPv6)
+  bool fragment = false;             // MF set or fragment offset > 0 (IPv4), fragment header (IPv6,
+                                     // also an "atomic" one with offset 0 and M = 0)
   bool more_fragments = false;
   std::uint16_t frag_offset = 0;     // in bytes
   Csum ip_checksum = Csum::unchecked;
+  bool length_from_frame = false;    // IP length field was 0 (TSO capture, jumbogram): frame used
+  IpAddr final_dst;                  // IPv6: destination after the routing header (pseudo header)
 
   // transport layer
   L4 l4 = L4::none;

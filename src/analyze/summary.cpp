@@ -45,8 +45,8 @@ std::string proto_label(std::uint32_t code) {
       switch (v) {
         case kV4Frag: return "ipv4-fragment";
         case kV6Frag: return "ipv6-fragment";
-        case kIpv4: return "ipv4";
-        case kIpv6: return "ipv6";
+        case kIpv4: return "ipv4-undecodable";
+        case kIpv6: return "ipv6-undecodable";
         case kArp: return "arp";
         case kLlc: return "non-ip";
         case kNoNext: return "ipv6-nonxt";

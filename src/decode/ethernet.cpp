@@ -4,7 +4,7 @@
 namespace ctana::detail {
 
 namespace {
-constexpr std::uint16_t kIpv4 = 0x0800, kArp = 0x0806, kIpv6 = 0x86dd, kMplsUc = 0x8847,
+constexpr std::uint16_t kIpv4 = 0x0800, kArp = 0x0806, kRarp = 0x8035, kIpv6 = 0x86dd, kMplsUc = 0x8847,
                         kMplsMc = 0x8848, kPppoeSession = 0x8864;
 
 bool is_vlan_tpid(std::uint16_t et) {
@@ -44,7 +44,7 @@ void decode_ethertype(std::uint16_t et, Span s, Packet& p) {
   switch (et) {
     case kIpv4: return decode_ipv4(s, p);
     case kIpv6: return decode_ipv6(s, p);
-    case kArp: p.l3 = L3::arp; p.l3_offset = s.off; return;
+    case kArp: case kRarp: p.l3 = L3::arp; p.l3_offset = s.off; return;
     case kMplsUc: case kMplsMc: return decode_mpls(s, p);
     case kPppoeSession: return decode_pppoe_session(s, p);
     default: p.l3 = L3::other; return;

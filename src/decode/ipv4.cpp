@@ -33,7 +33,7 @@ std::uint32_t pseudo_sum(const Packet& p, std::uint8_t proto, std::uint32_t leng
     sum += length & 0xffff;
   } else {
     sum = checksum_add(sum, Bytes(p.src.b.data(), 16));
-    sum = checksum_add(sum, Bytes(p.dst.b.data(), 16));
+    sum = checksum_add(sum, Bytes(p.final_dst.b.data(), 16));
     sum += length >> 16;
     sum += length & 0xffff;
     sum += proto;
@@ -61,16 +61,16 @@ void decode_ipv4(Span s, Packet& p) {
   p.ip_proto = h[9];
   p.src = IpAddr::v4(h + 12);
   p.dst = IpAddr::v4(h + 16);
-  if (total == 0) total = s.size();  // TSO/GSO capture on the sending host: length not filled in
+  if (total == 0) {  // TSO/GSO capture on the sending host: length not filled in
+    total = s.size();
+    p.length_from_frame = true;
+  }
   p.ip_len = total;
   if (!s.has(ihl)) return short_read(p, Layer::ipv4, s.off, "IPv4 header (with options) cut short");
   if (total < ihl) return fail(p, Layer::ipv4, s.off + 2, "IPv4 total length below header length");
   p.ip_checksum = checksum_fold(checksum_add(0, Bytes(h, ihl))) == 0 ? Csum::good : Csum::bad;
-  if (ihl > 20) {
-    if (const char* why = check_ipv4_options(h + 20, ihl - 20)) return fail(p, Layer::ipv4, s.off + 20, why);
-  }
-  // The header is sound: what it carries is counted even if the length turns out wrong below
-  // (as tshark does).
+  // The header's fixed part is sound: what it carries is counted even if options or lengths
+  // turn out wrong below (as tshark does).
   if (p.frag_offset == 0) {
     switch (p.ip_proto) {
       case 6: p.l4 = L4::tcp; break;
@@ -78,6 +78,9 @@ void decode_ipv4(Span s, Packet& p) {
       case 1: p.l4 = L4::icmp; break;
       default: p.l4 = L4::other; break;
     }
+  }
+  if (ihl > 20) {
+    if (const char* why = check_ipv4_options(h + 20, ihl - 20)) return fail(p, Layer::ipv4, s.off + 20, why);
   }
   if (total > s.size()) {
     // Claims more bytes than the frame holds: normal for a snapped capture, an error otherwise.
@@ -96,12 +99,14 @@ void decode_ipv4(Span s, Packet& p) {
 
 void decode_transport(Span s, std::uint32_t ip_payload_len, std::uint32_t pseudo, Packet& p) {
   p.l4_offset = s.off;
-  // A first fragment holds only part of the datagram: headers decode, checksums cannot.
-  const bool whole = !p.fragment;
+  // A first fragment holds only part of the datagram: headers decode, lengths and checksums
+  // cannot be checked. With the IP length taken from the frame, checksums cannot either.
+  const bool whole = !p.more_fragments && p.frag_offset == 0;
+  if (p.length_from_frame) pseudo = 0xffffffffu;
   switch (p.l4) {
     case L4::tcp: return decode_tcp(s, whole ? ip_payload_len : s.size(), whole ? pseudo : 0xffffffffu, p);
     case L4::udp: return decode_udp(s, whole ? ip_payload_len : 0xffffffffu, whole ? pseudo : 0xffffffffu, p);
-    case L4::icmp: return decode_icmp(s, whole ? ip_payload_len : s.size(), whole, p);
+    case L4::icmp: return decode_icmp(s, whole ? ip_payload_len : s.size(), whole && !p.length_from_frame, p);
     case L4::icmpv6: return decode_icmpv6(s, whole ? ip_payload_len : s.size(), whole ? pseudo : 0xffffffffu, p);
     default:
       p.payload = s.bytes();

@@ -3,19 +3,42 @@
 
 namespace ctana::detail {
 
+namespace {
+// RFC 8200 8.1: the upper-layer checksum uses the final destination when a routing header with
+// segments left is present. Type 0 (deprecated) and 2 (mobility) carry it last / alone; type 4
+// (segment routing, RFC 8754) carries it first in the segment list.
+void routing_final_destination(const std::uint8_t* rh, std::uint32_t len, Packet& p) {
+  if (len < 8) return;
+  const std::uint8_t type = rh[2], segleft = rh[3];
+  if (segleft == 0) return;
+  if ((type == 0 || type == 2) && len >= 24) {
+    p.final_dst = IpAddr::v6(rh + len - 16);
+  } else if (type == 4 && len >= 24) {
+    p.final_dst = IpAddr::v6(rh + 8);
+  }
+}
+}  // namespace
+
 void decode_ipv6(Span s, Packet& p) {
   p.l3 = L3::ipv6;
   p.l3_offset = s.off;
   if (!s.has(40)) return short_read(p, Layer::ipv6, s.off, "IPv6 header cut short");
   const std::uint8_t* h = s.at(0);
-  if ((h[0] >> 4) != 6) return fail(p, Layer::ipv6, s.off, "IPv6 header with version field not 6");
+  if ((h[0] >> 4) != 6) {
+    p.l3 = L3::other;  // not counted as IPv6, as tshark does not
+    return fail(p, Layer::ipv6, s.off, "IPv6 header with version field not 6");
+  }
   std::uint32_t plen = load_be16(h + 4);
   std::uint8_t next = h[6];
   p.ttl = h[7];
   p.src = IpAddr::v6(h + 8);
   p.dst = IpAddr::v6(h + 24);
+  p.final_dst = p.dst;
   const bool snapped = p.rec && p.rec->orig_len > p.rec->data.size();
-  if (plen == 0) plen = s.size() - 40;  // jumbogram or TSO capture: the frame decides
+  if (plen == 0) {  // jumbogram or TSO capture: the frame decides
+    plen = s.size() - 40;
+    p.length_from_frame = true;
+  }
   p.ip_len = plen + 40;
   // A payload length beyond the frame is an error unless the capture was snapped; the chain is
   // still walked over what is there, so the packet counts by its protocol (as tshark does).
@@ -36,7 +59,11 @@ void decode_ipv6(Span s, Packet& p) {
         len = (std::uint32_t{s.base[pos + 1]} + 2) * 4;
         break;
       case 44: {  // fragment header
-        if (pos + 8 > end) { p.ip_proto = next; return short_read(p, Layer::ipv6, pos, "IPv6 fragment header cut short"); }
+        if (pos + 8 > end) {
+          p.ip_proto = next;
+          p.fragment = true;  // it is one, even if its fields were not captured
+          return short_read(p, Layer::ipv6, pos, "IPv6 fragment header cut short");
+        }
         const std::uint16_t fo = load_be16(s.base + pos + 2);
         p.frag_offset = static_cast<std::uint16_t>(fo & 0xfff8);
         p.more_fragments = (fo & 1) != 0;
@@ -58,13 +85,13 @@ void decode_ipv6(Span s, Packet& p) {
       p.ip_proto = next;
       return short_read(p, Layer::ipv6, pos, "IPv6 extension header cut short");
     }
+    if (next == 43) routing_final_destination(s.base + pos, len, p);
     next = s.base[pos];
     pos += len;
     remaining -= len;
     if (p.fragment && p.frag_offset != 0) break;  // later fragment: the rest is opaque
   }
   p.ip_proto = next;
-  if (p.fragment && !p.more_fragments && p.frag_offset == 0) p.fragment = false;  // atomic fragment
   Span pl{s.base, pos, std::max(pos, end)};
   if (p.frag_offset == 0) {
     switch (next) {

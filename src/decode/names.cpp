@@ -107,11 +107,11 @@ std::string_view ip_proto_name(std::uint8_t proto) {
     case 0: return "hopopt";
     case 1: return "icmp";
     case 2: return "igmp";
-    case 4: return "ipip";
+    case 4: return "ip-in-ip";
     case 6: return "tcp";
     case 8: return "egp";
     case 17: return "udp";
-    case 41: return "ipv6";
+    case 41: return "ipv6-encap";
     case 43: return "ipv6-route";
     case 44: return "ipv6-frag";
     case 46: return "rsvp";
@@ -123,7 +123,7 @@ std::string_view ip_proto_name(std::uint8_t proto) {
     case 60: return "ipv6-opts";
     case 88: return "eigrp";
     case 89: return "ospf";
-    case 94: return "ipip";
+    case 94: return "ka9q-ipip";
     case 103: return "pim";
     case 108: return "ipcomp";
     case 112: return "vrrp";

@@ -60,7 +60,9 @@ def tshark_counts(path):
         counts["arp"] += "arp" in layers
         mf = cols[1].split(",")[0] if len(cols) > 1 else ""
         off = cols[2].split(",")[0] if len(cols) > 2 else ""
-        counts["fragments"] += (mf == "1" or off not in ("", "0")) or "ipv6.fraghdr" in layers
+        # a fragment header inside an ICMPv6 error's quote does not count
+        first_icmp = min([i for i, l in enumerate(layers) if l in ("icmp", "icmpv6")] or [len(layers)])
+        counts["fragments"] += (mf == "1" or off not in ("", "0")) or "ipv6.fraghdr" in layers[:first_icmp]
         for i, k in enumerate(CSUM_KEYS):
             status = cols[3 + i].split(",")[0] if len(cols) > 3 + i else ""
             if k in ("tcp", "udp") and quoted:

@@ -190,3 +190,37 @@ TEST(Ipv6, PayloadLengthBeyondFrameIsMalformed) {
   EXPECT_TRUE(d.pkt.malformed());
   EXPECT_EQ(d.pkt.problem.layer, Layer::ipv6);
 }
+
+TEST(Ipv6, BadVersionIsNotCountedAsIpv6) {
+  auto d = decode_hex("020000000001 020000000002 86DD"
+                      "50000000 00083A40 00000000000000000000000000000001 00000000000000000000000000000001"
+                      "80007FB9 00010001",
+                      linktype::ethernet);
+  EXPECT_TRUE(d.pkt.malformed());
+  EXPECT_EQ(d.pkt.l3, L3::other);
+}
+
+TEST(Ipv6, AtomicFragmentIsAFragmentWithItsTransport) {
+  auto d = decode_hex(
+      "60000000 00182C40 20010db8000000000000000000000001 20010db8000000000000000000000002"
+      "11000000 00000001"  // fragment header: offset 0, M = 0
+      "D4310035 00100000 AAAAAAAA AAAAAAAA",
+      linktype::raw);
+  EXPECT_FALSE(d.pkt.problem.what) << d.pkt.problem.what;
+  EXPECT_TRUE(d.pkt.fragment);
+  EXPECT_EQ(d.pkt.l4, L4::udp);
+  EXPECT_EQ(d.pkt.udp.length, 16);  // length is checked: the whole datagram is here
+}
+
+TEST(Ipv6, ChecksumUsesTheRoutingHeadersFinalDestination) {
+  // UDP from 2001:db8::1 to 2001:db8::2 via a type 0 routing header whose last (final) address
+  // is 2001:db8::3 with one segment left. The checksum was computed with ::3 (RFC 8200 8.1).
+  const std::string hdr =
+      "60000000 00202B40 20010db8000000000000000000000001 20010db8000000000000000000000002"
+      "11020001 00000000 20010db8000000000000000000000003";
+  // checksum: pseudo header (::1, ::3, len 8, nh 17) + UDP 1000 1000 0008 xxxx
+  auto d = decode_hex(hdr + "10001000 0008" "8468", linktype::raw);
+  EXPECT_FALSE(d.pkt.problem.what) << d.pkt.problem.what;
+  EXPECT_EQ(d.pkt.final_dst.str(), "2001:db8::3");
+  EXPECT_EQ(d.pkt.udp.checksum, Csum::good);
+}

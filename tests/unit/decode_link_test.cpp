@@ -91,3 +91,8 @@ TEST(Decode, EveryPrefixOfAPacketIsSafe) {
     EXPECT_TRUE(p.truncated()) << "cut at " << n;
   }
 }
+
+TEST(Ethernet, RarpCountsAsArp) {
+  auto d = decode_hex(kMacs + "8035 0001 0800 0604 0003", linktype::ethernet);
+  EXPECT_EQ(d.pkt.l3, L3::arp);
+}
