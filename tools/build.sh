@@ -32,5 +32,6 @@ cmake "${cmake_args[@]}" >/dev/null
 cmake --build "$build_dir" -j "$(nproc)"
 
 if [ "$mode" = test ]; then
+  tools/fetch-tcpdump-tests.sh   # the tcpdump project's test captures, for the robustness test
   ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)"
 fi
