@@ -1,0 +1,28 @@
+// The ctana subcommands. Each command file registers its subcommand and its options with CLI11
+// and returns what to run when that subcommand is chosen on the command line.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+namespace ctana::cli {
+
+// Exit codes, documented in docs/cli.md.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitUsage = 1;
+inline constexpr int kExitUnreadable = 2;
+inline constexpr int kExitPartial = 3;
+inline constexpr int kExitInternal = 70;
+
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+Command add_summary_command(CLI::App& app);
+
+// Write a report to standard output or to `path`; false (and an error logged) on failure.
+bool write_output(const std::string& text, const std::string& path);
+
+}  // namespace ctana::cli
