@@ -11,6 +11,16 @@ namespace ctana {
 std::string render_summary_text(const SummaryReport& r);
 std::string render_summary_json(const SummaryReport& r);
 
+// TCP session analysis (docs/tcp.md).
+std::string render_sessions_text(const SummaryReport& r, std::uint64_t only_conn = 0);  // IPCS SESSION
+std::string render_sessions_table(const SummaryReport& r);                             // one line each
+std::string render_sessions_json(const SummaryReport& r, std::uint64_t only_conn = 0);
+std::string render_flow_header(const TcpConnection& c, bool relative);
+std::string render_flow_row(std::uint64_t nr, const Packet& p, const TcpPacketInfo& info, int local,
+                            std::int64_t delta_ns, bool relative);
+std::string render_exceptions_text(const SummaryReport& r, bool by_severity);
+std::string render_exceptions_json(const SummaryReport& r);
+
 // Helpers shared by the renderers.
 std::string iso_time(std::int64_t ns);        // 2024-01-02T03:04:05.123456789Z
 std::string group_digits(std::uint64_t v);     // 1,234,567

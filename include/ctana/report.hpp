@@ -9,6 +9,7 @@
 
 #include "ctana/packet.hpp"
 #include "ctana/reader.hpp"
+#include "ctana/tcp.hpp"
 
 namespace ctana {
 
@@ -48,6 +49,19 @@ struct DecodeProblemRow {
   std::uint32_t first_byte = 0;     // offset within that record
 };
 
+// TCP session analysis results (docs/tcp.md).
+struct TcpReport {
+  bool present = false;
+  TcpTotals totals;
+  std::vector<TcpConnection> connections;  // in order of first packet, at most the listing cap
+  std::uint64_t connections_omitted = 0;   // beyond the cap
+  std::vector<Finding> findings;           // by time, at most the listing cap
+  std::uint64_t findings_omitted = 0;
+  std::array<std::uint64_t, 3> findings_by_severity{};  // info, warning, error
+  std::vector<std::pair<std::string, std::uint64_t>> findings_by_kind;
+  std::size_t bytes_per_connection = 0;
+};
+
 struct SummaryReport {
   // input
   std::string path;
@@ -85,6 +99,8 @@ struct SummaryReport {
   } checksum_errors;
 
   std::vector<DecodeProblemRow> decode_problems;
+
+  TcpReport tcp;
 
   int exit_code = 0;
 };

@@ -6,6 +6,10 @@
 
 #include "ctana/analyzer.hpp"
 #include "ctana/report.hpp"
+#include "ctana/tcp.hpp"
+
+#include <functional>
+#include <vector>
 
 namespace ctana {
 
@@ -30,7 +34,16 @@ class SummaryAnalyzer final : public Analyzer {
 
 struct RunOptions {
   std::string filter;       // tcpdump-style BPF expression, "" for none
+  std::int64_t start_ns = INT64_MIN, end_ns = INT64_MAX;  // time window: [start, end)
   SummaryOptions summary;
+  bool tcp = true;          // run the TCP session analysis
+  TcpOptions tcp_options;
+  std::size_t max_listed_connections = 10'000;  // connections[] and exceptions[] caps
+  std::size_t max_listed_findings = 10'000;
+  // Further analyzers to run on every decoded packet (e.g. a per-packet listing).
+  std::vector<Analyzer*> extra;
+  // Called with the TCP analyzer before the run, to attach callbacks.
+  std::function<void(TcpAnalyzer&)> tcp_hook;
 };
 
 // Read, filter, decode and summarise a whole trace. Never throws on bad input: open errors

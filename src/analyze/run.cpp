@@ -1,7 +1,8 @@
-// The summary pipeline: reader -> filter -> decoder -> analyzers -> report.
+// The analysis pipeline: reader -> filter -> decoder -> analyzers -> report.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 
 #include "ctana/decode.hpp"
@@ -9,6 +10,23 @@
 #include "ctana/summary.hpp"
 
 namespace ctana {
+
+namespace {
+// Collects the TCP analyzer's connections and findings into the report, within the caps.
+void attach_tcp_report(TcpAnalyzer& tcp, TcpReport& rep, const RunOptions& opt,
+                       std::map<std::string, std::uint64_t>& kinds) {
+  tcp.on_connection([&rep, &opt](const TcpConnection& c) {
+    if (rep.connections.size() < opt.max_listed_connections) rep.connections.push_back(c);
+    else ++rep.connections_omitted;
+  });
+  tcp.on_finding([&rep, &opt, &kinds](const Finding& f) {
+    ++rep.findings_by_severity[static_cast<std::size_t>(f.severity)];
+    ++kinds[f.kind];
+    if (rep.findings.size() < opt.max_listed_findings) rep.findings.push_back(f);
+    else ++rep.findings_omitted;
+  });
+}
+}  // namespace
 
 RunResult run_summary(const std::string& path, const RunOptions& opt) {
   RunResult res;
@@ -39,22 +57,43 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
   rep.file_size = reader->file_size();
 
   SummaryAnalyzer summary(rep, opt.summary);
+  std::vector<Analyzer*> analyzers{&summary};
+  std::unique_ptr<TcpAnalyzer> tcp;
+  std::map<std::string, std::uint64_t> kinds;
+  if (opt.tcp) {
+    tcp = std::make_unique<TcpAnalyzer>(opt.tcp_options);
+    rep.tcp.present = true;
+    attach_tcp_report(*tcp, rep.tcp, opt, kinds);
+    if (opt.tcp_hook) opt.tcp_hook(*tcp);
+    analyzers.push_back(tcp.get());
+  }
+  analyzers.insert(analyzers.end(), opt.extra.begin(), opt.extra.end());
+
   std::map<std::uint16_t, std::uint64_t> links;
   Record rec;
   Packet pkt;
   while (reader->next(rec)) {
     ++rep.records.read;
     ++links[rec.link];
-    if (filter && !filter->matches(rec)) {
+    if ((filter && !filter->matches(rec)) || rec.ts_ns < opt.start_ns || rec.ts_ns >= opt.end_ns) {
       ++rep.records.filtered_out;
       continue;
     }
     decode(rec, pkt);
-    summary.on_packet(pkt);
+    for (Analyzer* a : analyzers) a->on_packet(pkt);
   }
-  summary.finish();
+  for (Analyzer* a : analyzers) a->finish();
   if (filter && !filter->link_error().empty()) spdlog::warn("{}", filter->link_error());
 
+  if (tcp) {
+    rep.tcp.totals = tcp->totals();
+    rep.tcp.bytes_per_connection = tcp->bytes_per_connection();
+    std::sort(rep.tcp.connections.begin(), rep.tcp.connections.end(),
+              [](const TcpConnection& a, const TcpConnection& b) { return a.id < b.id; });
+    std::stable_sort(rep.tcp.findings.begin(), rep.tcp.findings.end(),
+                     [](const Finding& a, const Finding& b) { return a.ts_ns < b.ts_ns; });
+    rep.tcp.findings_by_kind.assign(kinds.begin(), kinds.end());
+  }
   rep.read = reader->stats();
   rep.interfaces.assign(reader->interfaces().begin(), reader->interfaces().end());
   for (const auto& [lt, n] : links) rep.link_types.push_back({lt, n, linktype_supported(lt)});

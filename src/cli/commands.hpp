@@ -21,6 +21,9 @@ struct Command {
 };
 
 Command add_summary_command(CLI::App& app);
+Command add_sessions_command(CLI::App& app);
+Command add_flow_command(CLI::App& app);
+Command add_exceptions_command(CLI::App& app);
 
 // Write a report to standard output or to `path`; false (and an error logged) on failure.
 bool write_output(const std::string& text, const std::string& path);

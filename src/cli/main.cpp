@@ -40,6 +40,9 @@ int run(int argc, char** argv) {
 
   std::vector<Command> commands;
   commands.push_back(add_summary_command(app));
+  commands.push_back(add_sessions_command(app));
+  commands.push_back(add_flow_command(app));
+  commands.push_back(add_exceptions_command(app));
 
   try {
     app.parse(argc, argv);

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ctana/render.hpp"
+#include "report/json_parts.hpp"
 
 namespace ctana {
 
@@ -17,6 +18,160 @@ std::string exit_meaning(int code) {
   }
 }
 }  // namespace
+
+json tcp_totals_json(const TcpReport& t) {
+  const auto& tt = t.totals;
+  auto fl = [&tt](std::uint32_t bit) {
+    int i = 0;
+    while ((1u << i) != bit) ++i;
+    return tt.flags[static_cast<std::size_t>(i)];
+  };
+  json cats = json::object();
+  for (int c = 0; c < kTcpCats; ++c)
+    cats[std::string(1, tcp_cat_letter(static_cast<TcpCat>(c)))] = tt.cats[static_cast<std::size_t>(c)];
+  return {{"connections", tt.connections},
+          {"packets", tt.packets},
+          {"retransmissions", fl(tcpa::retransmission)},
+          {"fast_retransmissions", fl(tcpa::fast_retransmission)},
+          {"spurious_retransmissions", fl(tcpa::spurious_retransmission)},
+          {"duplicate_acks", fl(tcpa::duplicate_ack)},
+          {"zero_windows", fl(tcpa::zero_window)},
+          {"window_probes", fl(tcpa::zero_window_probe)},
+          {"window_probe_acks", fl(tcpa::zero_window_probe_ack)},
+          {"out_of_order", fl(tcpa::out_of_order)},
+          {"keepalives", fl(tcpa::keep_alive)},
+          {"keepalive_acks", fl(tcpa::keep_alive_ack)},
+          {"window_updates", fl(tcpa::window_update)},
+          {"window_full", fl(tcpa::window_full)},
+          {"lost_segments", fl(tcpa::lost_segment)},
+          {"ack_lost_segments", fl(tcpa::ack_lost_segment)},
+          {"reused_ports", fl(tcpa::reused_ports)},
+          {"resets", tt.resets},
+          {"states", {{"closed", tt.closed},
+                      {"reset", tt.reset_connections},
+                      {"refused", tt.refused},
+                      {"syn_unanswered", tt.syn_unanswered},
+                      {"handshake_incomplete", tt.handshake_incomplete},
+                      {"open", tt.open_at_end}}},
+          {"categories", std::move(cats)},
+          {"peak_open_connections", tt.peak_open},
+          {"evicted_idle", tt.evicted_idle},
+          {"untracked_packets", tt.untracked_packets},
+          {"bytes_per_connection", t.bytes_per_connection}};
+}
+
+json tcp_connection_json(const TcpConnection& c) {
+  json dirs = json::array();
+  for (int d = 0; d < 2; ++d) {
+    const TcpDirection& D = c.dir[static_cast<std::size_t>(d)];
+    json flags = json::object(), cats = json::object();
+    for (int b = 0; b < tcpa::kCount; ++b)
+      if (D.flags[static_cast<std::size_t>(b)]) flags[std::string(tcpa::name(b))] = D.flags[static_cast<std::size_t>(b)];
+    for (int k = 0; k < kTcpCats; ++k)
+      cats[std::string(1, tcp_cat_letter(static_cast<TcpCat>(k)))] = D.cats[static_cast<std::size_t>(k)];
+    dirs.push_back({{"from", d == 0 ? "client" : "server"},
+                    {"packets", D.packets},
+                    {"ip_bytes", D.ip_bytes},
+                    {"payload_bytes", D.payload_bytes},
+                    {"first", D.packets ? json(iso_time(D.first_ns)) : json(nullptr)},
+                    {"last", D.packets ? json(iso_time(D.last_ns)) : json(nullptr)},
+                    {"syn", D.syn},
+                    {"fin", D.fin},
+                    {"rst", D.rst},
+                    {"mss", D.has_mss ? json(D.mss) : json(nullptr)},
+                    {"window_scale", D.wscale >= 0 ? json(D.wscale) : json(nullptr)},
+                    {"sack_permitted", D.sack_permitted},
+                    {"timestamps", D.timestamps},
+                    {"initial_window", D.syn ? json(D.initial_window) : json(nullptr)},
+                    {"min_window", D.max_window || D.min_window != UINT64_MAX ? json(D.min_window) : json(nullptr)},
+                    {"max_window", D.max_window || D.min_window != UINT64_MAX ? json(D.max_window) : json(nullptr)},
+                    {"untraced", D.untraced},
+                    {"analysis", std::move(flags)},
+                    {"categories", std::move(cats)}});
+  }
+  auto dur = [](std::int64_t ns) { return ns >= 0 ? json(static_cast<double>(ns) / 1e9) : json(nullptr); };
+  return {{"id", c.id},
+          {"client", c.client.str()},
+          {"client_port", c.client_port},
+          {"server", c.server.str()},
+          {"server_port", c.server_port},
+          {"roles_known", c.roles_known},
+          {"application", c.app.empty() ? json(nullptr) : json(c.app)},
+          {"local", c.local == 0 ? "client" : c.local == 1 ? "server" : "unknown"},
+          {"local_rule", c.local_rule},
+          {"first", iso_time(c.first_ns)},
+          {"last", iso_time(c.last_ns)},
+          {"elapsed_s", dur(c.elapsed_ns())},
+          {"state", std::string(tcp_state_name(c.state))},
+          {"saw_start", c.saw_start},
+          {"reset_by", c.reset_by == 0 ? json("client") : c.reset_by == 1 ? json("server") : json(nullptr)},
+          {"handshake_rtt_s", dur(c.handshake_rtt_ns)},
+          {"syn_to_synack_s", dur(c.syn_synack_ns)},
+          {"synack_to_ack_s", dur(c.synack_ack_ns)},
+          {"exchanges", c.exchanges},
+          {"response_time_avg_s", c.exchanges ? dur(c.rt_total_ns / static_cast<std::int64_t>(c.exchanges)) : json(nullptr)},
+          {"response_time_max_s", c.exchanges ? dur(c.rt_max_ns) : json(nullptr)},
+          {"server_time_s", dur(c.server_time_ns)},
+          {"network_time_s", dur(c.elapsed_ns() - c.server_time_ns)},
+          {"idle_evicted", c.evicted_idle},
+          {"directions", std::move(dirs)}};
+}
+
+json finding_json(const Finding& f) {
+  return {{"severity", std::string(severity_name(f.severity))},
+          {"category", f.category},
+          {"kind", f.kind},
+          {"time", iso_time(f.ts_ns)},
+          {"connection", f.connection ? json(f.connection) : json(nullptr)},
+          {"summary", f.summary},
+          {"explanation", f.explanation}};
+}
+
+namespace {
+void add_tcp(json& j, const TcpReport& t) {
+  j["tcp"] = tcp_totals_json(t);
+  json conns = json::array();
+  for (const auto& c : t.connections) conns.push_back(tcp_connection_json(c));
+  j["connections"] = std::move(conns);
+  j["connections_omitted"] = t.connections_omitted;
+  json ex = json::array();
+  for (const auto& f : t.findings) ex.push_back(finding_json(f));
+  j["exceptions"] = std::move(ex);
+  json kinds = json::object();
+  for (const auto& [k, n] : t.findings_by_kind) kinds[k] = n;
+  j["exception_counts"] = {{"error", t.findings_by_severity[2]},
+                           {"warning", t.findings_by_severity[1]},
+                           {"info", t.findings_by_severity[0]},
+                           {"omitted", t.findings_omitted},
+                           {"by_kind", std::move(kinds)}};
+}
+}  // namespace
+
+std::string render_sessions_json(const SummaryReport& r, std::uint64_t only_conn) {
+  json j;
+  j["schema_version"] = kSchemaVersion;
+  j["generator"] = {{"name", "ctana"}, {"version", CTANA_VERSION}};
+  j["input"] = {{"path", r.path}, {"format", std::string(format_name(r.format))}};
+  j["tcp"] = tcp_totals_json(r.tcp);
+  json conns = json::array();
+  for (const auto& c : r.tcp.connections)
+    if (!only_conn || c.id == only_conn) conns.push_back(tcp_connection_json(c));
+  j["connections"] = std::move(conns);
+  j["connections_omitted"] = r.tcp.connections_omitted;
+  return j.dump(2) + "\n";
+}
+
+std::string render_exceptions_json(const SummaryReport& r) {
+  json j;
+  j["schema_version"] = kSchemaVersion;
+  j["generator"] = {{"name", "ctana"}, {"version", CTANA_VERSION}};
+  j["input"] = {{"path", r.path}, {"format", std::string(format_name(r.format))}};
+  add_tcp(j, r.tcp);
+  j.erase("tcp");
+  j.erase("connections");
+  j.erase("connections_omitted");
+  return j.dump(2) + "\n";
+}
 
 std::string render_summary_json(const SummaryReport& r) {
   json j;
@@ -120,6 +275,7 @@ std::string render_summary_json(const SummaryReport& r) {
                      {"first_byte", d.first_byte}});
   }
   j["decode_problems"] = std::move(probs);
+  if (r.tcp.present) add_tcp(j, r.tcp);
   j["exit"] = {{"code", r.exit_code}, {"meaning", exit_meaning(r.exit_code)}};
   return j.dump(2) + "\n";
 }

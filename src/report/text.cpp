@@ -128,6 +128,37 @@ std::string render_summary_text(const SummaryReport& r) {
     }
   }
 
+  if (r.tcp.present && r.tcp.totals.connections) {
+    const auto& t = r.tcp.totals;
+    auto fl = [&t](std::uint32_t bit) {
+      int i = 0;
+      while ((1u << i) != bit) ++i;
+      return t.flags[static_cast<std::size_t>(i)];
+    };
+    line(o, "");
+    line(o, "TCP sessions (ctana sessions FILE for each connection)");
+    line(o, "  {:<26}{:>12}", "Connections", group_digits(t.connections));
+    line(o, "    ended: closed {}, reset {}, refused {}, SYN unanswered {}, handshake incomplete {}, still open {}",
+         t.closed, t.reset_connections, t.refused, t.syn_unanswered, t.handshake_incomplete, t.open_at_end);
+    line(o, "  {:<26}{:>12}", "Most open at once", group_digits(t.peak_open));
+    line(o, "  {:<26}{:>12}", "TCP packets", group_digits(t.packets));
+    const std::pair<const char*, std::uint32_t> rows[] = {
+        {"Retransmissions", tcpa::retransmission}, {"Fast retransmissions", tcpa::fast_retransmission},
+        {"Spurious retransmissions", tcpa::spurious_retransmission}, {"Out-of-order", tcpa::out_of_order},
+        {"Duplicate ACKs", tcpa::duplicate_ack}, {"Segments not captured", tcpa::lost_segment},
+        {"ACKed but not captured", tcpa::ack_lost_segment}, {"Zero windows", tcpa::zero_window},
+        {"Zero window probes", tcpa::zero_window_probe}, {"Window full", tcpa::window_full},
+        {"Window updates", tcpa::window_update}, {"Keepalives", tcpa::keep_alive}};
+    for (const auto& [name, bit] : rows)
+      line(o, "  {:<26}{:>12} {:>7}", name, group_digits(fl(bit)), pct(fl(bit), t.packets));
+    line(o, "  {:<26}{:>12}", "Resets (RST packets)", group_digits(t.resets));
+    if (t.untracked_packets) line(o, "  {:<26}{:>12}", "Untracked (table full)", group_digits(t.untracked_packets));
+    const auto& sev = r.tcp.findings_by_severity;
+    line(o, "");
+    line(o, "Exceptions: {} errors, {} warnings, {} informational (ctana exceptions FILE)", sev[2], sev[1], sev[0]);
+    for (const auto& [kind, n] : r.tcp.findings_by_kind) line(o, "  {:<30}{:>8}", kind, group_digits(n));
+  }
+
   const auto& ck = r.checksum_errors;
   if (ck.ipv4 + ck.tcp + ck.udp + ck.icmp + ck.icmpv6) {
     line(o, "");

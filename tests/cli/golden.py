@@ -31,6 +31,14 @@ CASES = [
     ("cut-mid-record.json", ["summary", "--json", "testdata/crafted/cut-mid-record.pcap"], 3),
     ("pcapng-bad-block.txt", ["summary", "testdata/crafted/pcapng-bad-block.pcapng"], 3),
     ("absurd-caplen.json", ["summary", "--json", "testdata/crafted/absurd-caplen.pcap"], 3),
+    ("sessions-ftp.txt", ["sessions", "testdata/real/ftp-login.pcap"], 0),
+    ("sessions-ftp-table.txt", ["sessions", "--table", "testdata/real/ftp-login.pcap"], 0),
+    ("sessions-tcp-local.json", ["sessions", "--json", "--local", "10.99.0.1/32,fd00:99::1", "testdata/real/tcp-v4-v6.pcap"], 0),
+    ("flow-ftp-2.txt", ["flow", "--relative", "testdata/real/ftp-login.pcap", "2"], 0),
+    ("flow-multi-if-1.txt", ["flow", "testdata/real/multi-if.pcapng", "1"], 0),
+    ("exceptions-tcp.txt", ["exceptions", "testdata/real/tcp-v4-v6.pcap"], 0),
+    ("exceptions-tcp.json", ["exceptions", "--json", "testdata/real/tcp-v4-v6.pcap"], 0),
+    ("summary-window.txt", ["summary", "--ip", "10.99.0.1", "--port", "21", "testdata/real/ftp-login.pcap"], 0),
 ]
 
 

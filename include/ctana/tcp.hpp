@@ -1,0 +1,181 @@
+// TCP session analysis: connection tracking, per-packet analysis flags with Wireshark's
+// definitions (tcp.analysis.*), IPCS SESSION categories, handshake and response times, end
+// states, and the findings that feed the exception report. Definitions: docs/tcp.md.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ctana/analyzer.hpp"
+#include "ctana/packet.hpp"
+
+namespace ctana {
+
+// Wireshark tcp.analysis.* flags of one packet.
+namespace tcpa {
+inline constexpr std::uint32_t retransmission = 1u << 0, fast_retransmission = 1u << 1,
+                               spurious_retransmission = 1u << 2, out_of_order = 1u << 3,
+                               lost_segment = 1u << 4, ack_lost_segment = 1u << 5, duplicate_ack = 1u << 6,
+                               zero_window = 1u << 7, zero_window_probe = 1u << 8,
+                               zero_window_probe_ack = 1u << 9, keep_alive = 1u << 10, keep_alive_ack = 1u << 11,
+                               window_update = 1u << 12, window_full = 1u << 13, reused_ports = 1u << 14;
+inline constexpr int kCount = 15;
+std::string_view name(int bit);  // "retransmission", ... as in tcp.analysis.<name>
+}  // namespace tcpa
+
+// IPCS SESSION packet categories; each packet gets exactly one (docs/tcp.md gives the order).
+enum class TcpCat : std::uint8_t {
+  in_order,        // (.) data that does not acknowledge new data
+  ack,             // (a) pure acknowledgment
+  data_ack,        // (+) data that also acknowledges new data
+  dup_ack,         // (u)
+  window_update,   // (w)
+  zero_window,     // (z)
+  probe,           // (p) zero window probe
+  keepalive,       // (k)
+  retransmission,  // (r) incl. fast and spurious
+  out_of_order,    // (o)
+  delayed_ack,     // (d)
+  fragment,        // (f) carried in an IP fragment
+  dropped,         // (!) CTRACE discard code
+  control,         // (s) SYN, FIN or RST without data (ctana's addition)
+  count
+};
+inline constexpr int kTcpCats = static_cast<int>(TcpCat::count);
+char tcp_cat_letter(TcpCat c);
+std::string_view tcp_cat_name(TcpCat c);
+
+struct TcpOptions {
+  std::int64_t delayed_ack_ns = 200'000'000;   // an ACK this late after the data is delayed
+  std::int64_t idle_timeout_ns = 600'000'000'000;  // connections quiet this long are finished
+  std::int64_t rt_threshold_ns = 1'000'000'000;    // response time over this is a finding
+  std::size_t max_connections = 1'000'000;     // open at once; beyond: counted, not tracked
+  std::vector<std::pair<std::string, std::uint16_t>> port_names;  // --port NAME=N
+  std::vector<std::pair<IpAddr, int>> local_nets;                 // --local CIDR
+};
+
+// Finding severities and categories of the exception report.
+enum class Severity : std::uint8_t { info, warning, error };
+std::string_view severity_name(Severity s);
+
+struct Finding {
+  Severity severity = Severity::info;
+  std::string category;   // session, traffic, response time, init, term
+  std::string kind;       // stable identifier: syn_unanswered, refused, ...
+  std::int64_t ts_ns = 0;
+  std::uint64_t connection = 0;  // 0 when not about one connection
+  std::string summary;    // one line
+  std::string explanation;  // what it means and what to look at, for a ticket
+};
+
+struct TcpDirection {
+  std::uint64_t packets = 0, ip_bytes = 0, payload_bytes = 0;
+  std::int64_t first_ns = 0, last_ns = 0;
+  bool syn = false, fin = false, rst = false;
+  std::int64_t fin_ns = 0, rst_ns = 0;
+  // from this side's SYN
+  bool has_mss = false, sack_permitted = false, timestamps = false;
+  std::uint16_t mss = 0;
+  int wscale = -1;                 // -1: no window scale option
+  std::uint32_t initial_window = 0;
+  std::uint64_t min_window = UINT64_MAX, max_window = 0;  // scaled, SYN excluded
+  std::array<std::uint32_t, tcpa::kCount> flags{};   // packets with each tcp.analysis flag
+  std::array<std::uint32_t, kTcpCats> cats{};        // packets in each category
+  std::uint64_t untraced = 0;      // (x): gaps in this side's data never seen in the trace
+};
+
+enum class TcpState : std::uint8_t {
+  syn_sent,        // SYN seen, nothing back
+  refused,         // SYN answered by RST
+  syn_received,    // SYN/ACK seen, no final ACK
+  established,     // data can flow, no close seen
+  closing,         // FIN from one side
+  closed,          // FIN both ways
+  reset,           // RST after establishment
+};
+std::string_view tcp_state_name(TcpState s);
+
+struct TcpConnection {
+  std::uint64_t id = 0;            // 1-based, in order of first packet
+  IpAddr client, server;           // when the roles are unknown: client = first sender
+  std::uint16_t client_port = 0, server_port = 0;
+  bool roles_known = false;        // the SYN was seen
+  std::string app;                 // by server port
+  int local = -1;                  // 0 client, 1 server, -1 unknown
+  std::string local_rule;          // how local was decided
+  std::array<TcpDirection, 2> dir; // [0] client -> server, [1] server -> client
+  std::int64_t first_ns = 0, last_ns = 0;
+  TcpState state = TcpState::established;
+  bool saw_start = false;          // SYN in the trace
+  int reset_by = -1;               // 0 client, 1 server
+  int first_fin_by = -1;
+  static constexpr std::int64_t kNoTime = INT64_MIN;
+  std::int64_t syn_ns = kNoTime, synack_ns = kNoTime, ack_ns = kNoTime;  // first SYN, SYN/ACK, final ACK
+  std::int64_t handshake_rtt_ns = -1;   // SYN -> ACK of SYN/ACK
+  std::int64_t syn_synack_ns = -1;      // SYN -> SYN/ACK (server side of the capture point)
+  std::int64_t synack_ack_ns = -1;      // SYN/ACK -> ACK (client side of the capture point)
+  // request/response exchanges: client data then server data
+  std::uint64_t exchanges = 0;
+  std::int64_t rt_total_ns = 0, rt_max_ns = 0;
+  std::int64_t server_time_ns = 0;      // sum of response times (host time)
+  std::uint64_t slow_responses = 0;
+  bool evicted_idle = false;            // finished because idle past the timeout
+  std::int64_t elapsed_ns() const { return last_ns - first_ns; }
+};
+
+struct TcpTotals {
+  std::uint64_t connections = 0, packets = 0;
+  std::array<std::uint64_t, tcpa::kCount> flags{};
+  std::array<std::uint64_t, kTcpCats> cats{};
+  std::uint64_t resets = 0;             // packets with RST
+  std::uint64_t refused = 0, syn_unanswered = 0, handshake_incomplete = 0;
+  std::uint64_t closed = 0, reset_connections = 0, open_at_end = 0;
+  std::uint64_t untracked_packets = 0;  // connection table full
+  std::uint64_t evicted_idle = 0;
+  std::uint64_t peak_open = 0;
+};
+
+// Per-packet result, for the sequence-of-execution report.
+struct TcpPacketInfo {
+  std::uint64_t connection = 0;
+  int from = 0;                    // 0 client -> server, 1 server -> client
+  std::uint32_t flags = 0;         // tcpa bits
+  TcpCat cat = TcpCat::ack;
+  std::uint32_t rel_seq = 0, rel_ack = 0;
+  std::uint64_t window = 0;        // scaled
+};
+
+class TcpAnalyzer final : public Analyzer {
+ public:
+  explicit TcpAnalyzer(TcpOptions opt);
+  ~TcpAnalyzer() override;
+  void on_packet(const Packet& p) override;
+  void on_idle(std::int64_t now_ns) override;
+  void finish() override;
+
+  // Called for every connection when it is finished (closed and quiet, idle, or at the end).
+  void on_connection(std::function<void(const TcpConnection&)> f);
+  // Called for every TCP packet after it was analysed.
+  void on_tcp_packet(std::function<void(const Packet&, const TcpPacketInfo&, const TcpConnection&)> f);
+  // Called for every finding, as it is found.
+  void on_finding(std::function<void(const Finding&)> f);
+
+  const TcpTotals& totals() const;
+  std::size_t bytes_per_connection() const;  // memory of one tracked connection
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+std::string app_name_for_port(std::uint16_t port);
+// Whether `a` lies in one of the networks (address, prefix length).
+bool in_networks(const IpAddr& a, const std::vector<std::pair<IpAddr, int>>& nets);
+// Parse "10.1.0.0/16" or "2001:db8::/32" or a plain address (full length).
+bool parse_cidr(const std::string& s, std::pair<IpAddr, int>& out);
+
+}  // namespace ctana

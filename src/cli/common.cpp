@@ -1,0 +1,143 @@
+#include "cli/common.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <ctime>
+
+#include "cli/commands.hpp"
+
+namespace ctana::cli {
+
+namespace {
+// "2024-01-02T03:04:05.25Z", "2024-01-02 03:04:05" (UTC) or seconds since the epoch.
+bool parse_time(const std::string& s, std::int64_t& ns) {
+  if (s.empty()) return false;
+  if (s.find_first_not_of("0123456789.") == std::string::npos) {
+    char* end = nullptr;
+    const double v = std::strtod(s.c_str(), &end);
+    if (*end) return false;
+    ns = static_cast<std::int64_t>(std::llround(v * 1e9));
+    return true;
+  }
+  std::tm tm{};
+  int y, mo, d, h, mi;
+  double sec;
+  char sep;
+  if (std::sscanf(s.c_str(), "%d-%d-%d%c%d:%d:%lf", &y, &mo, &d, &sep, &h, &mi, &sec) != 7) return false;
+  if (sep != 'T' && sep != ' ') return false;
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = 0;
+  const std::time_t t = timegm(&tm);
+  ns = static_cast<std::int64_t>(t) * 1'000'000'000 + static_cast<std::int64_t>(std::llround(sec * 1e9));
+  return true;
+}
+}  // namespace
+
+void add_input_options(CLI::App* sub, InputArgs& a, bool tcp_options) {
+  sub->add_option("FILE", a.file, "Trace file (pcap, pcapng), or - for standard input")->required();
+  sub->add_flag("--json", a.json, "Write JSON instead of text");
+  sub->add_option("-o,--output", a.output, "Write the report to this file instead of standard output");
+  sub->add_option("-f,--filter", a.filter, "Only packets matching this tcpdump-style filter expression");
+  sub->add_option("--ip", a.ips, "Only packets to or from this address (repeatable)");
+  sub->add_option("--port", a.ports, "Only packets to or from this TCP/UDP port (repeatable)");
+  sub->add_option("--start", a.start, "Only packets at or after this time (UTC, 2024-01-02T03:04:05[.f] or epoch s)");
+  sub->add_option("--end", a.end, "Only packets before this time");
+  if (!tcp_options) return;
+  sub->add_option("--local", a.local, "The traced host's addresses (CIDR, repeatable or comma-separated)")
+      ->delimiter(',');
+  sub->add_option("--app", a.apps, "Name an application by its server port: NAME=PORT (repeatable)");
+  sub->add_option("--delayed-ack", a.delayed_ack_ms, "An ACK later than this (ms) counts as delayed (default 200)")
+      ->check(CLI::Range(0.0, 1e7));
+  sub->add_option("--idle-timeout", a.idle_timeout_s,
+                  "Finish connections idle this long (s, default 600); bounds memory on long traces")
+      ->check(CLI::Range(0.001, 1e9));
+  sub->add_option("--rt-threshold", a.rt_threshold_ms, "A response slower than this (ms) is a finding (default 1000)")
+      ->check(CLI::Range(0.0, 1e9));
+  sub->add_option("--max-listed", a.max_listed, "Most connections and findings listed (default 10000)")
+      ->check(CLI::Range(0, 100'000'000));
+}
+
+bool make_run_options(const InputArgs& a, RunOptions& opt, std::string& error) {
+  std::vector<std::string> parts;
+  if (!a.filter.empty()) parts.push_back("(" + a.filter + ")");
+  if (!a.ips.empty()) {
+    std::string e;
+    for (const auto& ip : a.ips) {
+      std::pair<IpAddr, int> net;
+      if (!parse_cidr(ip, net)) {
+        error = fmt::format("--ip {}: not an IPv4 or IPv6 address", ip);
+        return false;
+      }
+      e += fmt::format("{}host {}", e.empty() ? "" : " or ", ip);
+    }
+    parts.push_back("(" + e + ")");
+  }
+  if (!a.ports.empty()) {
+    std::string e;
+    for (auto p : a.ports) e += fmt::format("{}port {}", e.empty() ? "" : " or ", p);
+    parts.push_back("(" + e + ")");
+  }
+  opt.filter.clear();
+  for (const auto& p : parts) opt.filter += (opt.filter.empty() ? "" : " and ") + p;
+  if (parts.size() == 1 && !a.filter.empty()) opt.filter = a.filter;
+  if (!a.start.empty() && !parse_time(a.start, opt.start_ns)) {
+    error = fmt::format("--start {}: not a time (use 2024-01-02T03:04:05.5 in UTC, or seconds since 1970)", a.start);
+    return false;
+  }
+  if (!a.end.empty() && !parse_time(a.end, opt.end_ns)) {
+    error = fmt::format("--end {}: not a time (use 2024-01-02T03:04:05.5 in UTC, or seconds since 1970)", a.end);
+    return false;
+  }
+  for (const auto& l : a.local) {
+    std::pair<IpAddr, int> net;
+    if (!parse_cidr(l, net)) {
+      error = fmt::format("--local {}: not an address or CIDR network", l);
+      return false;
+    }
+    opt.tcp_options.local_nets.push_back(net);
+  }
+  for (const auto& app : a.apps) {
+    const auto eq = app.find('=');
+    int port = -1;
+    if (eq != std::string::npos && eq > 0) {
+      const std::string p = app.substr(eq + 1);
+      if (!p.empty() && p.size() <= 5 && p.find_first_not_of("0123456789") == std::string::npos) port = std::stoi(p);
+    }
+    if (port < 0 || port > 65535) {
+      error = fmt::format("--app {}: expected NAME=PORT, e.g. --app payroll=5001", app);
+      return false;
+    }
+    opt.tcp_options.port_names.emplace_back(app.substr(0, eq), static_cast<std::uint16_t>(port));
+  }
+  opt.tcp_options.delayed_ack_ns = static_cast<std::int64_t>(a.delayed_ack_ms * 1e6);
+  opt.tcp_options.idle_timeout_ns = static_cast<std::int64_t>(a.idle_timeout_s * 1e9);
+  opt.tcp_options.rt_threshold_ns = static_cast<std::int64_t>(a.rt_threshold_ms * 1e6);
+  opt.max_listed_connections = a.max_listed;
+  opt.max_listed_findings = a.max_listed;
+  return true;
+}
+
+bool run_and_report(const InputArgs& a, const RunOptions& opt, RunResult& res, int& exit_code) {
+  res = run_summary(a.file, opt);
+  if (!res.error.empty()) {
+    spdlog::error("{}", res.error);
+    exit_code = res.exit_code;
+    return false;
+  }
+  const auto& rd = res.report.read;
+  for (const auto& is : rd.issues) spdlog::warn("{}: offset {}: {}", res.report.path, is.offset, is.message);
+  if (rd.issues_dropped) spdlog::warn("{}: {} more read problems not shown", res.report.path, rd.issues_dropped);
+  if (res.exit_code == kExitPartial)
+    spdlog::warn("{}: partial result: the input is {}; all records that could be read are reported", res.report.path,
+                 rd.truncated ? "truncated" : rd.io_error ? "unreadable in part" : "damaged");
+  exit_code = res.exit_code;
+  return true;
+}
+
+}  // namespace ctana::cli

@@ -1,0 +1,135 @@
+// ctana sessions / flow / exceptions: the TCP session analysis reports (docs/tcp.md).
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "ctana/render.hpp"
+
+namespace ctana::cli {
+
+namespace {
+
+struct SessionsArgs {
+  InputArgs in;
+  bool table = false;
+  std::uint64_t conn = 0;
+};
+
+int run_sessions(const SessionsArgs& a) {
+  RunOptions opt;
+  std::string err;
+  if (!make_run_options(a.in, opt, err)) {
+    spdlog::error("{}", err);
+    return kExitUsage;
+  }
+  RunResult res;
+  int code = 0;
+  if (!run_and_report(a.in, opt, res, code)) return code;
+  if (a.conn && (a.conn > res.report.tcp.totals.connections)) {
+    spdlog::error("--conn {}: the trace has {} TCP connections", a.conn, res.report.tcp.totals.connections);
+    return kExitUsage;
+  }
+  const std::string text = a.in.json    ? render_sessions_json(res.report, a.conn)
+                           : a.table    ? render_sessions_table(res.report)
+                                        : render_sessions_text(res.report, a.conn);
+  if (!write_output(text, a.in.output)) return kExitUnreadable;
+  return code;
+}
+
+struct FlowArgs {
+  InputArgs in;
+  std::uint64_t conn = 0;
+  bool relative = false;
+};
+
+int run_flow(const FlowArgs& a) {
+  RunOptions opt;
+  std::string err;
+  if (!make_run_options(a.in, opt, err)) {
+    spdlog::error("{}", err);
+    return kExitUsage;
+  }
+  opt.summary.top_conversations = 0;
+  std::string out;
+  std::uint64_t nr = 0;
+  std::int64_t last_ns = 0;
+  const auto nets = opt.tcp_options.local_nets;
+  opt.tcp_hook = [&](TcpAnalyzer& tcp) {
+    tcp.on_tcp_packet([&](const Packet& p, const TcpPacketInfo& info, const TcpConnection& c) {
+      if (info.connection != a.conn) return;
+      int local = c.local;
+      if (!nets.empty() && in_networks(c.client, nets) != in_networks(c.server, nets))
+        local = in_networks(c.client, nets) ? 0 : 1;
+      if (local < 0) local = 1;
+      if (nr == 0) out += render_flow_header(c, a.relative);
+      ++nr;
+      out += render_flow_row(nr, p, info, local, nr == 1 ? 0 : p.rec->ts_ns - last_ns, a.relative);
+      last_ns = p.rec->ts_ns;
+    });
+  };
+  RunResult res;
+  int code = 0;
+  if (!run_and_report(a.in, opt, res, code)) return code;
+  if (nr == 0) {
+    spdlog::error("--conn {}: no such TCP connection (the trace has {}; see ctana sessions --table)", a.conn,
+                  res.report.tcp.totals.connections);
+    return kExitUsage;
+  }
+  if (!write_output(out, a.in.output)) return kExitUnreadable;
+  return code;
+}
+
+struct ExceptionsArgs {
+  InputArgs in;
+  std::string order = "time";
+};
+
+int run_exceptions(const ExceptionsArgs& a) {
+  RunOptions opt;
+  std::string err;
+  if (!make_run_options(a.in, opt, err)) {
+    spdlog::error("{}", err);
+    return kExitUsage;
+  }
+  RunResult res;
+  int code = 0;
+  if (!run_and_report(a.in, opt, res, code)) return code;
+  const std::string text =
+      a.in.json ? render_exceptions_json(res.report) : render_exceptions_text(res.report, a.order == "severity");
+  if (!write_output(text, a.in.output)) return kExitUnreadable;
+  return code;
+}
+
+}  // namespace
+
+Command add_sessions_command(CLI::App& app) {
+  auto args = std::make_shared<SessionsArgs>();
+  auto* sub = app.add_subcommand("sessions", "IPCS-style SESSION report: one block per TCP connection");
+  add_input_options(sub, args->in, true);
+  sub->add_flag("--table", args->table, "One line per connection instead of the IPCS blocks");
+  sub->add_option("--conn", args->conn, "Only this connection (its number in the report)");
+  return {sub, [args] { return run_sessions(*args); }};
+}
+
+Command add_flow_command(CLI::App& app) {
+  auto args = std::make_shared<FlowArgs>();
+  auto* sub = app.add_subcommand("flow", "Sequence of execution of one TCP connection, packet by packet");
+  add_input_options(sub, args->in, true);
+  sub->add_option("CONN", args->conn, "Connection number (from ctana sessions)")->required()->check(CLI::PositiveNumber);
+  sub->add_flag("--relative", args->relative, "Relative sequence and acknowledgment numbers");
+  return {sub, [args] { return run_flow(*args); }};
+}
+
+Command add_exceptions_command(CLI::App& app) {
+  auto args = std::make_shared<ExceptionsArgs>();
+  auto* sub = app.add_subcommand("exceptions", "Exception report: what went wrong, with explanations");
+  add_input_options(sub, args->in, true);
+  sub->add_option("--by", args->order, "Order: time (default) or severity")
+      ->check(CLI::IsMember({"time", "severity"}));
+  return {sub, [args] { return run_exceptions(*args); }};
+}
+
+}  // namespace ctana::cli

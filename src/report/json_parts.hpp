@@ -1,0 +1,14 @@
+// JSON building blocks shared by the renderers (internal).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "ctana/report.hpp"
+
+namespace ctana {
+
+nlohmann::ordered_json tcp_totals_json(const TcpReport& t);
+nlohmann::ordered_json tcp_connection_json(const TcpConnection& c);
+nlohmann::ordered_json finding_json(const Finding& f);
+
+}  // namespace ctana
