@@ -9,6 +9,7 @@
 #include "ctana/decode.hpp"
 #include "ctana/reader.hpp"
 #include "ctana/summary.hpp"
+#include "ctana/tcp.hpp"
 
 using namespace ctana;
 
@@ -56,6 +57,68 @@ static void BM_SummaryOnPacket(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_SummaryOnPacket);
+
+// TCP session analysis per packet: 4096 connections, each a handshake, 16 data/ACK pairs and a
+// close, interleaved round-robin as on a busy server.
+static void BM_TcpAnalyzer(benchmark::State& state) {
+  const int conns = 4096, rounds = 16;
+  std::vector<std::vector<std::uint8_t>> frames;
+  auto seg = [&frames](int c, bool fromc, std::uint32_t seq, std::uint32_t ack, std::uint8_t flags, std::uint32_t len) {
+    std::vector<std::uint8_t> b(40 + len, 0);
+    b[0] = 0x45;
+    b[2] = static_cast<std::uint8_t>((40 + len) >> 8);
+    b[3] = static_cast<std::uint8_t>(40 + len);
+    b[8] = 64;
+    b[9] = 6;
+    const std::uint8_t cl[4] = {10, 1, static_cast<std::uint8_t>(c >> 8), static_cast<std::uint8_t>(c)};
+    const std::uint8_t sv[4] = {10, 0, 0, 2};
+    std::copy(fromc ? cl : sv, (fromc ? cl : sv) + 4, b.begin() + 12);
+    std::copy(fromc ? sv : cl, (fromc ? sv : cl) + 4, b.begin() + 16);
+    const std::uint16_t cp = static_cast<std::uint16_t>(40000 + c % 20000), sp = 443;
+    b[20] = static_cast<std::uint8_t>((fromc ? cp : sp) >> 8);
+    b[21] = static_cast<std::uint8_t>(fromc ? cp : sp);
+    b[22] = static_cast<std::uint8_t>((fromc ? sp : cp) >> 8);
+    b[23] = static_cast<std::uint8_t>(fromc ? sp : cp);
+    for (int i = 0; i < 4; ++i) {
+      b[24 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(seq >> (24 - 8 * i));
+      b[28 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(ack >> (24 - 8 * i));
+    }
+    b[32] = 0x50;
+    b[33] = flags;
+    b[34] = 0x10;
+    frames.push_back(std::move(b));
+  };
+  for (int c = 0; c < conns; ++c) seg(c, true, 100, 0, tcpflag::syn, 0);
+  for (int c = 0; c < conns; ++c) seg(c, false, 900, 101, tcpflag::syn | tcpflag::ack, 0);
+  for (int c = 0; c < conns; ++c) seg(c, true, 101, 901, tcpflag::ack, 0);
+  for (int r = 0; r < rounds; ++r) {
+    for (int c = 0; c < conns; ++c)
+      seg(c, true, 101 + static_cast<std::uint32_t>(r) * 100, 901, tcpflag::ack | tcpflag::psh, 100);
+    for (int c = 0; c < conns; ++c)
+      seg(c, false, 901, 201 + static_cast<std::uint32_t>(r) * 100, tcpflag::ack, 0);
+  }
+  std::vector<Record> recs(frames.size());
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    recs[i].data = Bytes(frames[i].data(), frames[i].size());
+    recs[i].orig_len = static_cast<std::uint32_t>(frames[i].size());
+    recs[i].link = linktype::raw;
+    recs[i].ts_ns = 1'700'000'000'000'000'000 + static_cast<std::int64_t>(i) * 1000;
+  }
+  std::size_t per_conn = 0;
+  for (auto _ : state) {
+    TcpAnalyzer tcp{TcpOptions{}};
+    Packet p;
+    for (const Record& r : recs) {
+      decode(r, p);
+      tcp.on_packet(p);
+    }
+    tcp.finish();
+    per_conn = tcp.bytes_per_connection();
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(recs.size()));
+  state.counters["bytes_per_conn"] = static_cast<double>(per_conn);
+}
+BENCHMARK(BM_TcpAnalyzer)->Unit(benchmark::kMillisecond);
 
 // Reading records from a file given in CTANA_BENCH_FILE (e.g. a pcap made by
 // tools/bench/scale-pcap.py); skipped when unset.

@@ -139,7 +139,8 @@ std::string render_summary_text(const SummaryReport& r) {
     line(o, "TCP sessions (ctana sessions FILE for each connection)");
     line(o, "  {:<26}{:>12}", "Connections", group_digits(t.connections));
     line(o, "    ended: closed {}, reset {}, refused {}, SYN unanswered {}, handshake incomplete {}, still open {}",
-         t.closed, t.reset_connections, t.refused, t.syn_unanswered, t.handshake_incomplete, t.open_at_end);
+         group_digits(t.closed), group_digits(t.reset_connections), group_digits(t.refused),
+         group_digits(t.syn_unanswered), group_digits(t.handshake_incomplete), group_digits(t.open_at_end));
     line(o, "  {:<26}{:>12}", "Most open at once", group_digits(t.peak_open));
     line(o, "  {:<26}{:>12}", "TCP packets", group_digits(t.packets));
     const std::pair<const char*, std::uint32_t> rows[] = {
