@@ -56,6 +56,8 @@ struct TcpOptions {
   std::size_t max_connections = 1'000'000;     // open at once; beyond: counted, not tracked
   std::vector<std::pair<std::string, std::uint16_t>> port_names;  // --port NAME=N
   std::vector<std::pair<IpAddr, int>> local_nets;                 // --local CIDR
+  std::size_t reassembly_conn_bytes = 1u << 20;   // out-of-order bytes held per connection
+  std::size_t reassembly_total_bytes = 64u << 20; // ... and in all connections together
 };
 
 // Finding severities and categories of the exception report.
@@ -149,6 +151,30 @@ struct TcpPacketInfo {
   std::uint64_t window = 0;        // scaled
 };
 
+// Ordered payload delivery to application analyzers (FTP, DNS over TCP, TLS...). Each direction
+// of a connection is reassembled: bytes are handed over once, in order; what cannot be (never
+// captured, cut by the snap length, or dropped when a buffer cap was reached) is announced as a
+// gap, so the application analyzer knows exactly where its view of the stream has a hole.
+class TcpStreamSink {
+ public:
+  virtual ~TcpStreamSink() = default;
+  // A new connection: return true to receive its payload.
+  virtual bool wants(const TcpConnection& c) = 0;
+  // In-order bytes sent by `from` (0 client, 1 server) at stream offset `offset` (0 = first byte
+  // after the SYN, or the first byte seen).
+  virtual void on_data(const TcpConnection& c, int from, std::uint64_t offset, Bytes data, std::int64_t ts_ns) = 0;
+  // Bytes [offset, offset + length) sent by `from` will never be delivered.
+  virtual void on_gap(const TcpConnection& c, int from, std::uint64_t offset, std::uint64_t length,
+                      std::int64_t ts_ns) = 0;
+  // The connection is finished; nothing more will come.
+  virtual void on_close(const TcpConnection& c) = 0;
+};
+
+struct ReassemblyStats {
+  std::uint64_t bytes_delivered = 0, bytes_gap = 0, segments_buffered = 0, overflow_bytes = 0;
+  std::uint64_t buffered_now = 0, buffered_peak = 0;
+};
+
 class TcpAnalyzer final : public Analyzer {
  public:
   explicit TcpAnalyzer(TcpOptions opt);
@@ -163,6 +189,9 @@ class TcpAnalyzer final : public Analyzer {
   void on_tcp_packet(std::function<void(const Packet&, const TcpPacketInfo&, const TcpConnection&)> f);
   // Called for every finding, as it is found.
   void on_finding(std::function<void(const Finding&)> f);
+  // Ordered payload delivery (see TcpStreamSink); the sink must outlive the analyzer's run.
+  void add_stream_sink(TcpStreamSink* sink);
+  const ReassemblyStats& reassembly() const;
 
   const TcpTotals& totals() const;
   std::size_t bytes_per_connection() const;  // memory of one tracked connection

@@ -11,6 +11,8 @@
 
 #include "ctana/tcp.hpp"
 
+#include "analyze/tcp_reassembly.hpp"
+
 namespace ctana {
 
 namespace tcpa {
@@ -225,8 +227,15 @@ struct Watch {
   bool awaiting_response = false;
 };
 
+// Payload reassembly of a connection whose payload an application analyzer wants.
+struct Streams {
+  detail::StreamReassembler dir[2];
+  std::uint64_t sinks = 0;  // bit i: sinks[i] wants this connection
+};
+
 struct Conn {
   TcpConnection c;
+  std::unique_ptr<Streams> streams;
   Flow flow[2];
   Watch w;
   std::int64_t first_rtt_ns = 0;  // Wireshark ts_first_rtt (last SYN -> first ACK)
@@ -260,6 +269,8 @@ struct TcpAnalyzer::Impl {
   std::function<void(const TcpConnection&)> conn_cb;
   std::function<void(const Packet&, const TcpPacketInfo&, const TcpConnection&)> pkt_cb;
   std::function<void(const Finding&)> finding_cb;
+  std::vector<TcpStreamSink*> sinks;
+  ReassemblyStats rstats;
   std::vector<std::pair<IpAddr, SourceStats>> sources;  // small: per source address
   std::unordered_map<std::string, std::size_t> source_index;
   static constexpr std::size_t kMaxSources = 4096;
@@ -329,6 +340,17 @@ struct TcpAnalyzer::Impl {
     c.client_port = src_is_client ? p.tcp.sport : p.tcp.dport;
     c.server_port = src_is_client ? p.tcp.dport : p.tcp.sport;
     c.first_ns = c.last_ns = p.rec->ts_ns;
+    c.app = app_for(c.server_port);
+    if (c.app.empty()) c.app = app_for(c.client_port);
+    if (!sinks.empty()) {
+      std::uint64_t mask = 0;
+      for (std::size_t s = 0; s < sinks.size() && s < 64; ++s)
+        if (sinks[s]->wants(c)) mask |= std::uint64_t{1} << s;
+      if (mask) {
+        cn.streams = std::make_unique<Streams>();
+        cn.streams->sinks = mask;
+      }
+    }
     index[k] = i;
     lru_push(i, 0);
     ++open;
@@ -356,6 +378,12 @@ struct TcpAnalyzer::Impl {
     }
     connection_findings(cn);
     track_source_end(cn);
+    if (cn.streams) {
+      detail::ReassemblyBudget b = budget();
+      for (int d = 0; d < 2; ++d) cn.streams->dir[d].flush(c.last_ns, b, data_fn(cn, d), gap_fn(cn, d));
+      for_sinks(cn, [&c](TcpStreamSink* s) { s->on_close(c); });
+      cn.streams.reset();
+    }
     if (conn_cb) conn_cb(c);
     Key k = key_of(c);
     index.erase(k);
@@ -399,6 +427,24 @@ struct TcpAnalyzer::Impl {
     last_sweep = t;
   }
 
+  detail::ReassemblyBudget budget() {
+    return detail::ReassemblyBudget{opt.reassembly_conn_bytes, opt.reassembly_total_bytes, rstats};
+  }
+  template <class F>
+  void for_sinks(const Conn& cn, F&& f) {
+    for (std::size_t s = 0; s < sinks.size() && s < 64; ++s)
+      if (cn.streams->sinks & (std::uint64_t{1} << s)) f(sinks[s]);
+  }
+  detail::StreamReassembler::DataFn data_fn(Conn& cn, int d) {
+    return [this, &cn, d](std::uint64_t off, Bytes b, std::int64_t ts) {
+      for_sinks(cn, [&](TcpStreamSink* s) { s->on_data(cn.c, d, off, b, ts); });
+    };
+  }
+  detail::StreamReassembler::GapFn gap_fn(Conn& cn, int d) {
+    return [this, &cn, d](std::uint64_t off, std::uint64_t len, std::int64_t ts) {
+      for_sinks(cn, [&](TcpStreamSink* s) { s->on_gap(cn.c, d, off, len, ts); });
+    };
+  }
   void analyze(const Packet& p);
   std::uint32_t wireshark_flags(Conn& cn, int d, const Packet& p, std::uint32_t seglen, std::int64_t ts,
                                 std::uint32_t f);
@@ -815,6 +861,18 @@ void TcpAnalyzer::Impl::analyze(const Packet& p) {
     }
   }
 
+  // Ordered payload for the application analyzers.
+  if (cn.streams && !p.malformed() && !p.fragment) {
+    detail::ReassemblyBudget b = budget();
+    if (syn) cn.streams->dir[d].syn(p.tcp.seq);
+    if (seglen) {
+      const Bytes cap = p.payload.subspan(0, std::min<std::size_t>(p.payload.size(), seglen));
+      cn.streams->dir[d].segment(p.tcp.seq, seglen, cap, ts, b, data_fn(cn, d), gap_fn(cn, d));
+    }
+    if (fin) cn.streams->dir[d].fin(p.tcp.seq + seglen);
+    if (ackf) cn.streams->dir[1 - d].acked(p.tcp.ack, ts, b, data_fn(cn, 1 - d), gap_fn(cn, 1 - d));
+  }
+
   // LRU: most recently active at the tail.
   lru_unlink(i);
   lru_push(i, cn.lru_list);
@@ -1048,6 +1106,8 @@ void TcpAnalyzer::on_tcp_packet(std::function<void(const Packet&, const TcpPacke
   impl_->pkt_cb = std::move(f);
 }
 void TcpAnalyzer::on_finding(std::function<void(const Finding&)> f) { impl_->finding_cb = std::move(f); }
+void TcpAnalyzer::add_stream_sink(TcpStreamSink* sink) { impl_->sinks.push_back(sink); }
+const ReassemblyStats& TcpAnalyzer::reassembly() const { return impl_->rstats; }
 const TcpTotals& TcpAnalyzer::totals() const { return impl_->totals; }
 std::size_t TcpAnalyzer::bytes_per_connection() const {
   // slot + hash-map node (key, value, next pointer, cached hash) + bucket pointer
