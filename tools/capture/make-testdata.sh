@@ -43,64 +43,32 @@ FTP_PASS='Secr3tPass!'
 FTP_WRONG_PASS='WrongPass42'
 PASV_PORT=30000
 
-PY=/usr/bin/python3   # Debian's python (not any pyenv shim on PATH)
+LOG_TAG=make-testdata
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$SCRIPT_DIR/lib.sh"   # PY, log, die, bg, cap_start/cap_stop, netns_create, ...
 
-log() { printf '[make-testdata] %s\n' "$*" >&2; }
-die() { printf '[make-testdata] ERROR: %s\n' "$*" >&2; exit 1; }
-
-[[ $(id -u) -eq 0 ]] || die "must run as root (network namespaces, tcpdump, vsftpd, useradd)"
+need_root "network namespaces, tcpdump, vsftpd, useradd"
 
 # ---------------------------------------------------------------- dependencies
-ensure_tools() {
-    local -A pkg_for=(
-        [tcpdump]=tcpdump [tshark]=tshark [dumpcap]=wireshark-common
-        [editcap]=wireshark-common [mergecap]=wireshark-common
-        [capinfos]=wireshark-common [dnsmasq]=dnsmasq-base [vsftpd]=vsftpd
-        [dig]=dnsutils [ping]=iputils-ping [ip]=iproute2 [ss]=iproute2
-        [ethtool]=ethtool [curl]=curl [useradd]=passwd [chpasswd]=passwd
-    )
-    local missing=() c
-    for c in "${!pkg_for[@]}"; do
-        command -v "$c" >/dev/null 2>&1 || missing+=("${pkg_for[$c]}")
-    done
-    [[ -x $PY ]] || missing+=(python3)
-    if ((${#missing[@]})); then
-        log "installing missing packages: ${missing[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq
-        apt-get install -y -qq "${missing[@]}" >/dev/null
-    fi
-}
-ensure_tools
+ensure_tools tcpdump:tcpdump tshark:tshark dumpcap:wireshark-common \
+    editcap:wireshark-common mergecap:wireshark-common capinfos:wireshark-common \
+    dnsmasq:dnsmasq-base vsftpd:vsftpd dig:dnsutils ping:iputils-ping ip:iproute2 \
+    ss:iproute2 ethtool:ethtool curl:curl useradd:passwd chpasswd:passwd
 
 # ------------------------------------------------------------- state / cleanup
 WORK=$(mktemp -d /tmp/ctana-capture.XXXXXX)
 chmod 755 "$WORK"      # the FTP user must be able to traverse into ftproot
-PIDS=()
 BPFFS_MOUNTED=0
 VLAN_MODE=
 
 cleanup() {
-    local rc=$? pid ns
+    local rc=$?
     set +e
-    for pid in "${PIDS[@]}"; do
-        kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" 2>/dev/null
-    done
-    sleep 0.3
-    for pid in "${PIDS[@]}"; do
-        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-    done
+    kill_started
     # Anything still running inside our own namespaces (e.g. vsftpd session
     # children) was started by this script: kill it by pid.
-    for ns in "$NSA" "$NSB"; do
-        if ip netns list | grep -qw "$ns"; then
-            for pid in $(ip netns pids "$ns" 2>/dev/null); do
-                kill -KILL "$pid" 2>/dev/null
-            done
-            ip netns del "$ns" 2>/dev/null
-        fi
-    done
+    netns_destroy "$NSA"
+    netns_destroy "$NSB"
     [[ $BPFFS_MOUNTED == 1 ]] && umount "$WORK/bpffs"
     [[ ${USER_CREATED:-0} == 1 ]] && userdel -r "$FTP_USER" 2>/dev/null
     if [[ ${KEEP_WORK:-0} == 1 ]]; then
@@ -113,64 +81,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Start a background process and remember its pid for cleanup.
-# `ip netns exec` execs the command, so $! is the real program's pid.
-bg() { "$@" & PIDS+=("$!"); LAST_PID=$!; }
-
 in_a() { ip netns exec "$NSA" "$@"; }
 in_b() { ip netns exec "$NSB" "$@"; }
-
-# wait_listen NS tcp|udp PORT : poll ss (sends no packets) until a socket listens.
-wait_listen() {
-    local ns=$1 proto=$2 port=$3 i flag=-ltnH
-    [[ $proto == udp ]] && flag=-lunH
-    for ((i = 0; i < 100; i++)); do
-        if ip netns exec "$ns" ss "$flag" "sport = :$port" | grep -q .; then return 0; fi
-        sleep 0.1
-    done
-    die "nothing listening on $proto/$port in $ns"
-}
-
-# wait_log FILE REGEX : wait until a capture tool reports that it is capturing.
-wait_log() {
-    local f=$1 re=$2 i
-    for ((i = 0; i < 100; i++)); do
-        grep -qE "$re" "$f" 2>/dev/null && { sleep 0.3; return 0; }
-        sleep 0.1
-    done
-    cat "$f" >&2 || true
-    die "capture did not start ($f)"
-}
-
-# cap_start NAME NS IFACE [tcpdump args...] -> pcap in $WORK/NAME, pid in CAP[NAME]
-declare -A CAP
-cap_start() {
-    local name=$1 ns=$2 ifc=$3; shift 3
-    bg ip netns exec "$ns" tcpdump -Z root -i "$ifc" -n -s 0 -U --immediate-mode "$@" \
-        -w "$WORK/$name" 2>"$WORK/$name.log"
-    CAP[$name]=$LAST_PID
-    wait_log "$WORK/$name.log" '^(tcpdump: )?listening on'
-}
-# dumpcap variant (native pcapng writer)
-dcap_start() {
-    local name=$1 ns=$2 ifc=$3; shift 3
-    bg ip netns exec "$ns" dumpcap -i "$ifc" -s 0 "$@" -w "$WORK/$name" 2>"$WORK/$name.log"
-    CAP[$name]=$LAST_PID
-    wait_log "$WORK/$name.log" "^Capturing on"
-}
-# cap_stop NAME... : SIGINT, wait for a clean exit, make sure the file has packets.
-cap_stop() {
-    local name pid n
-    sleep 1.5   # last ACKs / replies; > 1 s so every TPACKET_V3 block is retired
-    for name in "$@"; do
-        pid=${CAP[$name]}
-        kill -INT "$pid"
-        wait "$pid" || true
-        n=$(capinfos -T -r -M -c "$WORK/$name" | cut -f2)
-        [[ $n =~ ^[0-9]+$ && $n -gt 0 ]] || die "capture $name is empty ($(cat "$WORK/$name.log"))"
-        log "$name: $n packets"
-    done
-}
 
 flush_neigh() {
     in_a ip neigh flush all
@@ -178,13 +90,6 @@ flush_neigh() {
 }
 
 # ------------------------------------------------------------------ namespaces
-# No offloads: what tcpdump sees is what a real wire would carry (MSS-sized
-# segments, correct checksums, VLAN tags inside the frame data).
-no_offload() { # NS DEV
-    ip netns exec "$1" ethtool -K "$2" tx off rx off sg off tso off gso off gro off \
-        rxvlan off txvlan off rx-vlan-stag-hw-parse off tx-vlan-stag-hw-insert off >/dev/null
-}
-
 # veth_pair NAME-A MAC-A NAME-B MAC-B : one end in each namespace, offloads off.
 veth_pair() {
     ip link add "$1" netns "$NSA" address "$2" type veth peer name "$3" netns "$NSB" address "$4"
@@ -298,23 +203,9 @@ setup_vlan_links() {
 }
 
 setup_netns() {
-    local ns
-    for ns in "$NSA" "$NSB"; do
-        if ip netns list | grep -qw "$ns"; then
-            log "removing stale namespace $ns"
-            for pid in $(ip netns pids "$ns"); do kill -KILL "$pid" 2>/dev/null || true; done
-            ip netns del "$ns"
-        fi
-        ip netns add "$ns"
-        # quiet, deterministic IPv6: no DAD, no router solicitations / RA
-        ip netns exec "$ns" sh -c '
-            for c in all default; do
-                for k in accept_dad:0 dad_transmits:0 router_solicitations:0 accept_ra:0; do
-                    echo "${k#*:}" > /proc/sys/net/ipv6/conf/$c/${k%%:*}
-                done
-            done'
-        ip -n "$ns" link set lo up
-    done
+    # quiet, deterministic IPv6: no DAD, no router solicitations / RA
+    netns_create "$NSA"
+    netns_create "$NSB"
 
     ip link add "$VA" netns "$NSA" address "$MAC_A" type veth peer name "$VB" netns "$NSB" address "$MAC_B"
     no_offload "$NSA" "$VA"
