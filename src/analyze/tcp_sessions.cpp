@@ -246,6 +246,7 @@ struct Conn {
 };
 
 struct SourceStats {  // per source address: scans and bursts of short connections
+  std::uint32_t refused_listed = 0, refused_more = 0;  // refused connections listed one by one / not
   std::unordered_map<std::uint64_t, std::uint32_t> ports;  // (dst addr hash, port) -> SYNs
   std::uint32_t syns = 0, refused_or_unanswered = 0;
   std::int64_t first_ns = 0, last_ns = 0;
@@ -450,6 +451,18 @@ struct TcpAnalyzer::Impl {
                                 std::uint32_t f);
   void connection_findings(Conn& cn);
   void track_source_syn(const Packet& p, const TcpConnection& c);
+  // The first 5 refused connections of a source are findings of their own; the rest are summed
+  // up in one finding at the end (a scan would bury the report otherwise).
+  bool refused_listed(const TcpConnection& c) {
+    SourceStats* s = source(c.client);
+    if (!s) return true;
+    if (s->refused_listed < 5) {
+      ++s->refused_listed;
+      return true;
+    }
+    ++s->refused_more;
+    return false;
+  }
   void track_source_end(const Conn& cn);
   void global_findings();
   SourceStats* source(const IpAddr& a);
@@ -847,12 +860,20 @@ void TcpAnalyzer::Impl::analyze(const Packet& p) {
     }
     w.zw_open[d] = false;
   }
-  if (f & tcpa::zero_window_probe) ++w.zw_probes[1 - d];  // probes against the other side's window
-  if (f & tcpa::keep_alive) {
-    ++w.ka_unanswered[d];
-    ++w.ka_total[d];
+  // Any packet from this side answers the other side's keepalives.
+  w.ka_unanswered[1 - d] = 0;
+  if (f & tcpa::zero_window_probe) {
+    ++w.zw_probes[1 - d];  // probes against the other side's window
+  } else if (f & tcpa::keep_alive) {
+    // Linux probes a zero window with keepalive-like segments: while the peer's window is closed
+    // they are window probes, not keepalives.
+    if (w.zw_open[1 - d]) {
+      ++w.zw_probes[1 - d];
+    } else {
+      ++w.ka_unanswered[d];
+      ++w.ka_total[d];
+    }
   }
-  if (f & tcpa::keep_alive_ack) w.ka_unanswered[1 - d] = 0;
   if ((f & tcpa::lost_segment) && prev_nextseq) {
     const std::uint32_t gap = p.tcp.seq - prev_nextseq;
     if (gap > w.gap_max[d]) {
@@ -917,7 +938,7 @@ void TcpAnalyzer::Impl::connection_findings(Conn& cn) {
         "The client sent SYN and retransmitted it, but neither a SYN/ACK nor a RST came back. A firewall "
         "dropping the SYN, a routing problem, or a server host that is down are the usual causes; a refused "
         "port would have answered with RST.");
-  } else if (c.state == TcpState::refused) {
+  } else if (c.state == TcpState::refused && refused_listed(c)) {
     add(Severity::warning, "init", "refused", c.dir[1].rst_ns,
         fmt::format("{}: connection refused (SYN answered by RST)", conn),
         "The server host answered the SYN with a reset: nothing listens on that port, or the listener's "
@@ -983,7 +1004,8 @@ void TcpAnalyzer::Impl::connection_findings(Conn& cn) {
     }
     const std::uint64_t data_pkts = D.cats[0] + D.cats[2] + D.cats[8];
     const std::uint64_t retrans = D.flags[0] + D.flags[1] + D.flags[2];
-    if (retrans >= 5 && data_pkts > 0 && retrans * 20 >= data_pkts) {
+    // (a back-off of one segment is reported above and explains the rate)
+    if (retrans >= 5 && data_pkts > 0 && retrans * 20 >= data_pkts && w.rto_run_max < 3) {
       add(Severity::warning, "traffic", "high_retransmission_rate", c.first_ns,
           fmt::format("{}: {} of {} data segments from {} were retransmissions ({:.1f}%)", conn, retrans, data_pkts,
                       side[d], 100.0 * static_cast<double>(retrans) / static_cast<double>(data_pkts)),
@@ -1003,7 +1025,7 @@ void TcpAnalyzer::Impl::connection_findings(Conn& cn) {
     const bool long_idle = w.idle_before_rst_ns >= 10'000'000'000;
     add(long_idle ? Severity::warning : Severity::info, "term", long_idle ? "reset_after_idle" : "reset",
         c.dir[c.reset_by].rst_ns,
-        fmt::format("{}: reset by {} after {} without data", conn, side[c.reset_by], secs(w.idle_before_rst_ns)),
+        fmt::format("{}: reset by {} after {} without new data", conn, side[c.reset_by], secs(w.idle_before_rst_ns)),
         long_idle ? "The connection was idle for a long time and then reset: one side gave up waiting (an "
                     "idle timeout, a keepalive failure, or a firewall that forgot the connection)."
                   : "The connection ended with a reset instead of an orderly FIN exchange.");
@@ -1059,6 +1081,12 @@ void TcpAnalyzer::Impl::track_source_end(const Conn& cn) {
 
 void TcpAnalyzer::Impl::global_findings() {
   for (const auto& [addr, s] : sources) {
+    if (s.refused_more) {
+      emit(Finding{Severity::warning, "init", "refused", s.last_ns, 0,
+                   fmt::format("{} more connections from {} were refused (the first 5 are listed one by one)",
+                               s.refused_more, addr.str()),
+                   "The server host answered these SYNs with resets: nothing listens on those ports."});
+    }
     if (s.ports.size() >= 20 && s.refused_or_unanswered * 2 >= s.syns) {
       emit(Finding{Severity::warning, "session", "port_scan", s.first_ns, 0,
                    fmt::format("{} sent SYNs to {} different ports in {}; {} of {} were refused or unanswered",

@@ -31,7 +31,8 @@ json tcp_totals_json(const TcpReport& t) {
     cats[std::string(1, tcp_cat_letter(static_cast<TcpCat>(c)))] = tt.cats[static_cast<std::size_t>(c)];
   return {{"connections", tt.connections},
           {"packets", tt.packets},
-          {"retransmissions", fl(tcpa::retransmission)},
+          // as tshark's tcp.analysis.retransmission: fast and spurious ones included
+          {"retransmissions", fl(tcpa::retransmission) + fl(tcpa::fast_retransmission) + fl(tcpa::spurious_retransmission)},
           {"fast_retransmissions", fl(tcpa::fast_retransmission)},
           {"spurious_retransmissions", fl(tcpa::spurious_retransmission)},
           {"duplicate_acks", fl(tcpa::duplicate_ack)},
@@ -65,8 +66,11 @@ json tcp_connection_json(const TcpConnection& c) {
   for (int d = 0; d < 2; ++d) {
     const TcpDirection& D = c.dir[static_cast<std::size_t>(d)];
     json flags = json::object(), cats = json::object();
-    for (int b = 0; b < tcpa::kCount; ++b)
-      if (D.flags[static_cast<std::size_t>(b)]) flags[std::string(tcpa::name(b))] = D.flags[static_cast<std::size_t>(b)];
+    for (int b = 0; b < tcpa::kCount; ++b) {
+      // retransmission counts fast and spurious ones too, as tshark's field does
+      const std::uint64_t n = b == 0 ? std::uint64_t{D.flags[0]} + D.flags[1] + D.flags[2] : D.flags[static_cast<std::size_t>(b)];
+      if (n) flags[std::string(tcpa::name(b))] = n;
+    }
     for (int k = 0; k < kTcpCats; ++k)
       cats[std::string(1, tcp_cat_letter(static_cast<TcpCat>(k)))] = D.cats[static_cast<std::size_t>(k)];
     dirs.push_back({{"from", d == 0 ? "client" : "server"},

@@ -143,9 +143,11 @@ std::string render_summary_text(const SummaryReport& r) {
          group_digits(t.syn_unanswered), group_digits(t.handshake_incomplete), group_digits(t.open_at_end));
     line(o, "  {:<26}{:>12}", "Most open at once", group_digits(t.peak_open));
     line(o, "  {:<26}{:>12}", "TCP packets", group_digits(t.packets));
+    const std::uint64_t retr = fl(tcpa::retransmission) + fl(tcpa::fast_retransmission) + fl(tcpa::spurious_retransmission);
+    line(o, "  {:<26}{:>12} {:>7}", "Retransmissions", group_digits(retr), pct(retr, t.packets));
     const std::pair<const char*, std::uint32_t> rows[] = {
-        {"Retransmissions", tcpa::retransmission}, {"Fast retransmissions", tcpa::fast_retransmission},
-        {"Spurious retransmissions", tcpa::spurious_retransmission}, {"Out-of-order", tcpa::out_of_order},
+        {"  of them fast", tcpa::fast_retransmission}, {"  of them spurious", tcpa::spurious_retransmission},
+        {"Out-of-order", tcpa::out_of_order},
         {"Duplicate ACKs", tcpa::duplicate_ack}, {"Segments not captured", tcpa::lost_segment},
         {"ACKed but not captured", tcpa::ack_lost_segment}, {"Zero windows", tcpa::zero_window},
         {"Zero window probes", tcpa::zero_window_probe}, {"Window full", tcpa::window_full},
