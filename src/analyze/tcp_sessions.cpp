@@ -1063,7 +1063,9 @@ void TcpAnalyzer::Impl::track_source_syn(const Packet& p, const TcpConnection& c
   Key k;
   k.a = c.server;
   k.pa = c.server_port;
-  if (s->ports.size() < 65536) ++s->ports[h(k)];
+  // Bounded: 1024 distinct destinations are plenty to recognise a scan (20 make one).
+  const std::uint64_t key = h(k);
+  if (s->ports.size() < 1024 || s->ports.count(key)) ++s->ports[key];
 }
 
 void TcpAnalyzer::Impl::track_source_end(const Conn& cn) {

@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <map>
 #include <memory>
 
 #include "cli/commands.hpp"
@@ -85,6 +86,7 @@ int run_flow(const FlowArgs& a) {
 struct ExceptionsArgs {
   InputArgs in;
   std::string order = "time";
+  std::uint64_t conn = 0;
 };
 
 int run_exceptions(const ExceptionsArgs& a) {
@@ -97,6 +99,17 @@ int run_exceptions(const ExceptionsArgs& a) {
   RunResult res;
   int code = 0;
   if (!run_and_report(a.in, opt, res, code)) return code;
+  if (a.conn) {  // only the findings about one connection
+    auto& t = res.report.tcp;
+    std::erase_if(t.findings, [&a](const Finding& f) { return f.connection != a.conn; });
+    t.findings_by_severity = {};
+    std::map<std::string, std::uint64_t> kinds;
+    for (const auto& f : t.findings) {
+      ++t.findings_by_severity[static_cast<std::size_t>(f.severity)];
+      ++kinds[f.kind];
+    }
+    t.findings_by_kind.assign(kinds.begin(), kinds.end());
+  }
   const std::string text =
       a.in.json ? render_exceptions_json(res.report) : render_exceptions_text(res.report, a.order == "severity");
   if (!write_output(text, a.in.output)) return kExitUnreadable;
@@ -129,6 +142,7 @@ Command add_exceptions_command(CLI::App& app) {
   add_input_options(sub, args->in, true);
   sub->add_option("--by", args->order, "Order: time (default) or severity")
       ->check(CLI::IsMember({"time", "severity"}));
+  sub->add_option("--conn", args->conn, "Only the findings about this connection");
   return {sub, [args] { return run_exceptions(*args); }};
 }
 
