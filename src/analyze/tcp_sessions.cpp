@@ -1012,6 +1012,15 @@ void TcpAnalyzer::Impl::connection_findings(Conn& cn) {
           "More than 5% of the data was sent twice: packet loss or heavy reordering on the path slows this "
           "connection down.");
     }
+    // window full: this side's data kept hitting the edge of the peer's receive window
+    if (D.flags[13] >= 10 && data_pkts > 0 && std::uint64_t{D.flags[13]} * 20 >= data_pkts) {
+      add(Severity::warning, "traffic", "window_limited", c.first_ns,
+          fmt::format("{}: {} of {} data segments from {} filled the receiver's window (largest window {})", conn,
+                      D.flags[13], data_pkts, side[d],
+                      c.dir[1 - d].max_window ? std::to_string(c.dir[1 - d].max_window) : std::string("unknown")),
+          "The sender had more to send but the receiver's advertised window was full: throughput was limited by "
+          "the receiver (a small receive buffer, or an application that reads slowly), not by the network.");
+    }
     if (D.flags[4] > 0) {
       add(Severity::info, "traffic", "segments_not_captured", c.first_ns,
           fmt::format("{}: {} time{} data from {} continued past a gap: segments missing from the trace", conn,
@@ -1082,6 +1091,20 @@ void TcpAnalyzer::Impl::track_source_end(const Conn& cn) {
 }
 
 void TcpAnalyzer::Impl::global_findings() {
+  if (totals.open_at_end > 0) {
+    emit(Finding{Severity::info, "term", "still_open", now, 0,
+                 fmt::format("{} connection{} still open at the end of the trace (no FIN or RST seen)",
+                             totals.open_at_end, totals.open_at_end == 1 ? " was" : "s were"),
+                 "Connections without a close are normal when the trace stops while they are in use; a "
+                 "connection that should have ended may have been left open by its application."});
+  }
+  if (totals.evicted_idle > 0) {
+    emit(Finding{Severity::info, "term", "idle_without_close", now, 0,
+                 fmt::format("{} connection{} went quiet for longer than the idle timeout without a FIN or RST",
+                             totals.evicted_idle, totals.evicted_idle == 1 ? "" : "s"),
+                 "Idle connections that are never closed tie up resources on both hosts; a firewall may drop "
+                 "them silently, and the next send will then fail."});
+  }
   for (const auto& [addr, s] : sources) {
     if (s.refused_more) {
       emit(Finding{Severity::warning, "init", "refused", s.last_ns, 0,

@@ -48,6 +48,7 @@ TEST(TcpScenario, ZeroWindowThenResumed) {
   EXPECT_EQ(flag(r, tcpa::window_update), 1u);
   EXPECT_EQ(flag(r, tcpa::window_full), 92u);
   EXPECT_EQ(kind(r, "zero_window"), 1u);
+  EXPECT_EQ(kind(r, "window_limited"), 1u);  // 92 segments filled the small receive window
   EXPECT_EQ(kind(r, "keepalive_unanswered"), 0u);  // Linux's window probes look like keepalives
   ASSERT_EQ(r.tcp.connections.size(), 1u);
   EXPECT_EQ(r.tcp.connections[0].state, TcpState::closed);
