@@ -9,6 +9,7 @@
 
 #include "ctana/packet.hpp"
 #include "ctana/reader.hpp"
+#include "ctana/ftp.hpp"
 #include "ctana/tcp.hpp"
 
 namespace ctana {
@@ -101,6 +102,7 @@ struct SummaryReport {
   std::vector<DecodeProblemRow> decode_problems;
 
   TcpReport tcp;
+  FtpReport ftp;
 
   int exit_code = 0;
 };

@@ -184,6 +184,7 @@ class TcpAnalyzer final : public Analyzer {
   void finish() override;
 
   // Called for every connection when it is finished (closed and quiet, idle, or at the end).
+  // Several listeners may be added; they are called in the order they were added.
   void on_connection(std::function<void(const TcpConnection&)> f);
   // Called for every TCP packet after it was analysed.
   void on_tcp_packet(std::function<void(const Packet&, const TcpPacketInfo&, const TcpConnection&)> f);

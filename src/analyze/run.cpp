@@ -13,18 +13,23 @@ namespace ctana {
 
 namespace {
 // Collects the TCP analyzer's connections and findings into the report, within the caps.
+std::function<void(const Finding&)> finding_collector(TcpReport& rep, const RunOptions& opt,
+                                                      std::map<std::string, std::uint64_t>& kinds) {
+  return [&rep, &opt, &kinds](const Finding& f) {
+    ++rep.findings_by_severity[static_cast<std::size_t>(f.severity)];
+    ++kinds[f.kind];
+    if (rep.findings.size() < opt.max_listed_findings) rep.findings.push_back(f);
+    else ++rep.findings_omitted;
+  };
+}
+
 void attach_tcp_report(TcpAnalyzer& tcp, TcpReport& rep, const RunOptions& opt,
                        std::map<std::string, std::uint64_t>& kinds) {
   tcp.on_connection([&rep, &opt](const TcpConnection& c) {
     if (rep.connections.size() < opt.max_listed_connections) rep.connections.push_back(c);
     else ++rep.connections_omitted;
   });
-  tcp.on_finding([&rep, &opt, &kinds](const Finding& f) {
-    ++rep.findings_by_severity[static_cast<std::size_t>(f.severity)];
-    ++kinds[f.kind];
-    if (rep.findings.size() < opt.max_listed_findings) rep.findings.push_back(f);
-    else ++rep.findings_omitted;
-  });
+  tcp.on_finding(finding_collector(rep, opt, kinds));
 }
 }  // namespace
 
@@ -59,11 +64,20 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
   SummaryAnalyzer summary(rep, opt.summary);
   std::vector<Analyzer*> analyzers{&summary};
   std::unique_ptr<TcpAnalyzer> tcp;
+  std::unique_ptr<FtpAnalyzer> ftp;
   std::map<std::string, std::uint64_t> kinds;
   if (opt.tcp) {
     tcp = std::make_unique<TcpAnalyzer>(opt.tcp_options);
     rep.tcp.present = true;
     attach_tcp_report(*tcp, rep.tcp, opt, kinds);
+    if (opt.ftp) {
+      FtpOptions fo = opt.ftp_options;
+      for (const auto& [name, port] : opt.tcp_options.port_names)
+        if (name == "ftp") fo.control_ports.push_back(port);
+      ftp = std::make_unique<FtpAnalyzer>(fo, rep.ftp, finding_collector(rep.tcp, opt, kinds));
+      tcp->add_stream_sink(ftp.get());
+      tcp->on_connection([f = ftp.get()](const TcpConnection& c) { f->on_connection(c); });
+    }
     if (opt.tcp_hook) opt.tcp_hook(*tcp);
     analyzers.push_back(tcp.get());
   }
@@ -83,6 +97,7 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
     for (Analyzer* a : analyzers) a->on_packet(pkt);
   }
   for (Analyzer* a : analyzers) a->finish();
+  if (ftp) ftp->finish();
   if (filter && !filter->link_error().empty()) spdlog::warn("{}", filter->link_error());
 
   if (tcp) {

@@ -267,7 +267,7 @@ struct TcpAnalyzer::Impl {
   std::uint64_t open = 0;
   std::int64_t now = 0, last_sweep = 0;
   TcpTotals totals;
-  std::function<void(const TcpConnection&)> conn_cb;
+  std::vector<std::function<void(const TcpConnection&)>> conn_cbs;
   std::function<void(const Packet&, const TcpPacketInfo&, const TcpConnection&)> pkt_cb;
   std::function<void(const Finding&)> finding_cb;
   std::vector<TcpStreamSink*> sinks;
@@ -385,7 +385,7 @@ struct TcpAnalyzer::Impl {
       for_sinks(cn, [&c](TcpStreamSink* s) { s->on_close(c); });
       cn.streams.reset();
     }
-    if (conn_cb) conn_cb(c);
+    for (const auto& cb : conn_cbs) cb(c);
     Key k = key_of(c);
     index.erase(k);
     lru_unlink(i);
@@ -1154,7 +1154,7 @@ void TcpAnalyzer::finish() {
   impl_->global_findings();
 }
 
-void TcpAnalyzer::on_connection(std::function<void(const TcpConnection&)> f) { impl_->conn_cb = std::move(f); }
+void TcpAnalyzer::on_connection(std::function<void(const TcpConnection&)> f) { impl_->conn_cbs.push_back(std::move(f)); }
 void TcpAnalyzer::on_tcp_packet(std::function<void(const Packet&, const TcpPacketInfo&, const TcpConnection&)> f) {
   impl_->pkt_cb = std::move(f);
 }

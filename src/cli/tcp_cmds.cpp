@@ -65,9 +65,11 @@ int run_flow(const FlowArgs& a) {
       if (!nets.empty() && in_networks(c.client, nets) != in_networks(c.server, nets))
         local = in_networks(c.client, nets) ? 0 : 1;
       if (local < 0) local = 1;
-      if (nr == 0) out += render_flow_header(c, a.relative);
+      if (nr == 0 && !a.in.json) out += render_flow_header(c, a.relative);
       ++nr;
-      out += render_flow_row(nr, p, info, local, nr == 1 ? 0 : p.rec->ts_ns - last_ns, a.relative);
+      const std::int64_t delta = nr == 1 ? 0 : p.rec->ts_ns - last_ns;
+      out += a.in.json ? render_flow_json_row(nr, p, info, local, delta)
+                       : render_flow_row(nr, p, info, local, delta, a.relative);
       last_ns = p.rec->ts_ns;
     });
   };

@@ -131,6 +131,67 @@ json finding_json(const Finding& f) {
           {"explanation", f.explanation}};
 }
 
+json ftp_json(const FtpReport& f) {
+  json sessions = json::array();
+  for (const auto& s : f.sessions) {
+    json codes = json::object();
+    for (const auto& [code, n] : s.reply_codes) codes[std::to_string(code)] = n;
+    json log = json::array();
+    for (const auto& c : s.log)
+      log.push_back({{"time", iso_time(c.ts_ns)},
+                     {"command", c.verb},
+                     {"argument", c.arg},
+                     {"reply", c.reply ? json(c.reply) : json(nullptr)},
+                     {"reply_text", c.reply ? json(c.reply_text) : json(nullptr)},
+                     {"latency_s", c.latency_ns >= 0 ? json(static_cast<double>(c.latency_ns) / 1e9) : json(nullptr)}});
+    json transfers = json::array();
+    for (const auto& t : s.transfers) {
+      const double el = static_cast<double>(t.end_ns - t.start_ns) / 1e9;
+      transfers.push_back({{"command", t.command},
+                           {"file", t.file},
+                           {"direction", t.upload ? "upload" : "download"},
+                           {"mode", t.data_port ? (t.passive ? "passive" : "active") : "unknown"},
+                           {"data_address", t.data_port ? json(t.data_addr.str()) : json(nullptr)},
+                           {"data_port", t.data_port ? json(t.data_port) : json(nullptr)},
+                           {"data_connection", t.data_connection ? json(t.data_connection) : json(nullptr)},
+                           {"data_end", t.data_connection ? json(t.data_end) : json("never opened")},
+                           {"bytes", t.bytes},
+                           {"start", iso_time(t.start_ns)},
+                           {"end", iso_time(t.end_ns)},
+                           {"elapsed_s", el},
+                           {"throughput_bytes_per_s", el > 0 ? json(static_cast<double>(t.bytes) / el) : json(nullptr)},
+                           {"reply", t.reply ? json(t.reply) : json(nullptr)}});
+    }
+    sessions.push_back({{"connection", s.connection},
+                        {"client", s.client.str()},
+                        {"client_port", s.client_port},
+                        {"server", s.server.str()},
+                        {"server_port", s.server_port},
+                        {"first", iso_time(s.first_ns)},
+                        {"last", iso_time(s.last_ns)},
+                        {"user", s.user.empty() ? json(nullptr) : json(s.user)},
+                        {"login", s.login},
+                        {"login_failures", s.login_failures},
+                        {"type", s.type},
+                        {"mode", s.mode},
+                        {"structure", s.stru},
+                        {"tls", s.tls},
+                        {"commands", s.commands},
+                        {"replies", s.replies},
+                        {"stream_gaps", s.gaps},
+                        {"end", s.end},
+                        {"reply_codes", std::move(codes)},
+                        {"log", std::move(log)},
+                        {"transfers", std::move(transfers)}});
+  }
+  return {{"sessions_total", f.sessions_total},
+          {"transfers", f.transfers_total},
+          {"bytes", f.bytes_total},
+          {"failed_logins", f.failed_logins},
+          {"error_replies", f.error_replies},
+          {"sessions", std::move(sessions)}};
+}
+
 namespace {
 void add_tcp(json& j, const TcpReport& t) {
   j["tcp"] = tcp_totals_json(t);
@@ -163,6 +224,33 @@ std::string render_sessions_json(const SummaryReport& r, std::uint64_t only_conn
   j["connections"] = std::move(conns);
   j["connections_omitted"] = r.tcp.connections_omitted;
   return j.dump(2) + "\n";
+}
+
+std::string render_flow_json_row(std::uint64_t nr, const Packet& p, const TcpPacketInfo& info, int local,
+                                 std::int64_t delta_ns) {
+  json flags = json::array();
+  for (int b = 0; b < tcpa::kCount; ++b)
+    if (info.flags & (1u << b)) flags.push_back(std::string(tcpa::name(b)));
+  std::string tcpflags;
+  const char* names = "FSRPAUEC";
+  for (int i = 0; i < 8; ++i)
+    if (p.tcp.flags & (1u << i)) tcpflags += names[i];
+  json j = {{"nr", nr},
+            {"connection", info.connection},
+            {"time", iso_time(p.rec->ts_ns)},
+            {"delta_s", static_cast<double>(delta_ns) / 1e9},
+            {"from", info.from == 0 ? "client" : "server"},
+            {"io", (info.from == 0) == (local == 0) ? "O" : "I"},
+            {"flags", tcpflags},
+            {"category", std::string(1, tcp_cat_letter(info.cat))},
+            {"seq", p.tcp.seq},
+            {"ack", p.tcp.ack},
+            {"relative_seq", info.rel_seq},
+            {"relative_ack", info.rel_ack},
+            {"window", info.window},
+            {"data", p.payload_len},
+            {"analysis", std::move(flags)}};
+  return j.dump() + "\n";
 }
 
 std::string render_exceptions_json(const SummaryReport& r) {
@@ -280,6 +368,7 @@ std::string render_summary_json(const SummaryReport& r) {
   }
   j["decode_problems"] = std::move(probs);
   if (r.tcp.present) add_tcp(j, r.tcp);
+  if (r.ftp.present) j["ftp"] = ftp_json(r.ftp);
   j["exit"] = {{"code", r.exit_code}, {"meaning", exit_meaning(r.exit_code)}};
   return j.dump(2) + "\n";
 }

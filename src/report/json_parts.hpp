@@ -10,5 +10,6 @@ namespace ctana {
 nlohmann::ordered_json tcp_totals_json(const TcpReport& t);
 nlohmann::ordered_json tcp_connection_json(const TcpConnection& c);
 nlohmann::ordered_json finding_json(const Finding& f);
+nlohmann::ordered_json ftp_json(const FtpReport& f);
 
 }  // namespace ctana

@@ -162,6 +162,31 @@ std::string render_summary_text(const SummaryReport& r) {
     for (const auto& [kind, n] : r.tcp.findings_by_kind) line(o, "  {:<30}{:>8}", kind, group_digits(n));
   }
 
+  if (r.ftp.present && r.ftp.sessions_total) {
+    const auto& f = r.ftp;
+    line(o, "");
+    line(o, "FTP sessions: {}, transfers {}, {} bytes on data connections, {} failed login{}, {} error repl{}",
+         group_digits(f.sessions_total), group_digits(f.transfers_total), group_digits(f.bytes_total),
+         f.failed_logins, f.failed_logins == 1 ? "" : "s", f.error_replies, f.error_replies == 1 ? "y" : "ies");
+    for (const auto& s : f.sessions) {
+      const std::string who = s.user.empty() ? "" : fmt::format(" user {}", s.user);
+      line(o, "  Conn {:<5} {} -> {}{}: login {}{}{}, {} commands, type {}, ended {}", s.connection,
+           endpoint(s.client, s.client_port, true), endpoint(s.server, s.server_port, true), who, s.login,
+           s.login == "ok" && s.login_failures ? fmt::format(" ({} failed attempts first)", s.login_failures) : "",
+           s.tls ? ", TLS" : "", s.commands,
+           s.type, s.end.empty() ? "-" : s.end);
+      for (const auto& t : s.transfers) {
+        const double el = static_cast<double>(t.end_ns - t.start_ns) / 1e9;
+        line(o, "    {:<4} {:<28} {:<8} {:<7} {:>12} bytes {:>9.3f} s {:>12} B/s  reply {}  data {}", t.command,
+             t.file.empty() ? "-" : t.file.substr(0, 28), t.upload ? "upload" : "download",
+             t.data_port ? (t.passive ? "passive" : "active") : "?", group_digits(t.bytes), el,
+             el > 0 ? group_digits(static_cast<std::uint64_t>(static_cast<double>(t.bytes) / el)) : std::string("-"),
+             t.reply ? std::to_string(t.reply) : std::string("-"),
+             t.data_connection ? fmt::format("conn {} ({})", t.data_connection, t.data_end) : std::string("never opened"));
+      }
+    }
+  }
+
   const auto& ck = r.checksum_errors;
   if (ck.ipv4 + ck.tcp + ck.udp + ck.icmp + ck.icmpv6) {
     line(o, "");

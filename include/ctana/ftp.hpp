@@ -1,0 +1,102 @@
+// FTP (RFC 959, 2228, 2428): control connections parsed from the reassembled TCP streams,
+// logins, commands and replies with their latency, and each transfer linked to the data
+// connection that carried it. Definitions: docs/ftp.md.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ctana/tcp.hpp"
+
+namespace ctana {
+
+// Decoding of single control lines (src/decode/ftp.cpp).
+namespace ftp {
+struct Command {
+  std::string verb;   // upper case
+  std::string arg;
+};
+Command parse_command(std::string_view line);
+// "227 Entering Passive Mode (h1,h2,h3,h4,p1,p2)" or a PORT argument "h1,h2,h3,h4,p1,p2".
+bool parse_host_port(std::string_view text, IpAddr& addr, std::uint16_t& port);
+// EPRT argument "|1|132.235.1.2|6275|" / "|2|1080::8:800:200C:417A|5282|".
+bool parse_eprt(std::string_view arg, IpAddr& addr, std::uint16_t& port);
+// 229 reply "Entering Extended Passive Mode (|||6446|)".
+bool parse_epsv_port(std::string_view text, std::uint16_t& port);
+std::string_view reply_meaning(int code);  // RFC 959 / 2228 text for 4xx and 5xx codes, "" otherwise
+bool is_transfer_command(std::string_view verb);
+}  // namespace ftp
+
+struct FtpCommandRow {
+  std::int64_t ts_ns = 0;
+  std::string verb, arg;       // PASS / ACCT arguments masked unless --show-secrets
+  int reply = 0;               // final reply code, 0 when none was seen
+  std::string reply_text;
+  std::int64_t latency_ns = -1;  // command -> final reply
+};
+
+struct FtpTransfer {
+  std::string command;         // RETR, STOR, STOU, APPE, LIST, NLST, MLSD
+  std::string file;
+  bool upload = false;         // client -> server
+  bool passive = false;
+  IpAddr data_addr;            // where the data connection was to go
+  std::uint16_t data_port = 0;
+  std::uint64_t data_connection = 0;  // TCP connection number, 0 when none was seen
+  std::string data_end;        // how the data connection ended (its TCP state), or "never opened"
+  std::uint64_t bytes = 0;     // payload on the data connection in the transfer's direction
+  std::int64_t start_ns = 0, end_ns = 0;
+  int reply = 0;               // final reply to the command (226, 250, 425, 426, 451, 550...)
+};
+
+struct FtpSession {
+  std::uint64_t connection = 0;  // the control connection's number
+  IpAddr client, server;
+  std::uint16_t client_port = 0, server_port = 0;
+  std::int64_t first_ns = 0, last_ns = 0;
+  std::string user;
+  std::string login = "none";    // "ok", "failed", "none"
+  std::uint32_t login_failures = 0;
+  std::string type = "A", mode = "S", stru = "F";
+  bool tls = false;              // AUTH TLS/SSL accepted: the rest is encrypted
+  std::uint64_t commands = 0, replies = 0;
+  std::uint64_t gaps = 0;        // holes in the control stream
+  std::vector<FtpCommandRow> log;        // the first 1000 commands
+  std::vector<FtpTransfer> transfers;    // the first 1000 transfers
+  std::vector<std::pair<int, std::uint64_t>> reply_codes;  // code -> count
+  std::string end;               // how the control connection ended
+};
+
+struct FtpReport {
+  bool present = false;
+  std::vector<FtpSession> sessions;  // the first 1000
+  std::uint64_t sessions_total = 0, transfers_total = 0, bytes_total = 0, failed_logins = 0, error_replies = 0;
+};
+
+struct FtpOptions {
+  bool show_secrets = false;
+  std::vector<std::uint16_t> control_ports{21};  // plus any port named "ftp" with --app
+};
+
+// Follows FTP control connections. Register it with the TCP analyzer (as a stream sink and a
+// connection listener); call finish() after the TCP analyzer finished.
+class FtpAnalyzer final : public TcpStreamSink {
+ public:
+  FtpAnalyzer(FtpOptions opt, FtpReport& out, std::function<void(const Finding&)> findings);
+  ~FtpAnalyzer() override;
+  bool wants(const TcpConnection& c) override;
+  void on_data(const TcpConnection& c, int from, std::uint64_t offset, Bytes data, std::int64_t ts_ns) override;
+  void on_gap(const TcpConnection& c, int from, std::uint64_t offset, std::uint64_t length, std::int64_t ts_ns) override;
+  void on_close(const TcpConnection& c) override;
+  void on_connection(const TcpConnection& c);  // every finished TCP connection
+  void finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ctana

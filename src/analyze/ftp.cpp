@@ -1,0 +1,376 @@
+// FTP session analysis on the reassembled control streams (docs/ftp.md).
+#include "ctana/ftp.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <unordered_map>
+
+namespace ctana {
+
+namespace {
+
+constexpr std::size_t kMaxLine = 8192;       // longer control lines are cut
+constexpr std::size_t kMaxSessions = 1000;   // sessions kept for the report
+constexpr std::size_t kMaxRows = 1000;       // commands and transfers kept per session
+constexpr std::size_t kMaxOpen = 100000;     // control connections followed at once
+constexpr std::uint32_t kMaxErrorFindings = 10;  // per session; the rest are summed up
+
+std::string ep(const IpAddr& a, std::uint16_t port) {
+  return a.version == 6 ? fmt::format("[{}]:{}", a.str(), port) : fmt::format("{}:{}", a.str(), port);
+}
+
+struct Pending {
+  std::string verb;
+  std::int64_t ts = 0;
+  long row = -1;       // index into the session's log, -1 when the log is full
+  long transfer = -1;  // index into the session's transfers
+};
+
+struct Expect {
+  std::size_t session;          // index into Impl::sessions
+  long transfer = -1;           // the transfer it carries, once the command came
+  IpAddr addr;
+  std::uint16_t port = 0;
+  bool passive = false;
+  std::int64_t ts = 0;
+  bool matched = false;
+  std::string announced;        // "PORT 137,72,43,137,40,196" / "227 ... (h,p)"
+};
+
+struct Ctl {
+  long session = -1;            // index into Impl::sessions; -1 beyond the report's cap
+  FtpSession scratch;           // the session when it is not kept for the report
+  std::string buf[2];
+  bool skip[2] = {false, false};  // after a gap: drop the rest of the broken line
+  std::deque<Pending> pending;
+  int multiline = 0;            // code of the multi-line reply being read, 0 outside one
+  std::string user;
+  long open_expect = -1;        // expectation waiting for its transfer command
+  std::uint32_t error_findings = 0, errors_more = 0;
+};
+
+}  // namespace
+
+struct FtpAnalyzer::Impl {
+  FtpOptions opt;
+  FtpReport& out;
+  std::function<void(const Finding&)> emit;
+  std::deque<FtpSession> sessions;      // the first kMaxSessions, kept for the report
+  std::unordered_map<std::uint64_t, Ctl> ctl;  // by TCP connection number
+  std::vector<Expect> expects;
+  std::unordered_multimap<std::string, std::size_t> expect_index;  // "addr|port" -> expects[]
+  std::map<std::string, std::uint32_t> failed_by_client;  // brute force
+  std::size_t max_expects = 100000;
+
+  Impl(FtpOptions o, FtpReport& r, std::function<void(const Finding&)> f) : opt(std::move(o)), out(r), emit(std::move(f)) {}
+
+  void finding(Severity s, const char* kind, std::int64_t ts, std::uint64_t conn, std::string sum, std::string expl) {
+    if (emit) emit(Finding{s, "application", kind, ts, conn, std::move(sum), std::move(expl)});
+  }
+
+  FtpSession& sess(Ctl& k) { return k.session >= 0 ? sessions[static_cast<std::size_t>(k.session)] : k.scratch; }
+  static std::string expect_key(const IpAddr& a, std::uint16_t port) { return a.str() + "|" + std::to_string(port); }
+  void expect(Ctl& k, const IpAddr& a, std::uint16_t port, bool passive, std::int64_t ts, std::string announced) {
+    if (k.session < 0 || expects.size() >= max_expects) return;  // nothing to link it to
+    expects.push_back(Expect{static_cast<std::size_t>(k.session), -1, a, port, passive, ts, false, std::move(announced)});
+    expect_index.emplace(expect_key(a, port), expects.size() - 1);
+    k.open_expect = static_cast<long>(expects.size() - 1);
+  }
+  void client_line(FtpSession& s, Ctl& k, std::string_view line, std::int64_t ts);
+  void server_line(FtpSession& s, Ctl& k, std::string_view line, std::int64_t ts);
+  void final_reply(FtpSession& s, Ctl& k, int code, std::string_view text, std::int64_t ts);
+  void lines(FtpSession& s, Ctl& k, int from, Bytes data, std::int64_t ts);
+};
+
+FtpAnalyzer::FtpAnalyzer(FtpOptions opt, FtpReport& out, std::function<void(const Finding&)> findings)
+    : impl_(std::make_unique<Impl>(std::move(opt), out, std::move(findings))) {
+  out.present = true;
+}
+FtpAnalyzer::~FtpAnalyzer() = default;
+
+bool FtpAnalyzer::wants(const TcpConnection& c) {
+  auto& im = *impl_;
+  if (std::find(im.opt.control_ports.begin(), im.opt.control_ports.end(), c.server_port) == im.opt.control_ports.end())
+    return false;
+  if (im.ctl.size() >= kMaxOpen) return false;
+  ++im.out.sessions_total;
+  Ctl& k = im.ctl[c.id];
+  if (im.sessions.size() < kMaxSessions) {
+    im.sessions.emplace_back();
+    k.session = static_cast<long>(im.sessions.size() - 1);
+  }
+  FtpSession& s = im.sess(k);
+  s.connection = c.id;
+  s.client = c.client;
+  s.server = c.server;
+  s.client_port = c.client_port;
+  s.server_port = c.server_port;
+  s.first_ns = s.last_ns = c.first_ns;
+  return true;
+}
+
+void FtpAnalyzer::Impl::lines(FtpSession& s, Ctl& k, int from, Bytes data, std::int64_t ts) {
+  std::string& b = k.buf[from];
+  for (std::uint8_t ch : data) {
+    if (s.tls) return;  // after AUTH TLS: encrypted
+    if (ch == '\n') {
+      if (!k.skip[from]) {
+        std::string_view line(b);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (from == 0) client_line(s, k, line, ts);
+        else server_line(s, k, line, ts);
+      }
+      k.skip[from] = false;
+      b.clear();
+    } else if (!k.skip[from] && b.size() < kMaxLine) {
+      b.push_back(static_cast<char>(ch));
+    }
+  }
+}
+
+void FtpAnalyzer::on_data(const TcpConnection& c, int from, std::uint64_t, Bytes data, std::int64_t ts) {
+  auto it = impl_->ctl.find(c.id);
+  if (it == impl_->ctl.end()) return;
+  FtpSession& s = impl_->sess(it->second);
+  s.last_ns = std::max(s.last_ns, ts);
+  impl_->lines(s, it->second, from, data, ts);
+}
+
+void FtpAnalyzer::on_gap(const TcpConnection& c, int from, std::uint64_t, std::uint64_t, std::int64_t) {
+  auto it = impl_->ctl.find(c.id);
+  if (it == impl_->ctl.end()) return;
+  ++impl_->sess(it->second).gaps;
+  it->second.buf[from].clear();
+  it->second.skip[from] = true;
+}
+
+void FtpAnalyzer::Impl::client_line(FtpSession& s, Ctl& k, std::string_view line, std::int64_t ts) {
+  ftp::Command cmd = ftp::parse_command(line);
+  if (cmd.verb.empty()) return;
+  ++s.commands;
+  Pending p;
+  p.verb = cmd.verb;
+  p.ts = ts;
+  std::string shown = cmd.arg;
+  if ((cmd.verb == "PASS" || cmd.verb == "ACCT") && !opt.show_secrets && !shown.empty()) shown = "*****";
+  if (s.log.size() < kMaxRows) {
+    s.log.push_back(FtpCommandRow{ts, cmd.verb, shown, 0, "", -1});
+    p.row = static_cast<long>(s.log.size() - 1);
+  }
+  if (cmd.verb == "USER") {
+    k.user = cmd.arg;
+  } else if (cmd.verb == "TYPE" && !cmd.arg.empty()) {
+    s.type = cmd.arg;
+  } else if (cmd.verb == "MODE" && !cmd.arg.empty()) {
+    s.mode = cmd.arg;
+  } else if (cmd.verb == "STRU" && !cmd.arg.empty()) {
+    s.stru = cmd.arg;
+  } else if (cmd.verb == "PORT" || cmd.verb == "EPRT") {
+    IpAddr a;
+    std::uint16_t port = 0;
+    const bool ok = cmd.verb == "PORT" ? ftp::parse_host_port(cmd.arg, a, port) : ftp::parse_eprt(cmd.arg, a, port);
+    if (ok) {
+      expect(k, a, port, false, ts, fmt::format("{} {}", cmd.verb, cmd.arg));
+      if (!(a == s.client)) {
+        finding(Severity::warning, "ftp_port_bounce", ts, s.connection,
+                fmt::format("FTP client {} asked the server to connect to a third host: {} {}", ep(s.client, s.client_port),
+                            cmd.verb, cmd.arg),
+                "A PORT or EPRT command naming an address other than the client's own makes the server open a "
+                "connection to a third host (the FTP bounce attack, RFC 2577), or the client is behind NAT and "
+                "announces its inside address. The data connection will go elsewhere or fail.");
+      }
+    }
+  } else if (ftp::is_transfer_command(cmd.verb)) {
+    if (s.transfers.size() < kMaxRows) {
+      FtpTransfer t;
+      t.command = cmd.verb;
+      t.file = cmd.arg;
+      t.upload = cmd.verb == "STOR" || cmd.verb == "STOU" || cmd.verb == "APPE";
+      t.start_ns = t.end_ns = ts;
+      if (k.open_expect >= 0) {
+        Expect& e = expects[static_cast<std::size_t>(k.open_expect)];
+        t.passive = e.passive;
+        t.data_addr = e.addr;
+        t.data_port = e.port;
+        e.transfer = static_cast<long>(s.transfers.size());
+        k.open_expect = -1;
+      }
+      s.transfers.push_back(std::move(t));
+      p.transfer = static_cast<long>(s.transfers.size() - 1);
+      ++out.transfers_total;
+    }
+  }
+  k.pending.push_back(std::move(p));
+  if (k.pending.size() > 64) k.pending.pop_front();  // a client that never gets replies
+}
+
+void FtpAnalyzer::Impl::server_line(FtpSession& s, Ctl& k, std::string_view line, std::int64_t ts) {
+  const bool coded = line.size() >= 3 && std::isdigit(static_cast<unsigned char>(line[0])) &&
+                     std::isdigit(static_cast<unsigned char>(line[1])) && std::isdigit(static_cast<unsigned char>(line[2]));
+  const int code = coded ? (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0') : 0;
+  if (k.multiline) {  // RFC 959 4.2: a multi-line reply ends with the same code and a space
+    if (code == k.multiline && (line.size() == 3 || line[3] == ' ')) {
+      k.multiline = 0;
+      final_reply(s, k, code, line.size() > 4 ? line.substr(4) : std::string_view(), ts);
+    }
+    return;
+  }
+  if (!coded) return;
+  if (line.size() > 3 && line[3] == '-') {
+    k.multiline = code;
+    return;
+  }
+  final_reply(s, k, code, line.size() > 4 ? line.substr(4) : std::string_view(), ts);
+}
+
+void FtpAnalyzer::Impl::final_reply(FtpSession& s, Ctl& k, int code, std::string_view text, std::int64_t ts) {
+  ++s.replies;
+  auto rc = std::find_if(s.reply_codes.begin(), s.reply_codes.end(), [code](const auto& p) { return p.first == code; });
+  if (rc == s.reply_codes.end()) s.reply_codes.emplace_back(code, 1);
+  else ++rc->second;
+  if (code >= 100 && code < 200) return;  // preliminary: the final reply follows
+  Pending p;
+  if (!k.pending.empty()) {
+    p = std::move(k.pending.front());
+    k.pending.pop_front();
+  }
+  if (p.row >= 0) {
+    FtpCommandRow& row = s.log[static_cast<std::size_t>(p.row)];
+    row.reply = code;
+    row.reply_text = std::string(text.substr(0, 200));
+    row.latency_ns = ts - p.ts;
+  }
+  if (p.transfer >= 0) {
+    FtpTransfer& t = s.transfers[static_cast<std::size_t>(p.transfer)];
+    t.reply = code;
+    t.end_ns = ts;
+  }
+  if (code == 230 && (p.verb == "PASS" || p.verb == "USER")) {
+    s.login = "ok";
+    s.user = k.user;
+  } else if (code == 530 && (p.verb == "PASS" || p.verb == "USER")) {
+    if (s.login != "ok") s.login = "failed";
+    ++s.login_failures;
+    ++out.failed_logins;
+    ++failed_by_client[s.client.str()];
+    finding(Severity::warning, "ftp_login_failed", ts, s.connection,
+            fmt::format("FTP login of user '{}' from {} to {} failed (530)", k.user, s.client.str(), ep(s.server, s.server_port)),
+            "The server rejected the user name or password. A wrong password, an expired or revoked user, or "
+            "(on z/OS) a RACF denial; the server's log (SYSLOG / FTP server trace) gives the reason.");
+  } else if (code == 227 && p.verb == "PASV") {
+    IpAddr a;
+    std::uint16_t port = 0;
+    if (ftp::parse_host_port(text.substr(std::min(text.find('('), text.size())), a, port))
+      expect(k, a, port, true, ts, fmt::format("227 ({})", ep(a, port)));
+  } else if (code == 229 && p.verb == "EPSV") {
+    std::uint16_t port = 0;
+    if (ftp::parse_epsv_port(text, port)) expect(k, s.server, port, true, ts, fmt::format("229 (|||{}|)", port));
+  } else if (code == 234 && p.verb == "AUTH") {
+    s.tls = true;
+  }
+  if (code >= 400 && !(code == 530 && (p.verb == "PASS" || p.verb == "USER"))) {
+    ++out.error_replies;
+    if (k.error_findings < kMaxErrorFindings) {
+      ++k.error_findings;
+      const auto meaning = ftp::reply_meaning(code);
+      const bool transfer_failed = code == 425 || code == 426 || code == 451 || code == 452 || code == 552;
+      finding(transfer_failed ? Severity::error : Severity::warning, "ftp_error_reply", ts, s.connection,
+              fmt::format("FTP {}{}{} answered {} {}", p.verb.empty() ? "server" : p.verb,
+                          p.row >= 0 && !s.log[static_cast<std::size_t>(p.row)].arg.empty()
+                              ? " " + s.log[static_cast<std::size_t>(p.row)].arg
+                              : "",
+                          "", code, std::string(text.substr(0, 120))),
+              meaning.empty() ? std::string("An FTP error reply.")
+                              : fmt::format("RFC 959: {}. {}", meaning,
+                                            code == 425 ? "The server could not open the data connection: check "
+                                                          "firewalls between the hosts for the data ports."
+                                            : code == 426 || code == 451
+                                                ? "The transfer was aborted part way: the data connection broke "
+                                                  "or the client sent ABOR."
+                                                : ""));
+    } else {
+      ++k.errors_more;
+    }
+  }
+}
+
+void FtpAnalyzer::on_close(const TcpConnection& c) {
+  auto it = impl_->ctl.find(c.id);
+  if (it == impl_->ctl.end()) return;
+  FtpSession& s = impl_->sess(it->second);
+  s.last_ns = std::max(s.last_ns, c.last_ns);
+  s.end = std::string(tcp_state_name(c.state));
+  if (c.state == TcpState::reset)
+    s.end += c.reset_by == 0 ? " by client" : " by server";
+  if (it->second.errors_more)
+    impl_->finding(Severity::info, "ftp_error_reply", c.last_ns, c.id,
+                   fmt::format("{} more FTP error replies on this session", it->second.errors_more),
+                   "Only the first 10 error replies of a session are listed one by one.");
+  impl_->ctl.erase(it);
+}
+
+void FtpAnalyzer::on_connection(const TcpConnection& c) {
+  // A data connection goes to the address and port a PORT/EPRT or a 227/229 reply announced.
+  auto& im = *impl_;
+  if (im.expects.empty()) return;
+  auto [lo, hi] = im.expect_index.equal_range(Impl::expect_key(c.server, c.server_port));
+  for (auto it = lo; it != hi; ++it) {
+    Expect& e = im.expects[it->second];
+    if (e.matched || c.first_ns + 1'000'000'000 < e.ts) continue;
+    e.matched = true;
+    if (e.transfer < 0) return;
+    FtpTransfer& t = im.sessions[e.session].transfers[static_cast<std::size_t>(e.transfer)];
+    t.data_connection = c.id;
+    // passive: the FTP client opened it (its client side); active: the FTP server did
+    const int sender = e.passive ? (t.upload ? 0 : 1) : (t.upload ? 1 : 0);
+    t.bytes = c.dir[static_cast<std::size_t>(sender)].payload_bytes;
+    im.out.bytes_total += t.bytes;
+    t.data_end = std::string(tcp_state_name(c.state));
+    if (c.state == TcpState::syn_sent) {
+      im.finding(Severity::error, "ftp_data_connection_unanswered", c.first_ns, im.sessions[e.session].connection,
+                 fmt::format("FTP {} {}: the data connection to {} was never answered ({})", t.command, t.file,
+                             ep(c.server, c.server_port), e.announced),
+                 e.passive ? "The client tried the port the server announced but got no answer: a firewall blocks "
+                             "the passive data ports, or the server announced a port (PASSIVEDATAPORTS) or an "
+                             "address (behind NAT) that cannot be reached."
+                           : "The server tried to connect back to the port the client announced but got no "
+                             "answer: a firewall in front of the client blocks it; passive mode usually helps.");
+    }
+    return;
+  }
+}
+
+void FtpAnalyzer::finish() {
+  auto& im = *impl_;
+  for (const auto& e : im.expects) {
+    if (e.matched) continue;
+    const FtpSession& s = im.sessions[e.session];
+    const std::string what = e.transfer >= 0
+                                 ? fmt::format(" for {} {}", s.transfers[static_cast<std::size_t>(e.transfer)].command,
+                                               s.transfers[static_cast<std::size_t>(e.transfer)].file)
+                                 : std::string();
+    im.finding(Severity::error, "ftp_data_connection_missing", e.ts, s.connection,
+               e.passive ? fmt::format("{} told the client to connect to port {}{}; no connection followed", e.announced,
+                                       e.port, what)
+                         : fmt::format("{} announced port {}{}; no SYN from the server followed", e.announced, e.port,
+                                       what),
+               e.passive ? "The client never opened the announced data connection: a firewall between them, or a "
+                           "client that gave up."
+                         : "The server never connected back to the client's announced port: a firewall, or the "
+                           "server's PORT command handling (on z/OS: PASSIVEDATAPORTS, PORTCOMMAND) refused it.");
+  }
+  for (const auto& [client, n] : im.failed_by_client) {
+    if (n >= 5)
+      im.finding(Severity::error, "ftp_brute_force", 0, 0, fmt::format("{} failed {} FTP logins", client, n),
+                 "Many failed logins from one host: a password guessing attack, or a script with a wrong "
+                 "password retrying.");
+  }
+  for (const auto& s : im.sessions) im.out.sessions.push_back(s);
+  std::sort(im.out.sessions.begin(), im.out.sessions.end(),
+            [](const FtpSession& a, const FtpSession& b) { return a.connection < b.connection; });
+}
+
+}  // namespace ctana

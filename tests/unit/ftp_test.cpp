@@ -1,0 +1,152 @@
+// FTP: control-line parsing, and the analyzer on the real vsftpd capture and on crafted sessions.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "ctana/ftp.hpp"
+#include "ctana/summary.hpp"
+#include "test_util.hpp"
+
+using namespace ctana;
+
+TEST(FtpParse, HostPortForms) {
+  IpAddr a;
+  std::uint16_t port = 0;
+  ASSERT_TRUE(ftp::parse_host_port("137,72,43,137,40,196", a, port));
+  EXPECT_EQ(a.str(), "137.72.43.137");
+  EXPECT_EQ(port, 10436);  // the seeds' example: 40*256+196
+  ASSERT_TRUE(ftp::parse_host_port("Entering Passive Mode (10,99,0,2,117,48).", a, port));
+  EXPECT_EQ(port, 30000);
+  EXPECT_FALSE(ftp::parse_host_port("1,2,3,4,5", a, port));
+  EXPECT_FALSE(ftp::parse_host_port("1,2,3,256,5,6", a, port));
+  ASSERT_TRUE(ftp::parse_eprt("|2|1080::8:800:200C:417A|5282|", a, port));
+  EXPECT_EQ(a.version, 6);
+  EXPECT_EQ(port, 5282);
+  EXPECT_FALSE(ftp::parse_eprt("|1|10.0.0.1|99999|", a, port));
+  ASSERT_TRUE(ftp::parse_epsv_port("Entering Extended Passive Mode (|||6446|)", port));
+  EXPECT_EQ(port, 6446);
+  EXPECT_EQ(ftp::parse_command("retr big file.txt").verb, "RETR");
+  EXPECT_EQ(ftp::parse_command("retr big file.txt").arg, "big file.txt");
+  EXPECT_EQ(ftp::reply_meaning(425), "Can't open data connection");
+}
+
+TEST(Ftp, RealVsftpdSessions) {
+  auto res = run_summary(ctana::test::testdata("real/ftp-login.pcap"), RunOptions{});
+  const FtpReport& f = res.report.ftp;
+  ASSERT_EQ(f.sessions.size(), 2u);
+  const FtpSession& bad = f.sessions[0];
+  EXPECT_EQ(bad.login, "failed");
+  EXPECT_EQ(bad.login_failures, 1u);
+  const FtpSession& good = f.sessions[1];
+  EXPECT_EQ(good.login, "ok");
+  EXPECT_EQ(good.user, "ctanatest");
+  EXPECT_EQ(good.type, "I");
+  EXPECT_EQ(good.end, "closed");
+  bool masked = false;
+  for (const auto& c : good.log) {
+    if (c.verb == "PASS") {
+      masked = c.arg == "*****";
+      EXPECT_EQ(c.reply, 230);
+    }
+  }
+  EXPECT_TRUE(masked);
+  ASSERT_EQ(good.transfers.size(), 3u);
+  EXPECT_EQ(good.transfers[0].command, "LIST");
+  EXPECT_TRUE(good.transfers[0].passive);
+  EXPECT_EQ(good.transfers[1].command, "RETR");
+  EXPECT_EQ(good.transfers[1].file, "ctana-sample.txt");
+  EXPECT_EQ(good.transfers[1].reply, 226);
+  EXPECT_GT(good.transfers[1].bytes, 20'000u);
+  EXPECT_NE(good.transfers[1].data_connection, 0u);
+  EXPECT_FALSE(good.transfers[2].passive);  // PORT: the server connected back from port 20
+  EXPECT_EQ(good.transfers[2].file, "small.txt");
+  EXPECT_EQ(good.transfers[2].bytes, 41u);
+  EXPECT_EQ(f.failed_logins, 1u);
+  // the data connections are named ftp-data only when they use port 20; the link is by address
+  std::uint64_t kinds = 0;
+  for (const auto& [k, n] : res.report.tcp.findings_by_kind)
+    if (k == "ftp_login_failed") kinds = n;
+  EXPECT_EQ(kinds, 1u);
+}
+
+namespace {
+// Drives the analyzer with hand-written control streams.
+struct Session {
+  FtpReport rep;
+  std::vector<Finding> findings;
+  FtpAnalyzer ftp{FtpOptions{}, rep, [this](const Finding& f) { findings.push_back(f); }};
+  TcpConnection ctl;
+  std::uint64_t off[2] = {0, 0};
+  Session() {
+    std::uint8_t c[4] = {10, 0, 0, 1}, s[4] = {10, 0, 0, 2};
+    ctl.id = 1;
+    ctl.client = IpAddr::v4(c);
+    ctl.server = IpAddr::v4(s);
+    ctl.client_port = 40000;
+    ctl.server_port = 21;
+    EXPECT_TRUE(ftp.wants(ctl));
+  }
+  void send(int from, const std::string& text, std::int64_t ts) {
+    ftp.on_data(ctl, from, off[from], Bytes(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()), ts);
+    off[from] += text.size();
+  }
+  bool has(const std::string& kind) const {
+    for (const auto& f : findings)
+      if (f.kind == kind) return true;
+    return false;
+  }
+};
+}  // namespace
+
+TEST(Ftp, MultiLineRepliesAndSplitCommands) {
+  Session s;
+  s.send(1, "220-Welcome\r\n220-to z/OS\r\n220 ready\r\n", 1);
+  s.send(0, "USER bob\r\nPA", 2);  // two commands, the second split over segments
+  s.send(0, "SS hunter2\r\n", 3);
+  s.send(1, "331 need password\r\n230 logged in\r\n", 4);
+  s.send(0, "SITE FIXrecfm 80 LRECL=80\r\n", 5);
+  s.send(1, "200 SITE command was accepted\r\n", 6);
+  s.ftp.on_close(s.ctl);
+  s.ftp.finish();
+  ASSERT_EQ(s.rep.sessions.size(), 1u);
+  const auto& ses = s.rep.sessions[0];
+  EXPECT_EQ(ses.login, "ok");
+  EXPECT_EQ(ses.user, "bob");
+  ASSERT_EQ(ses.log.size(), 3u);
+  EXPECT_EQ(ses.log[1].verb, "PASS");
+  EXPECT_EQ(ses.log[1].arg, "*****");
+  EXPECT_EQ(ses.log[1].reply, 230);
+  EXPECT_EQ(ses.log[2].arg, "FIXrecfm 80 LRECL=80");
+  EXPECT_EQ(ses.log[2].reply, 200);
+}
+
+TEST(Ftp, AnnouncedDataConnectionThatNeverCame) {
+  Session s;
+  s.send(1, "220 ready\r\n", 1);
+  s.send(0, "PORT 10,0,0,1,40,196\r\n", 2);
+  s.send(1, "200 PORT ok\r\n", 3);
+  s.send(0, "RETR 'USER1.DATA'\r\n", 4);
+  s.send(1, "425 Can't open data connection\r\n", 5'000'000'000);
+  s.ftp.on_close(s.ctl);
+  s.ftp.finish();
+  EXPECT_TRUE(s.has("ftp_data_connection_missing"));
+  EXPECT_TRUE(s.has("ftp_error_reply"));
+  for (const auto& f : s.findings)
+    if (f.kind == "ftp_data_connection_missing") {
+      EXPECT_NE(f.summary.find("PORT 10,0,0,1,40,196 announced port 10436"), std::string::npos) << f.summary;
+    }
+}
+
+TEST(Ftp, BounceAndBruteForce) {
+  Session s;
+  s.send(0, "PORT 192,0,2,99,0,25\r\n", 1);  // a third host: FTP bounce
+  EXPECT_TRUE(s.has("ftp_port_bounce"));
+  for (int i = 0; i < 6; ++i) {
+    s.send(0, "USER admin\r\nPASS x\r\n", 10 + i);
+    s.send(1, i == 0 ? "200 ok\r\n331 pw\r\n530 no\r\n" : "331 pw\r\n530 no\r\n", 10 + i);
+  }
+  s.ftp.on_close(s.ctl);
+  s.ftp.finish();
+  EXPECT_TRUE(s.has("ftp_brute_force"));
+  EXPECT_EQ(s.rep.failed_logins, 6u);
+}
