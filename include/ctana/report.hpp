@@ -9,6 +9,7 @@
 
 #include "ctana/packet.hpp"
 #include "ctana/reader.hpp"
+#include "ctana/dns.hpp"
 #include "ctana/ftp.hpp"
 #include "ctana/tcp.hpp"
 
@@ -103,6 +104,7 @@ struct SummaryReport {
 
   TcpReport tcp;
   FtpReport ftp;
+  DnsReport dns;
 
   int exit_code = 0;
 };

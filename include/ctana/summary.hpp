@@ -5,6 +5,7 @@
 #include <string>
 
 #include "ctana/analyzer.hpp"
+#include "ctana/dns.hpp"
 #include "ctana/ftp.hpp"
 #include "ctana/report.hpp"
 #include "ctana/tcp.hpp"
@@ -41,6 +42,8 @@ struct RunOptions {
   TcpOptions tcp_options;
   bool ftp = true;          // follow FTP sessions (needs tcp)
   FtpOptions ftp_options;
+  bool dns = true;          // match DNS queries and responses (UDP, and TCP when tcp is on)
+  DnsOptions dns_options;
   std::size_t max_listed_connections = 10'000;  // connections[] and exceptions[] caps
   std::size_t max_listed_findings = 10'000;
   // Further analyzers to run on every decoded packet (e.g. a per-packet listing).

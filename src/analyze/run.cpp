@@ -65,7 +65,15 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
   std::vector<Analyzer*> analyzers{&summary};
   std::unique_ptr<TcpAnalyzer> tcp;
   std::unique_ptr<FtpAnalyzer> ftp;
+  std::unique_ptr<DnsAnalyzer> dns;
   std::map<std::string, std::uint64_t> kinds;
+  if (opt.dns) {
+    DnsOptions d = opt.dns_options;
+    for (const auto& [name, port] : opt.tcp_options.port_names)
+      if (name == "dns") d.ports.push_back(port);
+    dns = std::make_unique<DnsAnalyzer>(d, rep.dns, finding_collector(rep.tcp, opt, kinds));
+    analyzers.push_back(dns.get());
+  }
   if (opt.tcp) {
     tcp = std::make_unique<TcpAnalyzer>(opt.tcp_options);
     rep.tcp.present = true;
@@ -78,8 +86,9 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
       tcp->add_stream_sink(ftp.get());
       tcp->on_connection([f = ftp.get()](const TcpConnection& c) { f->on_connection(c); });
     }
+    if (dns) tcp->add_stream_sink(dns.get());
     if (opt.tcp_hook) opt.tcp_hook(*tcp);
-    analyzers.push_back(tcp.get());
+    analyzers.insert(analyzers.begin() + 1, tcp.get());  // before DNS: it finishes TCP streams first
   }
   analyzers.insert(analyzers.end(), opt.extra.begin(), opt.extra.end());
 

@@ -131,6 +131,35 @@ json finding_json(const Finding& f) {
           {"explanation", f.explanation}};
 }
 
+json dns_json(const DnsReport& d) {
+  json rc = json::object();
+  for (std::uint8_t i = 0; i < 16; ++i)
+    if (d.rcodes[i] || i <= 5) rc[std::string(dns::rcode_name(i))] = d.rcodes[i];
+  auto rows = [](const std::vector<DnsNameRow>& v) {
+    json a = json::array();
+    for (const auto& n : v) a.push_back({{"name", n.name}, {"type", n.type}, {"count", n.count}});
+    return a;
+  };
+  auto secs = [](std::int64_t ns) { return ns >= 0 ? json(static_cast<double>(ns) / 1e9) : json(nullptr); };
+  return {{"queries", d.queries},
+          {"responses", d.responses},
+          {"answered", d.answered},
+          {"unanswered", d.unanswered},
+          {"retries", d.retries},
+          {"unmatched_responses", d.unmatched_responses},
+          {"truncated", d.truncated},
+          {"malformed", d.malformed},
+          {"over_tcp", d.over_tcp},
+          {"rcodes", std::move(rc)},
+          {"latency", {{"samples", d.latency_samples},
+                       {"median_s", secs(d.latency_median_ns)},
+                       {"p95_s", secs(d.latency_p95_ns)},
+                       {"max_s", secs(d.latency_max_ns)}}},
+          {"top_names", rows(d.top_names)},
+          {"error_names", rows(d.error_names)},
+          {"unanswered_names", rows(d.unanswered_names)}};
+}
+
 json ftp_json(const FtpReport& f) {
   json sessions = json::array();
   for (const auto& s : f.sessions) {
@@ -369,6 +398,7 @@ std::string render_summary_json(const SummaryReport& r) {
   j["decode_problems"] = std::move(probs);
   if (r.tcp.present) add_tcp(j, r.tcp);
   if (r.ftp.present) j["ftp"] = ftp_json(r.ftp);
+  if (r.dns.present) j["dns"] = dns_json(r.dns);
   j["exit"] = {{"code", r.exit_code}, {"meaning", exit_meaning(r.exit_code)}};
   return j.dump(2) + "\n";
 }

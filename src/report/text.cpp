@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "ctana/dns.hpp"
 #include "ctana/render.hpp"
 
 namespace ctana {
@@ -185,6 +186,23 @@ std::string render_summary_text(const SummaryReport& r) {
              t.data_connection ? fmt::format("conn {} ({})", t.data_connection, t.data_end) : std::string("never opened"));
       }
     }
+  }
+
+  if (r.dns.present && (r.dns.queries || r.dns.responses)) {
+    const auto& d = r.dns;
+    auto ms = [](std::int64_t ns) { return ns >= 0 ? fmt::format("{:.3f} ms", static_cast<double>(ns) / 1e6) : std::string("-"); };
+    line(o, "");
+    line(o, "DNS: {} queries, {} responses ({} matched), {} unanswered, {} retries{}{}", group_digits(d.queries),
+         group_digits(d.responses), group_digits(d.answered), group_digits(d.unanswered), group_digits(d.retries),
+         d.truncated ? fmt::format(", {} truncated", d.truncated) : "", d.over_tcp ? fmt::format(", {} over TCP", d.over_tcp) : "");
+    std::string codes;
+    for (std::uint8_t i = 0; i < 16; ++i)
+      if (d.rcodes[i]) codes += fmt::format("{}{} {}", codes.empty() ? "" : ", ", dns::rcode_name(i), d.rcodes[i]);
+    if (!codes.empty()) line(o, "  Response codes: {}", codes);
+    if (d.latency_samples) line(o, "  Latency: median {}, 95th percentile {}, longest {}", ms(d.latency_median_ns),
+                                ms(d.latency_p95_ns), ms(d.latency_max_ns));
+    for (const auto& n : d.error_names) line(o, "  {:>6} x {} {} answered with an error", n.count, n.name, n.type);
+    for (const auto& n : d.unanswered_names) line(o, "  {:>6} x {} {} unanswered", n.count, n.name, n.type);
   }
 
   const auto& ck = r.checksum_errors;

@@ -1,0 +1,83 @@
+// DNS (RFC 1035) over UDP and TCP: messages decoded with name compression (loop-safe),
+// queries matched to responses, latency, unanswered queries and retries, response codes.
+// Definitions: docs/dns.md.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ctana/tcp.hpp"
+
+namespace ctana {
+
+namespace dns {
+struct Question {
+  std::string name;
+  std::uint16_t type = 0, klass = 0;
+};
+struct Answer {
+  std::string name;
+  std::uint16_t type = 0, klass = 0;
+  std::uint32_t ttl = 0;
+  std::string data;  // A, AAAA, CNAME, PTR, NS, MX, SOA, TXT rendered; other types as "<n bytes>"
+};
+struct Message {
+  std::uint16_t id = 0;
+  bool qr = false, aa = false, tc = false, rd = false, ra = false;
+  std::uint8_t opcode = 0, rcode = 0;
+  std::uint16_t qdcount = 0, ancount = 0, nscount = 0, arcount = 0;
+  std::vector<Question> questions;  // at most 8 kept
+  std::vector<Answer> answers;      // at most 32 kept
+};
+// Parses a DNS message; returns nullptr (the problem in `error`) if it is not one.
+bool parse(Bytes msg, Message& out, const char*& error);
+std::string_view rcode_name(std::uint8_t rcode);  // NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED...
+std::string type_name(std::uint16_t type);        // A, AAAA, ..., or TYPEnnn
+}  // namespace dns
+
+struct DnsNameRow {
+  std::string name;
+  std::string type;
+  std::uint64_t count = 0;
+};
+
+struct DnsReport {
+  bool present = false;
+  std::uint64_t queries = 0, responses = 0, answered = 0, unanswered = 0, retries = 0, unmatched_responses = 0;
+  std::uint64_t truncated = 0, malformed = 0, over_tcp = 0;
+  std::array<std::uint64_t, 16> rcodes{};
+  std::uint64_t latency_samples = 0;
+  std::int64_t latency_median_ns = -1, latency_p95_ns = -1, latency_max_ns = -1;
+  std::vector<DnsNameRow> top_names;     // most queried (name, type)
+  std::vector<DnsNameRow> error_names;   // names answered with an error rcode, most frequent first
+  std::vector<DnsNameRow> unanswered_names;
+};
+
+struct DnsOptions {
+  std::vector<std::uint16_t> ports{53};
+  std::int64_t timeout_ns = 5'000'000'000;  // a query without response this long is unanswered
+  std::int64_t slow_ns = 1'000'000'000;     // a response slower than this is a finding
+};
+
+class DnsAnalyzer final : public Analyzer, public TcpStreamSink {
+ public:
+  DnsAnalyzer(DnsOptions opt, DnsReport& out, std::function<void(const Finding&)> findings);
+  ~DnsAnalyzer() override;
+  void on_packet(const Packet& p) override;  // UDP
+  void finish() override;
+  // DNS over TCP (2-byte length prefix), through the TCP analyzer's payload delivery
+  bool wants(const TcpConnection& c) override;
+  void on_data(const TcpConnection& c, int from, std::uint64_t offset, Bytes data, std::int64_t ts) override;
+  void on_gap(const TcpConnection& c, int from, std::uint64_t offset, std::uint64_t length, std::int64_t ts) override;
+  void on_close(const TcpConnection& c) override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ctana

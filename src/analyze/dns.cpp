@@ -1,0 +1,262 @@
+// DNS transactions: queries matched to responses by client, server, ports and id (docs/dns.md).
+#include "ctana/dns.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+namespace ctana {
+
+namespace {
+constexpr std::size_t kMaxPending = 200'000;    // open queries tracked at once
+constexpr std::size_t kMaxNames = 20'000;       // distinct names counted
+constexpr std::size_t kMaxSamples = 1'000'000;  // latencies kept for the percentiles
+constexpr std::size_t kMaxTcpBuffer = 65'537;
+
+struct PendingQuery {
+  std::int64_t ts = 0;
+  std::string name;
+  std::uint16_t type = 0;
+  std::uint32_t retries = 0;
+  IpAddr client, server;
+};
+
+std::string endpoint(const IpAddr& a, std::uint16_t port) {
+  return a.version == 6 ? fmt::format("[{}]:{}", a.str(), port) : fmt::format("{}:{}", a.str(), port);
+}
+}  // namespace
+
+struct DnsAnalyzer::Impl {
+  DnsOptions opt;
+  DnsReport& out;
+  std::function<void(const Finding&)> emit;
+  // key: client|client port|server|server port|id
+  std::unordered_map<std::string, PendingQuery> pending;
+  // key: client|name|type -> key in `pending` of the open query asking it (for retries)
+  std::unordered_map<std::string, std::string> open_question;
+  std::map<std::pair<std::string, std::uint16_t>, std::uint64_t> names, errors, unanswered;
+  std::vector<std::int64_t> samples;
+  std::uint64_t sample_seen = 0;
+  std::unordered_map<std::uint64_t, std::string> tcp_buf[2];  // per TCP connection and direction
+  std::int64_t now = 0, last_expire = 0;
+  std::map<std::uint8_t, std::uint32_t> rcode_findings;
+
+  Impl(DnsOptions o, DnsReport& r, std::function<void(const Finding&)> f) : opt(std::move(o)), out(r), emit(std::move(f)) {}
+
+  static std::string key(const IpAddr& c, std::uint16_t cp, const IpAddr& s, std::uint16_t sp, std::uint16_t id) {
+    std::string k;
+    k.reserve(40);
+    k.append(reinterpret_cast<const char*>(c.b.data()), 16);
+    k.append(reinterpret_cast<const char*>(s.b.data()), 16);
+    const std::uint8_t t[6] = {static_cast<std::uint8_t>(cp >> 8), static_cast<std::uint8_t>(cp),
+                               static_cast<std::uint8_t>(sp >> 8), static_cast<std::uint8_t>(sp),
+                               static_cast<std::uint8_t>(id >> 8), static_cast<std::uint8_t>(id)};
+    k.append(reinterpret_cast<const char*>(t), 6);
+    return k;
+  }
+
+  void count_name(std::map<std::pair<std::string, std::uint16_t>, std::uint64_t>& m, const std::string& n,
+                  std::uint16_t t) {
+    auto it = m.find({n, t});
+    if (it != m.end()) ++it->second;
+    else if (m.size() < kMaxNames) m.emplace(std::make_pair(n, t), 1);
+  }
+
+  void sample(std::int64_t ns) {
+    ++sample_seen;
+    if (samples.size() < kMaxSamples) {
+      samples.push_back(ns);
+    } else {  // reservoir sampling keeps the percentiles unbiased (deterministic generator)
+      const std::uint64_t j = (sample_seen * 0x9E3779B97F4A7C15ull) % sample_seen;
+      if (j < kMaxSamples) samples[j] = ns;
+    }
+    out.latency_max_ns = std::max(out.latency_max_ns, ns);
+  }
+
+  void expire(std::int64_t t, bool all) {
+    for (auto it = pending.begin(); it != pending.end();) {
+      if (all || t - it->second.ts > opt.timeout_ns) {
+        ++out.unanswered;
+        count_name(unanswered, it->second.name, it->second.type);
+        open_question.erase(it->second.client.str() + "|" + it->second.name + "|" + std::to_string(it->second.type));
+        it = pending.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    last_expire = t;
+  }
+
+  void message(Bytes msg, const IpAddr& src, std::uint16_t sport, const IpAddr& dst, std::uint16_t dport,
+               std::int64_t ts, bool tcp) {
+    now = std::max(now, ts);
+    if (now - last_expire > 1'000'000'000) expire(now, false);
+    dns::Message m;
+    const char* err = nullptr;
+    if (!dns::parse(msg, m, err)) {
+      ++out.malformed;
+      return;
+    }
+    if (tcp) ++out.over_tcp;
+    if (!m.qr) {  // query
+      ++out.queries;
+      const std::string name = m.questions.empty() ? "" : m.questions[0].name;
+      const std::uint16_t type = m.questions.empty() ? 0 : m.questions[0].type;
+      count_name(names, name, type);
+      const std::string qk = src.str() + "|" + name + "|" + std::to_string(type);
+      auto open = open_question.find(qk);
+      if (open != open_question.end()) {  // the same question again while unanswered: a retry
+        ++out.retries;
+        auto p = pending.find(open->second);
+        if (p != pending.end()) ++p->second.retries;
+        return;
+      }
+      if (pending.size() >= kMaxPending) return;
+      const std::string k = key(src, sport, dst, dport, m.id);
+      pending[k] = PendingQuery{ts, name, type, 0, src, dst};
+      open_question[qk] = k;
+      return;
+    }
+    ++out.responses;
+    ++out.rcodes[m.rcode & 15];
+    if (m.tc) ++out.truncated;
+    auto it = pending.find(key(dst, dport, src, sport, m.id));
+    if (it == pending.end()) {
+      ++out.unmatched_responses;
+      return;
+    }
+    const PendingQuery q = it->second;
+    open_question.erase(q.client.str() + "|" + q.name + "|" + std::to_string(q.type));
+    pending.erase(it);
+    ++out.answered;
+    const std::int64_t lat = ts - q.ts;
+    sample(lat);
+    if (m.rcode != 0) {
+      count_name(errors, q.name, q.type);
+      const bool serious = m.rcode == 2 || m.rcode == 5 || m.rcode == 1 || m.rcode == 4;  // SERVFAIL REFUSED FORMERR NOTIMP
+      if (serious && rcode_findings[m.rcode]++ < 10 && emit)
+        emit(Finding{Severity::warning, "application", "dns_error", ts, 0,
+                     fmt::format("DNS {} for {} {} from {} (asked by {})", dns::rcode_name(m.rcode), q.name,
+                                 dns::type_name(q.type), endpoint(src, sport), q.client.str()),
+                     m.rcode == 2 ? "SERVFAIL: the server could not answer (its upstream servers failed, or DNSSEC "
+                                    "validation failed)."
+                     : m.rcode == 5 ? "REFUSED: the server will not answer this client (recursion not allowed, or an "
+                                      "access list)."
+                                    : "The server could not understand or does not implement the query."});
+    }
+    if (lat > opt.slow_ns && emit)
+      emit(Finding{Severity::warning, "response time", "dns_slow", ts, 0,
+                   fmt::format("DNS answer for {} {} took {:.3f} s", q.name, dns::type_name(q.type),
+                               static_cast<double>(lat) / 1e9),
+                   "A slow name server delays every connection that needs the name first."});
+    if (m.tc && !tcp && emit)
+      emit(Finding{Severity::info, "application", "dns_truncated", ts, 0,
+                   fmt::format("DNS answer for {} {} was truncated (TC): the client should retry over TCP", q.name,
+                               dns::type_name(q.type)),
+                   "The answer did not fit in a UDP datagram; a client that does not retry over TCP (or a firewall "
+                   "that blocks TCP port 53) gets no answer."});
+  }
+};
+
+DnsAnalyzer::DnsAnalyzer(DnsOptions opt, DnsReport& out, std::function<void(const Finding&)> findings)
+    : impl_(std::make_unique<Impl>(std::move(opt), out, std::move(findings))) {
+  out.present = true;
+}
+DnsAnalyzer::~DnsAnalyzer() = default;
+
+void DnsAnalyzer::on_packet(const Packet& p) {
+  if (p.l4 != L4::udp || p.malformed() || p.fragment) return;
+  const auto& ports = impl_->opt.ports;
+  const bool to_server = std::find(ports.begin(), ports.end(), p.udp.dport) != ports.end();
+  const bool from_server = std::find(ports.begin(), ports.end(), p.udp.sport) != ports.end();
+  if (!to_server && !from_server) return;
+  if (p.payload.size() < p.payload_len) return;  // cut by the snap length
+  impl_->message(p.payload, p.src, p.udp.sport, p.dst, p.udp.dport, p.rec->ts_ns, false);
+}
+
+bool DnsAnalyzer::wants(const TcpConnection& c) {
+  const auto& ports = impl_->opt.ports;
+  return std::find(ports.begin(), ports.end(), c.server_port) != ports.end();
+}
+
+void DnsAnalyzer::on_data(const TcpConnection& c, int from, std::uint64_t, Bytes data, std::int64_t ts) {
+  std::string& b = impl_->tcp_buf[from][c.id];
+  b.append(reinterpret_cast<const char*>(data.data()), data.size());
+  for (;;) {  // RFC 1035 4.2.2: a 2-byte length before each message
+    if (b.size() < 2) break;
+    const std::size_t len = load_be16(reinterpret_cast<const std::uint8_t*>(b.data()));
+    if (b.size() < 2 + len) {
+      if (b.size() > kMaxTcpBuffer) b.clear();
+      break;
+    }
+    const Bytes msg(reinterpret_cast<const std::uint8_t*>(b.data()) + 2, len);
+    if (from == 0) impl_->message(msg, c.client, c.client_port, c.server, c.server_port, ts, true);
+    else impl_->message(msg, c.server, c.server_port, c.client, c.client_port, ts, true);
+    b.erase(0, 2 + len);
+  }
+}
+
+void DnsAnalyzer::on_gap(const TcpConnection& c, int from, std::uint64_t, std::uint64_t, std::int64_t) {
+  impl_->tcp_buf[from].erase(c.id);  // the framing is lost with the bytes
+}
+
+void DnsAnalyzer::on_close(const TcpConnection& c) {
+  impl_->tcp_buf[0].erase(c.id);
+  impl_->tcp_buf[1].erase(c.id);
+}
+
+void DnsAnalyzer::finish() {
+  auto& im = *impl_;
+  // Queries still open at the end: unanswered if they waited the timeout, otherwise not judged.
+  for (auto it = im.pending.begin(); it != im.pending.end();) {
+    if (im.now - it->second.ts > im.opt.timeout_ns) ++it;
+    else it = im.pending.erase(it);
+  }
+  im.expire(im.now, true);
+  if (!im.samples.empty()) {
+    auto v = im.samples;
+    auto pick = [&v](double q) {
+      const std::size_t i = std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5));
+      std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(i), v.end());
+      return v[i];
+    };
+    im.out.latency_median_ns = pick(0.5);
+    im.out.latency_p95_ns = pick(0.95);
+    im.out.latency_samples = im.sample_seen;
+  }
+  auto top = [](const std::map<std::pair<std::string, std::uint16_t>, std::uint64_t>& m, std::size_t n) {
+    std::vector<DnsNameRow> rows;
+    for (const auto& [k, c] : m) rows.push_back(DnsNameRow{k.first, dns::type_name(k.second), c});
+    std::stable_sort(rows.begin(), rows.end(), [](const DnsNameRow& a, const DnsNameRow& b) { return a.count > b.count; });
+    if (rows.size() > n) rows.resize(n);
+    return rows;
+  };
+  im.out.top_names = top(im.names, 10);
+  im.out.error_names = top(im.errors, 20);
+  im.out.unanswered_names = top(im.unanswered, 20);
+  if (im.out.unanswered && im.emit) {
+    std::string some;
+    for (std::size_t i = 0; i < im.out.unanswered_names.size() && i < 3; ++i)
+      some += fmt::format("{}{} {}", i ? ", " : "", im.out.unanswered_names[i].name, im.out.unanswered_names[i].type);
+    im.emit(Finding{Severity::warning, "application", "dns_unanswered", im.now, 0,
+                    fmt::format("{} DNS quer{} got no answer within {} s ({} retr{}); e.g. {}", im.out.unanswered,
+                                im.out.unanswered == 1 ? "y" : "ies", im.opt.timeout_ns / 1'000'000'000, im.out.retries,
+                                im.out.retries == 1 ? "y" : "ies", some),
+                    "Queries without answers: the name server is down or unreachable, or a firewall drops DNS. "
+                    "Every lookup then waits for the resolver's timeout."});
+  }
+  if (im.out.rcodes[3] && im.emit) {
+    std::string some;
+    for (std::size_t i = 0; i < im.out.error_names.size() && i < 3; ++i)
+      some += fmt::format("{}{}", i ? ", " : "", im.out.error_names[i].name);
+    im.emit(Finding{Severity::info, "application", "dns_nxdomain", im.now, 0,
+                    fmt::format("{} DNS answer{} said the name does not exist (NXDOMAIN), e.g. {}", im.out.rcodes[3],
+                                im.out.rcodes[3] == 1 ? "" : "s", some),
+                    "A misspelt or retired host name in a configuration, or a search-list lookup that is expected "
+                    "to fail first."});
+  }
+}
+
+}  // namespace ctana

@@ -1,0 +1,103 @@
+// DNS: message decoding (with hostile compression) and transactions on the real dnsmasq capture.
+#include <gtest/gtest.h>
+
+#include "ctana/dns.hpp"
+#include "ctana/summary.hpp"
+#include "test_util.hpp"
+
+using namespace ctana;
+using ctana::test::hex;
+
+TEST(DnsParse, IbmVectorTv4Query) {
+  // The DNS part of the spec's TV4: id 40266, rd, one question w3.ibm.com IN AAAA.
+  const auto b = hex("9D4A0100 00010000 00000000 02773303 69626D03 636F6D00 001C0001");
+  dns::Message m;
+  const char* err = nullptr;
+  ASSERT_TRUE(dns::parse(Bytes(b.data(), b.size()), m, err)) << err;
+  EXPECT_EQ(m.id, 40266);
+  EXPECT_FALSE(m.qr);
+  EXPECT_TRUE(m.rd);
+  ASSERT_EQ(m.questions.size(), 1u);
+  EXPECT_EQ(m.questions[0].name, "w3.ibm.com");
+  EXPECT_EQ(dns::type_name(m.questions[0].type), "AAAA");
+}
+
+TEST(DnsParse, CompressionAndAnswers) {
+  // Response: question www.x.org A; answer via pointer to offset 12: A 192.0.2.1; CNAME to a
+  // name that is a label plus a pointer.
+  const auto b = hex("00018180 00010002 00000000 03777777 0178036F 72670000 010001"
+                     "C00C 0001 0001 0000003C 0004 C0000201"
+                     "C00C 0005 0001 0000003C 0006 03617069 C010");
+  dns::Message m;
+  const char* err = nullptr;
+  ASSERT_TRUE(dns::parse(Bytes(b.data(), b.size()), m, err)) << err;
+  ASSERT_EQ(m.answers.size(), 2u);
+  EXPECT_EQ(m.answers[0].name, "www.x.org");
+  EXPECT_EQ(m.answers[0].data, "192.0.2.1");
+  EXPECT_EQ(m.answers[1].data, "api.x.org");
+  EXPECT_EQ(dns::rcode_name(m.rcode), "NOERROR");
+}
+
+TEST(DnsParse, HostileNamesAreRefused) {
+  dns::Message m;
+  const char* err = nullptr;
+  // a pointer to itself (a loop)
+  auto loop = hex("00010000 00010000 00000000 C00C 00010001");
+  EXPECT_FALSE(dns::parse(Bytes(loop.data(), loop.size()), m, err));
+  // a forward pointer
+  auto fwd = hex("00010000 00010000 00000000 C020 00010001 00000000 00000000 00000000 00");
+  EXPECT_FALSE(dns::parse(Bytes(fwd.data(), fwd.size()), m, err));
+  // a label running past the end
+  auto cut = hex("00010000 00010000 00000000 3F616263");
+  EXPECT_FALSE(dns::parse(Bytes(cut.data(), cut.size()), m, err));
+  // a header only
+  auto hdr = hex("00010000 0000");
+  EXPECT_FALSE(dns::parse(Bytes(hdr.data(), hdr.size()), m, err));
+}
+
+TEST(Dns, RealDnsmasqTransactions) {
+  auto res = run_summary(ctana::test::testdata("real/dns-icmp.pcapng"), RunOptions{});
+  const DnsReport& d = res.report.dns;
+  EXPECT_EQ(d.queries, 7u);
+  EXPECT_EQ(d.responses, 7u);
+  EXPECT_EQ(d.answered, 7u);
+  EXPECT_EQ(d.unanswered, 0u);
+  EXPECT_EQ(d.rcodes[0], 6u);
+  EXPECT_EQ(d.rcodes[3], 1u);  // nosuch.ctana.test: NXDOMAIN
+  // tshark's dns.time on the same file: longest 0.000477102 s, median 0.000194629 s
+  EXPECT_EQ(d.latency_max_ns, 477102);
+  EXPECT_EQ(d.latency_median_ns, 194629);
+  ASSERT_FALSE(d.error_names.empty());
+  EXPECT_EQ(d.error_names[0].name, "nosuch.ctana.test");
+}
+
+TEST(Dns, UnansweredQueriesAndRetries) {
+  // Three copies of one query (a retry each second) and no answer.
+  std::vector<std::vector<std::uint8_t>> frames;
+  std::vector<Record> recs;
+  for (int i = 0; i < 3; ++i)
+    frames.push_back(hex("45000038 00010000 40110000 0A000001 0A000002 D4310035 00240000"
+                         "9D4A0100 00010000 00000000 02773303 69626D03 636F6D00 001C0001"));
+  DnsReport rep;
+  std::vector<Finding> findings;
+  DnsAnalyzer a(DnsOptions{}, rep, [&findings](const Finding& f) { findings.push_back(f); });
+  for (int i = 0; i < 3; ++i) {
+    Record r = ctana::test::make_record(frames[static_cast<std::size_t>(i)], linktype::raw);
+    r.ts_ns = 1'000'000'000LL * i;
+    Packet p;
+    decode(r, p);
+    a.on_packet(p);
+  }
+  // time passes: another packet 10 s later
+  Record late = ctana::test::make_record(frames[0], linktype::raw);
+  late.ts_ns = 12'000'000'000LL;
+  Packet p;
+  decode(late, p);
+  a.on_packet(p);
+  a.finish();
+  EXPECT_EQ(rep.queries, 4u);
+  EXPECT_EQ(rep.retries, 2u);
+  EXPECT_EQ(rep.unanswered, 1u);  // the last query had not yet waited 5 s: not judged
+  ASSERT_FALSE(findings.empty());
+  EXPECT_EQ(findings.back().kind, "dns_unanswered");
+}
