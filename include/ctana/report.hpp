@@ -11,6 +11,7 @@
 #include "ctana/reader.hpp"
 #include "ctana/dns.hpp"
 #include "ctana/ftp.hpp"
+#include "ctana/icmp.hpp"
 #include "ctana/tcp.hpp"
 
 namespace ctana {
@@ -105,6 +106,7 @@ struct SummaryReport {
   TcpReport tcp;
   FtpReport ftp;
   DnsReport dns;
+  IcmpReport icmp;
 
   int exit_code = 0;
 };

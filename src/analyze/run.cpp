@@ -7,6 +7,7 @@
 
 #include "ctana/decode.hpp"
 #include "ctana/filter.hpp"
+#include "ctana/icmp.hpp"
 #include "ctana/summary.hpp"
 
 namespace ctana {
@@ -66,7 +67,12 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
   std::unique_ptr<TcpAnalyzer> tcp;
   std::unique_ptr<FtpAnalyzer> ftp;
   std::unique_ptr<DnsAnalyzer> dns;
+  std::unique_ptr<IcmpAnalyzer> icmp;
   std::map<std::string, std::uint64_t> kinds;
+  if (opt.icmp) {
+    icmp = std::make_unique<IcmpAnalyzer>(rep.icmp, finding_collector(rep.tcp, opt, kinds));
+    analyzers.push_back(icmp.get());
+  }
   if (opt.dns) {
     DnsOptions d = opt.dns_options;
     for (const auto& [name, port] : opt.tcp_options.port_names)

@@ -131,6 +131,34 @@ json finding_json(const Finding& f) {
           {"explanation", f.explanation}};
 }
 
+json icmp_json(const IcmpReport& c) {
+  json types = json::array();
+  for (const auto& t : c.types)
+    types.push_back({{"version", t.v6 ? 6 : 4}, {"type", t.type}, {"code", t.code}, {"name", t.name}, {"count", t.count}});
+  json errors = json::array();
+  for (const auto& e : c.errors)
+    errors.push_back({{"version", e.v6 ? 6 : 4},
+                      {"type", e.type},
+                      {"code", e.code},
+                      {"what", e.what},
+                      {"reporter", e.reporter.str()},
+                      {"about", e.about},
+                      {"mtu", e.mtu ? json(e.mtu) : json(nullptr)},
+                      {"count", e.count},
+                      {"first", iso_time(e.first_ns)},
+                      {"last", iso_time(e.last_ns)}});
+  auto secs = [](std::int64_t ns) { return ns >= 0 ? json(static_cast<double>(ns) / 1e9) : json(nullptr); };
+  return {{"messages", c.messages},
+          {"types", std::move(types)},
+          {"echo", {{"requests", c.echo_requests},
+                    {"replies", c.echo_replies},
+                    {"answered", c.echo_answered},
+                    {"unanswered", c.echo_unanswered},
+                    {"rtt_median_s", secs(c.echo_rtt_median_ns)},
+                    {"rtt_max_s", secs(c.echo_rtt_max_ns)}}},
+          {"errors", std::move(errors)}};
+}
+
 json dns_json(const DnsReport& d) {
   json rc = json::object();
   for (std::uint8_t i = 0; i < 16; ++i)
@@ -399,6 +427,7 @@ std::string render_summary_json(const SummaryReport& r) {
   if (r.tcp.present) add_tcp(j, r.tcp);
   if (r.ftp.present) j["ftp"] = ftp_json(r.ftp);
   if (r.dns.present) j["dns"] = dns_json(r.dns);
+  if (r.icmp.present) j["icmp"] = icmp_json(r.icmp);
   j["exit"] = {{"code", r.exit_code}, {"meaning", exit_meaning(r.exit_code)}};
   return j.dump(2) + "\n";
 }

@@ -12,5 +12,6 @@ nlohmann::ordered_json tcp_connection_json(const TcpConnection& c);
 nlohmann::ordered_json finding_json(const Finding& f);
 nlohmann::ordered_json ftp_json(const FtpReport& f);
 nlohmann::ordered_json dns_json(const DnsReport& d);
+nlohmann::ordered_json icmp_json(const IcmpReport& c);
 
 }  // namespace ctana

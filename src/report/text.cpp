@@ -188,6 +188,21 @@ std::string render_summary_text(const SummaryReport& r) {
     }
   }
 
+  if (r.icmp.present && r.icmp.messages) {
+    const auto& c = r.icmp;
+    line(o, "");
+    line(o, "ICMP and ICMPv6: {} messages; pings: {} requests, {} answered, {} unanswered{}", group_digits(c.messages),
+         c.echo_requests, c.echo_answered, c.echo_unanswered,
+         c.echo_rtt_median_ns >= 0 ? fmt::format(", round trip median {:.3f} ms, longest {:.3f} ms",
+                                                 static_cast<double>(c.echo_rtt_median_ns) / 1e6,
+                                                 static_cast<double>(c.echo_rtt_max_ns) / 1e6)
+                                   : std::string());
+    for (const auto& t : c.types) line(o, "  {:>8}  {} {}", group_digits(t.count), t.v6 ? "ICMPv6" : "ICMP  ", t.name);
+    for (const auto& e : c.errors)
+      line(o, "  error: {} {} from {} about {}{} ({} time{})", e.v6 ? "ICMPv6" : "ICMP", e.what, e.reporter.str(), e.about,
+           e.mtu ? fmt::format(", MTU {}", e.mtu) : "", e.count, e.count == 1 ? "" : "s");
+  }
+
   if (r.dns.present && (r.dns.queries || r.dns.responses)) {
     const auto& d = r.dns;
     auto ms = [](std::int64_t ns) { return ns >= 0 ? fmt::format("{:.3f} ms", static_cast<double>(ns) / 1e6) : std::string("-"); };

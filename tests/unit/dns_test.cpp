@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "ctana/dns.hpp"
+#include "ctana/icmp.hpp"
 #include "ctana/summary.hpp"
 #include "test_util.hpp"
 
@@ -100,4 +101,32 @@ TEST(Dns, UnansweredQueriesAndRetries) {
   EXPECT_EQ(rep.unanswered, 1u);  // the last query had not yet waited 5 s: not judged
   ASSERT_FALSE(findings.empty());
   EXPECT_EQ(findings.back().kind, "dns_unanswered");
+}
+
+TEST(Icmp, RealPingsAndPortUnreachables) {
+  auto res = run_summary(ctana::test::testdata("real/dns-icmp.pcapng"), RunOptions{});
+  const IcmpReport& c = res.report.icmp;
+  EXPECT_EQ(c.messages, res.report.packets.icmp + res.report.packets.icmpv6);
+  EXPECT_EQ(c.echo_requests, 10u);  // ping -c 3 and the fragmented ping -s 3000 -c 2, v4 and v6
+  EXPECT_EQ(c.echo_answered, 10u);
+  EXPECT_EQ(c.echo_unanswered, 0u);
+  ASSERT_EQ(c.errors.size(), 2u);
+  for (const auto& e : c.errors) {
+    EXPECT_EQ(e.what, "Port Unreachable");
+    EXPECT_NE(e.about.find(":9999"), std::string::npos) << e.about;  // the quoted UDP datagram
+  }
+}
+
+TEST(Icmp, CraftedErrorsQuoteTheirPackets) {
+  auto res = run_summary(ctana::test::testdata("crafted/udp-icmp.pcap"), RunOptions{});
+  const IcmpReport& c = res.report.icmp;
+  bool ttl = false;
+  for (const auto& e : c.errors)
+    if (e.what == "TTL Exceeded in Transit") {
+      ttl = true;
+      EXPECT_EQ(e.reporter.str(), "203.0.113.1");
+      EXPECT_EQ(e.about, "TCP 192.0.2.10:40000 -> 198.51.100.20:80");
+    }
+  EXPECT_TRUE(ttl);
+  EXPECT_EQ(c.echo_unanswered, 1u);  // the ICMPv6 echo request has no reply
 }

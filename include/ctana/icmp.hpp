@@ -1,0 +1,56 @@
+// ICMP and ICMPv6: messages by type and code, echo request/reply round trips, and the errors
+// (unreachable, time exceeded, packet too big / fragmentation needed, redirect) with the packet
+// they quote. Definitions: docs/icmp.md.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ctana/analyzer.hpp"
+#include "ctana/tcp.hpp"
+
+namespace ctana {
+
+struct IcmpTypeRow {
+  bool v6 = false;
+  std::uint8_t type = 0, code = 0;
+  std::string name;
+  std::uint64_t count = 0;
+};
+
+struct IcmpErrorRow {
+  bool v6 = false;
+  std::uint8_t type = 0, code = 0;
+  std::string what;         // "Port Unreachable", ...
+  IpAddr reporter;          // who sent the error
+  std::string about;        // "UDP 10.0.0.1:4096 -> 10.0.0.2:53" from the quoted packet
+  std::uint32_t mtu = 0;    // fragmentation needed / packet too big
+  std::uint64_t count = 0;
+  std::int64_t first_ns = 0, last_ns = 0;
+};
+
+struct IcmpReport {
+  bool present = false;
+  std::uint64_t messages = 0;
+  std::vector<IcmpTypeRow> types;    // by count
+  std::uint64_t echo_requests = 0, echo_replies = 0, echo_answered = 0, echo_unanswered = 0;
+  std::int64_t echo_rtt_median_ns = -1, echo_rtt_max_ns = -1;
+  std::vector<IcmpErrorRow> errors;  // aggregated, by count, at most 100
+};
+
+class IcmpAnalyzer final : public Analyzer {
+ public:
+  IcmpAnalyzer(IcmpReport& out, std::function<void(const Finding&)> findings);
+  ~IcmpAnalyzer() override;
+  void on_packet(const Packet& p) override;
+  void finish() override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ctana
