@@ -12,6 +12,7 @@
 #include "ctana/dns.hpp"
 #include "ctana/ftp.hpp"
 #include "ctana/icmp.hpp"
+#include "ctana/tls.hpp"
 #include "ctana/tcp.hpp"
 
 namespace ctana {
@@ -107,6 +108,7 @@ struct SummaryReport {
   FtpReport ftp;
   DnsReport dns;
   IcmpReport icmp;
+  TlsReport tls;
 
   int exit_code = 0;
 };

@@ -42,6 +42,7 @@ struct RunOptions {
   TcpOptions tcp_options;
   bool ftp = true;          // follow FTP sessions (needs tcp)
   FtpOptions ftp_options;
+  bool tls = true;          // TLS handshakes (needs tcp)
   bool icmp = true;         // ICMP/ICMPv6 types, pings, errors
   bool dns = true;          // match DNS queries and responses (UDP, and TCP when tcp is on)
   DnsOptions dns_options;

@@ -9,6 +9,7 @@
 #include "ctana/filter.hpp"
 #include "ctana/icmp.hpp"
 #include "ctana/summary.hpp"
+#include "ctana/tls.hpp"
 
 namespace ctana {
 
@@ -68,6 +69,7 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
   std::unique_ptr<FtpAnalyzer> ftp;
   std::unique_ptr<DnsAnalyzer> dns;
   std::unique_ptr<IcmpAnalyzer> icmp;
+  std::unique_ptr<TlsAnalyzer> tls;
   std::map<std::string, std::uint64_t> kinds;
   if (opt.icmp) {
     icmp = std::make_unique<IcmpAnalyzer>(rep.icmp, finding_collector(rep.tcp, opt, kinds));
@@ -93,6 +95,10 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
       tcp->on_connection([f = ftp.get()](const TcpConnection& c) { f->on_connection(c); });
     }
     if (dns) tcp->add_stream_sink(dns.get());
+    if (opt.tls) {
+      tls = std::make_unique<TlsAnalyzer>(rep.tls, finding_collector(rep.tcp, opt, kinds));
+      tcp->add_stream_sink(tls.get());
+    }
     if (opt.tcp_hook) opt.tcp_hook(*tcp);
     analyzers.insert(analyzers.begin() + 1, tcp.get());  // before DNS: it finishes TCP streams first
   }
@@ -113,6 +119,7 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
   }
   for (Analyzer* a : analyzers) a->finish();
   if (ftp) ftp->finish();
+  if (tls) tls->finish();
   if (filter && !filter->link_error().empty()) spdlog::warn("{}", filter->link_error());
 
   if (tcp) {

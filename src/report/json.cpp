@@ -131,6 +131,39 @@ json finding_json(const Finding& f) {
           {"explanation", f.explanation}};
 }
 
+json tls_json(const TlsReport& t) {
+  auto counts = [](const std::vector<std::pair<std::string, std::uint64_t>>& v) {
+    json o = json::object();
+    for (const auto& [k, n] : v) o[k] = n;
+    return o;
+  };
+  json sessions = json::array();
+  for (const auto& s : t.sessions)
+    sessions.push_back({{"connection", s.connection},
+                        {"client", s.client.str()},
+                        {"server", s.server.str()},
+                        {"server_port", s.server_port},
+                        {"sni", s.sni.empty() ? json(nullptr) : json(s.sni)},
+                        {"offered", s.offered},
+                        {"version", s.version.empty() ? json(nullptr) : json(s.version)},
+                        {"cipher", s.cipher.empty() ? json(nullptr) : json(s.cipher)},
+                        {"alpn", s.alpn.empty() ? json(nullptr) : json(s.alpn)},
+                        {"hello", iso_time(s.hello_ns)},
+                        {"server_hello_latency_s", s.server_hello_latency_ns >= 0
+                                                       ? json(static_cast<double>(s.server_hello_latency_ns) / 1e9)
+                                                       : json(nullptr)},
+                        {"completed", s.completed},
+                        {"application_data", s.app_data},
+                        {"alerts", s.alerts}});
+  return {{"sessions_total", t.sessions_total},
+          {"handshakes_failed", t.handshakes_failed},
+          {"alerts", t.alerts_total},
+          {"versions", counts(t.versions)},
+          {"ciphers", counts(t.ciphers)},
+          {"server_names", counts(t.snis)},
+          {"sessions", std::move(sessions)}};
+}
+
 json icmp_json(const IcmpReport& c) {
   json types = json::array();
   for (const auto& t : c.types)
@@ -428,6 +461,7 @@ std::string render_summary_json(const SummaryReport& r) {
   if (r.ftp.present) j["ftp"] = ftp_json(r.ftp);
   if (r.dns.present) j["dns"] = dns_json(r.dns);
   if (r.icmp.present) j["icmp"] = icmp_json(r.icmp);
+  if (r.tls.present) j["tls"] = tls_json(r.tls);
   j["exit"] = {{"code", r.exit_code}, {"meaning", exit_meaning(r.exit_code)}};
   return j.dump(2) + "\n";
 }

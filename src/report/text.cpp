@@ -188,6 +188,26 @@ std::string render_summary_text(const SummaryReport& r) {
     }
   }
 
+  if (r.tls.present && r.tls.sessions_total) {
+    const auto& t = r.tls;
+    line(o, "");
+    line(o, "TLS: {} handshakes, {} failed, {} alerts in clear", group_digits(t.sessions_total),
+         group_digits(t.handshakes_failed), group_digits(t.alerts_total));
+    auto list = [](const std::vector<std::pair<std::string, std::uint64_t>>& v) {
+      std::string s;
+      for (const auto& [k, n] : v) s += fmt::format("{}{} {}", s.empty() ? "" : ", ", k, n);
+      return s.empty() ? std::string("-") : s;
+    };
+    line(o, "  Versions: {}", list(t.versions));
+    line(o, "  Cipher suites: {}", list(t.ciphers));
+    if (!t.snis.empty()) line(o, "  Server names: {}", list(t.snis));
+    for (const auto& s : t.sessions)
+      if (!s.completed || !s.alerts.empty())
+        line(o, "  Conn {} {} -> {}:{} {}{}: {}", s.connection, s.client.str(), s.server.str(), s.server_port,
+             s.sni, s.version.empty() ? "" : " " + s.version,
+             s.alerts.empty() ? std::string("handshake not completed") : s.alerts.front());
+  }
+
   if (r.icmp.present && r.icmp.messages) {
     const auto& c = r.icmp;
     line(o, "");

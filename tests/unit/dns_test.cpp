@@ -3,6 +3,7 @@
 
 #include "ctana/dns.hpp"
 #include "ctana/icmp.hpp"
+#include "ctana/tls.hpp"
 #include "ctana/summary.hpp"
 #include "test_util.hpp"
 
@@ -129,4 +130,27 @@ TEST(Icmp, CraftedErrorsQuoteTheirPackets) {
     }
   EXPECT_TRUE(ttl);
   EXPECT_EQ(c.echo_unanswered, 1u);  // the ICMPv6 echo request has no reply
+}
+
+TEST(Tls, RealOpensslHandshakes) {
+  // tools/capture/make-tls.sh: TLS 1.3 with SNI and ALPN, TLS 1.2, a TLS 1.1-only client refused
+  // by a server that requires 1.2, and a client that rejects the self-signed certificate.
+  auto res = run_summary(ctana::test::testdata("real/tls.pcap"), RunOptions{});
+  const TlsReport& t = res.report.tls;
+  ASSERT_EQ(t.sessions.size(), 4u);
+  EXPECT_EQ(t.sessions[0].sni, "www.ctana.test");
+  EXPECT_EQ(t.sessions[0].version, "TLS 1.3");
+  EXPECT_EQ(t.sessions[0].alpn, "http/1.1");
+  EXPECT_TRUE(t.sessions[0].completed);
+  EXPECT_TRUE(t.sessions[0].app_data);
+  EXPECT_EQ(t.sessions[1].version, "TLS 1.2");
+  EXPECT_EQ(t.sessions[1].cipher, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
+  EXPECT_TRUE(t.sessions[1].completed);
+  EXPECT_EQ(t.sessions[2].offered, "TLS 1.1");
+  ASSERT_EQ(t.sessions[2].alerts.size(), 1u);
+  EXPECT_EQ(t.sessions[2].alerts[0], "fatal protocol_version from server");
+  EXPECT_FALSE(t.sessions[2].completed);
+  EXPECT_EQ(t.sessions[3].alerts.at(0), "fatal unknown_ca from client");
+  EXPECT_EQ(t.handshakes_failed, 2u);
+  EXPECT_GE(t.sessions[0].server_hello_latency_ns, 0);
 }

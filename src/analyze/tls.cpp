@@ -1,0 +1,219 @@
+// TLS handshakes on the reassembled TCP streams (docs/tls.md).
+#include "ctana/tls.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+namespace ctana {
+
+namespace {
+constexpr std::size_t kMaxBuffer = 20'000;   // one TLS record (16 KiB + header) at most is held
+constexpr std::size_t kMaxSessions = 1000;
+constexpr std::size_t kMaxOpen = 100'000;
+
+bool tls_port(std::uint16_t p) {
+  switch (p) {
+    case 443: case 465: case 636: case 853: case 989: case 990: case 992: case 993: case 995: case 4433: case 5061:
+    case 8443:
+      return true;
+    default:
+      return false;
+  }
+}
+
+struct Dir {
+  std::string buf;       // bytes of an incomplete record
+  bool encrypted = false;  // after ChangeCipherSpec (TLS <= 1.2) or the ServerHello (TLS 1.3)
+  bool broken = false;   // a gap, or not TLS: stop reading
+  bool ccs = false;
+  std::uint32_t app_records = 0;
+};
+
+struct Conn {
+  TlsSession s;
+  Dir dir[2];
+  bool hello = false, server_hello = false, fatal = false;
+  std::uint16_t chosen = 0;
+};
+}  // namespace
+
+struct TlsAnalyzer::Impl {
+  TlsReport& out;
+  std::function<void(const Finding&)> emit;
+  std::unordered_map<std::uint64_t, Conn> conns;
+  std::map<std::string, std::uint64_t> versions, ciphers, snis;
+  std::vector<TlsSession> kept;
+
+  Impl(TlsReport& r, std::function<void(const Finding&)> f) : out(r), emit(std::move(f)) {}
+
+  void handshake(Conn& c, int from, Bytes rec, std::int64_t ts) {
+    ByteReader r(rec);
+    std::uint8_t type;
+    std::uint8_t l3[3];
+    while (r.u8(type) && r.u8(l3[0]) && r.u8(l3[1]) && r.u8(l3[2])) {
+      const std::uint32_t len = (std::uint32_t{l3[0]} << 16) | (std::uint32_t{l3[1]} << 8) | l3[2];
+      Bytes body;
+      if (!r.bytes(len, body)) return;  // spans records: the hellos never do in practice
+      if (type == 1 && from == 0 && !c.hello) {
+        tls::ClientHello h;
+        if (!tls::parse_client_hello(body, h)) continue;
+        c.hello = true;
+        c.s.hello_ns = ts;
+        c.s.sni = h.sni;
+        std::uint16_t best = h.legacy_version;
+        for (auto v : h.versions)
+          if ((v & 0x0f0f) != 0x0a0a) best = std::max(best, v);  // GREASE values do not count
+        c.s.offered = tls::version_name(best);
+        if (!h.alpn.empty()) c.s.alpn = h.alpn.front();
+      } else if (type == 2 && from == 1 && !c.server_hello) {
+        tls::ServerHello h;
+        if (!tls::parse_server_hello(body, h)) continue;
+        c.server_hello = true;
+        c.chosen = h.version;
+        c.s.version = tls::version_name(h.version);
+        c.s.cipher = tls::cipher_name(h.cipher);
+        if (!h.alpn.empty()) c.s.alpn = h.alpn;
+        if (c.hello) c.s.server_hello_latency_ns = ts - c.s.hello_ns;
+        if (h.version == 0x0304) c.dir[1].encrypted = true;  // the rest of the server's flight is encrypted
+      }
+    }
+  }
+
+  void record(Conn& c, int from, std::uint8_t type, Bytes body, std::int64_t ts) {
+    Dir& d = c.dir[from];
+    switch (type) {
+      case 20:  // change_cipher_spec
+        d.ccs = true;
+        if (c.chosen != 0x0304) d.encrypted = true;
+        break;
+      case 21:  // alert: readable only in clear
+        if (!d.encrypted && body.size() >= 2) {
+          const bool fatal = body[0] == 2;
+          const std::string a = fmt::format("{} {} from {}", fatal ? "fatal" : "warning", tls::alert_name(body[1]),
+                                            from == 0 ? "client" : "server");
+          if (c.s.alerts.size() < 8) c.s.alerts.push_back(a);
+          ++out.alerts_total;
+          if (fatal) c.fatal = true;
+        }
+        break;
+      case 22:
+        if (!d.encrypted) handshake(c, from, body, ts);
+        break;
+      case 23:
+        ++d.app_records;
+        break;
+      default:
+        break;
+    }
+  }
+};
+
+TlsAnalyzer::TlsAnalyzer(TlsReport& out, std::function<void(const Finding&)> findings)
+    : impl_(std::make_unique<Impl>(out, std::move(findings))) {
+  out.present = true;
+}
+TlsAnalyzer::~TlsAnalyzer() = default;
+
+bool TlsAnalyzer::wants(const TcpConnection& c) {
+  if (!tls_port(c.server_port) || impl_->conns.size() >= kMaxOpen) return false;
+  Conn& k = impl_->conns[c.id];
+  k.s.connection = c.id;
+  k.s.client = c.client;
+  k.s.server = c.server;
+  k.s.server_port = c.server_port;
+  return true;
+}
+
+void TlsAnalyzer::on_data(const TcpConnection& c, int from, std::uint64_t, Bytes data, std::int64_t ts) {
+  auto it = impl_->conns.find(c.id);
+  if (it == impl_->conns.end()) return;
+  Conn& k = it->second;
+  Dir& d = k.dir[from];
+  if (d.broken) return;
+  d.buf.append(reinterpret_cast<const char*>(data.data()), data.size());
+  std::size_t pos = 0;
+  while (d.buf.size() - pos >= 5) {
+    const auto* h = reinterpret_cast<const std::uint8_t*>(d.buf.data()) + pos;
+    const std::uint8_t type = h[0];
+    const std::uint16_t len = load_be16(h + 3);
+    if (type < 20 || type > 24 || h[1] != 3 || len > 16384 + 2048) {  // not (or no longer) TLS
+      d.broken = true;
+      d.buf.clear();
+      return;
+    }
+    if (d.buf.size() - pos < 5u + len) break;
+    impl_->record(k, from, type, Bytes(h + 5, len), ts);
+    pos += 5u + len;
+  }
+  d.buf.erase(0, pos);
+  if (d.buf.size() > kMaxBuffer) {
+    d.broken = true;
+    d.buf.clear();
+  }
+}
+
+void TlsAnalyzer::on_gap(const TcpConnection& c, int from, std::uint64_t, std::uint64_t, std::int64_t) {
+  auto it = impl_->conns.find(c.id);
+  if (it == impl_->conns.end()) return;
+  it->second.dir[from].broken = true;  // record framing is lost with the bytes
+  it->second.dir[from].buf.clear();
+}
+
+void TlsAnalyzer::on_close(const TcpConnection& c) {
+  auto& im = *impl_;
+  auto it = im.conns.find(c.id);
+  if (it == im.conns.end()) return;
+  Conn& k = it->second;
+  if (k.hello) {
+    TlsSession& s = k.s;
+    // TLS 1.3 hides the client's Finished (and the server's whole flight) in application-data
+    // records: the client's first such record completes the handshake, a second one is data.
+    const bool v13 = k.chosen == 0x0304;
+    s.completed = !k.fatal && (v13 ? k.dir[0].app_records >= 1 : (k.dir[0].ccs && k.dir[1].ccs));
+    s.app_data = v13 ? k.dir[0].app_records >= 2 : (k.dir[0].app_records + k.dir[1].app_records) > 0;
+    ++im.out.sessions_total;
+    if (!s.version.empty()) ++im.versions[s.version];
+    if (!s.cipher.empty()) ++im.ciphers[s.cipher];
+    if (!s.sni.empty()) ++im.snis[s.sni];
+    const std::string where =
+        fmt::format("{} -> {}:{}{}", s.client.str(), s.server.str(), s.server_port, s.sni.empty() ? "" : " (" + s.sni + ")");
+    if (k.fatal || (!s.completed && c.state != TcpState::established)) {
+      ++im.out.handshakes_failed;
+      if (im.emit)
+        im.emit(Finding{Severity::error, "application", "tls_handshake_failed", s.hello_ns, c.id,
+                        fmt::format("TLS handshake {} failed{}", where,
+                                    s.alerts.empty() ? std::string(": the connection ended before any data")
+                                                     : ": " + s.alerts.front()),
+                        "The client and server could not agree: no common protocol version or cipher suite, a "
+                        "certificate the client rejects (alerts unknown_ca, bad_certificate, certificate_expired), "
+                        "or a missing client certificate. On z/OS look at the AT-TLS policy and the key ring."});
+    }
+    if ((s.version == "SSL 3.0" || s.version == "TLS 1.0" || s.version == "TLS 1.1") && im.emit)
+      im.emit(Finding{Severity::warning, "application", "tls_obsolete_version", s.hello_ns, c.id,
+                      fmt::format("TLS session {} uses {}", where, s.version),
+                      "SSL 3.0, TLS 1.0 and 1.1 are deprecated (RFC 8996): configure TLS 1.2 or 1.3."});
+    if (im.kept.size() < kMaxSessions) im.kept.push_back(s);
+  }
+  im.conns.erase(it);
+}
+
+void TlsAnalyzer::finish() {
+  auto& im = *impl_;
+  auto sorted = [](const std::map<std::string, std::uint64_t>& m) {
+    std::vector<std::pair<std::string, std::uint64_t>> v(m.begin(), m.end());
+    std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    if (v.size() > 50) v.resize(50);
+    return v;
+  };
+  im.out.versions = sorted(im.versions);
+  im.out.ciphers = sorted(im.ciphers);
+  im.out.snis = sorted(im.snis);
+  im.out.sessions = im.kept;
+  std::sort(im.out.sessions.begin(), im.out.sessions.end(),
+            [](const TlsSession& a, const TlsSession& b) { return a.connection < b.connection; });
+}
+
+}  // namespace ctana

@@ -1,0 +1,152 @@
+// TLS handshake decoding: ClientHello and ServerHello (RFC 8446 4.1, RFC 5246 7.4), with the
+// server_name (RFC 6066), ALPN (RFC 7301) and supported_versions extensions. Bounds-checked.
+#include <fmt/format.h>
+
+#include "ctana/bytes.hpp"
+#include "ctana/tls.hpp"
+
+namespace ctana::tls {
+
+namespace {
+bool skip_vec(ByteReader& r, int len_bytes) {
+  std::uint32_t n = 0;
+  if (len_bytes == 1) {
+    std::uint8_t v;
+    if (!r.u8(v)) return false;
+    n = v;
+  } else {
+    std::uint16_t v;
+    if (!r.u16(v)) return false;
+    n = v;
+  }
+  return r.skip(n);
+}
+
+void extensions(ByteReader& r, const std::function<void(std::uint16_t, Bytes)>& f) {
+  std::uint16_t total;
+  Bytes all;
+  if (!r.u16(total) || !r.bytes(total, all)) return;
+  ByteReader e(all);
+  std::uint16_t type, len;
+  Bytes body;
+  while (e.u16(type) && e.u16(len) && e.bytes(len, body)) f(type, body);
+}
+}  // namespace
+
+bool parse_client_hello(Bytes body, ClientHello& out) {
+  ByteReader r(body);
+  std::uint16_t cs_len;
+  if (!r.u16(out.legacy_version) || !r.skip(32) || !skip_vec(r, 1) || !r.u16(cs_len) || !r.skip(cs_len) ||
+      !skip_vec(r, 1))
+    return false;
+  out.cipher_suites = static_cast<std::uint16_t>(cs_len / 2);
+  extensions(r, [&out](std::uint16_t type, Bytes b) {
+    ByteReader e(b);
+    if (type == 0) {  // server_name: list of (type, name)
+      std::uint16_t list, nlen;
+      std::uint8_t nt;
+      Bytes name;
+      if (e.u16(list) && e.u8(nt) && nt == 0 && e.u16(nlen) && e.bytes(nlen, name))
+        for (auto c : name) out.sni += (c > 32 && c < 127) ? static_cast<char>(c) : '?';
+    } else if (type == 43) {  // supported_versions (client: 1-byte length)
+      std::uint8_t n;
+      std::uint16_t v;
+      if (e.u8(n))
+        for (int i = 0; i < n / 2 && e.u16(v); ++i) out.versions.push_back(v);
+    } else if (type == 16) {  // ALPN
+      std::uint16_t list;
+      std::uint8_t l;
+      Bytes p;
+      if (e.u16(list))
+        while (e.u8(l) && e.bytes(l, p)) out.alpn.emplace_back(p.begin(), p.end());
+    }
+  });
+  return true;
+}
+
+bool parse_server_hello(Bytes body, ServerHello& out) {
+  ByteReader r(body);
+  std::uint8_t comp;
+  if (!r.u16(out.version) || !r.skip(32) || !skip_vec(r, 1) || !r.u16(out.cipher) || !r.u8(comp)) return false;
+  extensions(r, [&out](std::uint16_t type, Bytes b) {
+    ByteReader e(b);
+    std::uint16_t v;
+    if (type == 43 && e.u16(v)) out.version = v;  // supported_versions (server: the chosen one)
+    if (type == 16) {
+      std::uint16_t list;
+      std::uint8_t l;
+      Bytes p;
+      if (e.u16(list) && e.u8(l) && e.bytes(l, p)) out.alpn.assign(p.begin(), p.end());
+    }
+  });
+  return true;
+}
+
+std::string version_name(std::uint16_t v) {
+  switch (v) {
+    case 0x0300: return "SSL 3.0";
+    case 0x0301: return "TLS 1.0";
+    case 0x0302: return "TLS 1.1";
+    case 0x0303: return "TLS 1.2";
+    case 0x0304: return "TLS 1.3";
+    default: return (v & 0x0f0f) == 0x0a0a ? "GREASE" : fmt::format("0x{:04x}", v);
+  }
+}
+
+std::string cipher_name(std::uint16_t c) {
+  switch (c) {
+    case 0x1301: return "TLS_AES_128_GCM_SHA256";
+    case 0x1302: return "TLS_AES_256_GCM_SHA384";
+    case 0x1303: return "TLS_CHACHA20_POLY1305_SHA256";
+    case 0xC02B: return "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256";
+    case 0xC02C: return "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384";
+    case 0xC02F: return "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256";
+    case 0xC030: return "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384";
+    case 0xCCA8: return "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256";
+    case 0xCCA9: return "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256";
+    case 0x009C: return "TLS_RSA_WITH_AES_128_GCM_SHA256";
+    case 0x009D: return "TLS_RSA_WITH_AES_256_GCM_SHA384";
+    case 0x002F: return "TLS_RSA_WITH_AES_128_CBC_SHA";
+    case 0x0035: return "TLS_RSA_WITH_AES_256_CBC_SHA";
+    case 0x000A: return "TLS_RSA_WITH_3DES_EDE_CBC_SHA";
+    case 0x0005: return "TLS_RSA_WITH_RC4_128_SHA";
+    case 0xC013: return "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA";
+    case 0xC014: return "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA";
+    default: return fmt::format("0x{:04X}", c);
+  }
+}
+
+std::string alert_name(std::uint8_t d) {
+  switch (d) {
+    case 0: return "close_notify";
+    case 10: return "unexpected_message";
+    case 20: return "bad_record_mac";
+    case 22: return "record_overflow";
+    case 40: return "handshake_failure";
+    case 42: return "bad_certificate";
+    case 43: return "unsupported_certificate";
+    case 44: return "certificate_revoked";
+    case 45: return "certificate_expired";
+    case 46: return "certificate_unknown";
+    case 47: return "illegal_parameter";
+    case 48: return "unknown_ca";
+    case 49: return "access_denied";
+    case 50: return "decode_error";
+    case 51: return "decrypt_error";
+    case 70: return "protocol_version";
+    case 71: return "insufficient_security";
+    case 80: return "internal_error";
+    case 86: return "inappropriate_fallback";
+    case 90: return "user_canceled";
+    case 109: return "missing_extension";
+    case 110: return "unsupported_extension";
+    case 112: return "unrecognized_name";
+    case 113: return "bad_certificate_status_response";
+    case 115: return "unknown_psk_identity";
+    case 116: return "certificate_required";
+    case 120: return "no_application_protocol";
+    default: return fmt::format("alert {}", d);
+  }
+}
+
+}  // namespace ctana::tls
