@@ -9,6 +9,7 @@
 
 #include "ctana/packet.hpp"
 #include "ctana/reader.hpp"
+#include "ctana/dhcp.hpp"
 #include "ctana/dns.hpp"
 #include "ctana/ftp.hpp"
 #include "ctana/icmp.hpp"
@@ -109,6 +110,7 @@ struct SummaryReport {
   DnsReport dns;
   IcmpReport icmp;
   TlsReport tls;
+  DhcpReport dhcp;
 
   int exit_code = 0;
 };

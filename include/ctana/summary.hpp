@@ -43,6 +43,7 @@ struct RunOptions {
   bool ftp = true;          // follow FTP sessions (needs tcp)
   FtpOptions ftp_options;
   bool tls = true;          // TLS handshakes (needs tcp)
+  bool dhcp = true;         // DHCP / BOOTP exchanges
   bool icmp = true;         // ICMP/ICMPv6 types, pings, errors
   bool dns = true;          // match DNS queries and responses (UDP, and TCP when tcp is on)
   DnsOptions dns_options;

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "ctana/decode.hpp"
+#include "ctana/dhcp.hpp"
 #include "ctana/filter.hpp"
 #include "ctana/icmp.hpp"
 #include "ctana/summary.hpp"
@@ -70,7 +71,12 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
   std::unique_ptr<DnsAnalyzer> dns;
   std::unique_ptr<IcmpAnalyzer> icmp;
   std::unique_ptr<TlsAnalyzer> tls;
+  std::unique_ptr<DhcpAnalyzer> dhcp;
   std::map<std::string, std::uint64_t> kinds;
+  if (opt.dhcp) {
+    dhcp = std::make_unique<DhcpAnalyzer>(rep.dhcp, finding_collector(rep.tcp, opt, kinds));
+    analyzers.push_back(dhcp.get());
+  }
   if (opt.icmp) {
     icmp = std::make_unique<IcmpAnalyzer>(rep.icmp, finding_collector(rep.tcp, opt, kinds));
     analyzers.push_back(icmp.get());

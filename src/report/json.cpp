@@ -131,6 +131,29 @@ json finding_json(const Finding& f) {
           {"explanation", f.explanation}};
 }
 
+json dhcp_json(const DhcpReport& d) {
+  json types = json::object();
+  for (std::uint8_t i = 0; i < d.by_type.size(); ++i)
+    if (d.by_type[i]) types[std::string(dhcp::type_name(i))] = d.by_type[i];
+  json leases = json::array();
+  for (const auto& l : d.leases)
+    leases.push_back({{"client", l.client},
+                      {"address", l.address.str()},
+                      {"server", l.server.version ? json(l.server.str()) : json(nullptr)},
+                      {"router", l.router.version ? json(l.router.str()) : json(nullptr)},
+                      {"lease_s", l.lease_s},
+                      {"time", iso_time(l.ts_ns)},
+                      {"exchange_s", l.exchange_ns >= 0 ? json(static_cast<double>(l.exchange_ns) / 1e9) : json(nullptr)}});
+  return {{"messages", d.messages},
+          {"malformed", d.malformed},
+          {"types", std::move(types)},
+          {"naks", d.naks},
+          {"declines", d.declines},
+          {"discovers_unanswered", d.discovers_unanswered},
+          {"relayed", d.relayed},
+          {"leases", std::move(leases)}};
+}
+
 json tls_json(const TlsReport& t) {
   auto counts = [](const std::vector<std::pair<std::string, std::uint64_t>>& v) {
     json o = json::object();
@@ -462,6 +485,7 @@ std::string render_summary_json(const SummaryReport& r) {
   if (r.dns.present) j["dns"] = dns_json(r.dns);
   if (r.icmp.present) j["icmp"] = icmp_json(r.icmp);
   if (r.tls.present) j["tls"] = tls_json(r.tls);
+  if (r.dhcp.present) j["dhcp"] = dhcp_json(r.dhcp);
   j["exit"] = {{"code", r.exit_code}, {"meaning", exit_meaning(r.exit_code)}};
   return j.dump(2) + "\n";
 }

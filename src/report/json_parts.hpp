@@ -14,5 +14,6 @@ nlohmann::ordered_json ftp_json(const FtpReport& f);
 nlohmann::ordered_json dns_json(const DnsReport& d);
 nlohmann::ordered_json icmp_json(const IcmpReport& c);
 nlohmann::ordered_json tls_json(const TlsReport& t);
+nlohmann::ordered_json dhcp_json(const DhcpReport& d);
 
 }  // namespace ctana

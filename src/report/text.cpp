@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "ctana/dhcp.hpp"
 #include "ctana/dns.hpp"
 #include "ctana/render.hpp"
 
@@ -186,6 +187,19 @@ std::string render_summary_text(const SummaryReport& r) {
              t.data_connection ? fmt::format("conn {} ({})", t.data_connection, t.data_end) : std::string("never opened"));
       }
     }
+  }
+
+  if (r.dhcp.present && r.dhcp.messages) {
+    const auto& d = r.dhcp;
+    std::string types;
+    for (std::uint8_t i = 0; i < d.by_type.size(); ++i)
+      if (d.by_type[i]) types += fmt::format("{}{} {}", types.empty() ? "" : ", ", dhcp::type_name(i), d.by_type[i]);
+    line(o, "");
+    line(o, "DHCP: {} messages ({}); {} NAK, {} DECLINE, {} DISCOVER unanswered", d.messages, types, d.naks,
+         d.declines, d.discovers_unanswered);
+    for (const auto& l : d.leases)
+      line(o, "  {} got {} from {} for {} s{}", l.client, l.address.str(), l.server.version ? l.server.str() : "?",
+           l.lease_s, l.exchange_ns >= 0 ? fmt::format(" ({:.3f} s exchange)", static_cast<double>(l.exchange_ns) / 1e9) : "");
   }
 
   if (r.tls.present && r.tls.sessions_total) {

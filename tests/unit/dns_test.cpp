@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "ctana/dns.hpp"
+#include "ctana/dhcp.hpp"
 #include "ctana/icmp.hpp"
 #include "ctana/tls.hpp"
 #include "ctana/summary.hpp"
@@ -153,4 +154,42 @@ TEST(Tls, RealOpensslHandshakes) {
   EXPECT_EQ(t.sessions[3].alerts.at(0), "fatal unknown_ca from client");
   EXPECT_EQ(t.handshakes_failed, 2u);
   EXPECT_GE(t.sessions[0].server_hello_latency_ns, 0);
+}
+
+TEST(Dhcp, RealDnsmasqLeasesAndNak) {
+  // tools/capture/make-dhcp.sh: dhclient gets a lease from dnsmasq; then asks to keep an
+  // address of another subnet (INIT-REBOOT), is refused with NAK and starts over.
+  auto res = run_summary(ctana::test::testdata("real/dhcp.pcap"), RunOptions{});
+  const DhcpReport& d = res.report.dhcp;
+  EXPECT_EQ(d.messages, 10u);
+  EXPECT_EQ(d.by_type[1], 2u);  // DISCOVER
+  EXPECT_EQ(d.by_type[2], 2u);  // OFFER
+  EXPECT_EQ(d.by_type[3], 3u);  // REQUEST
+  EXPECT_EQ(d.by_type[5], 2u);  // ACK
+  EXPECT_EQ(d.naks, 1u);
+  ASSERT_EQ(d.leases.size(), 2u);
+  EXPECT_EQ(d.leases[0].client, "02:00:00:dd:00:02");
+  EXPECT_EQ(d.leases[0].server.str(), "10.99.50.1");
+  EXPECT_EQ(d.leases[0].router.str(), "10.99.50.1");
+  EXPECT_EQ(d.leases[0].lease_s, 3600u);
+  EXPECT_EQ(d.discovers_unanswered, 0u);
+}
+
+TEST(Dhcp, TooShortOrBadOptionsAreRefused) {
+  dhcp::Message m;
+  const char* err = nullptr;
+  std::vector<std::uint8_t> b(240, 0);
+  b[0] = 1;
+  b[236] = 0x63, b[237] = 0x82, b[238] = 0x53, b[239] = 0x63;
+  b.push_back(53);
+  b.push_back(40);  // option length past the end
+  EXPECT_FALSE(dhcp::parse(Bytes(b.data(), b.size()), m, err));
+  EXPECT_FALSE(dhcp::parse(Bytes(b.data(), 100), m, err));
+  b.resize(240);
+  b.push_back(53);
+  b.push_back(1);
+  b.push_back(1);
+  b.push_back(255);
+  ASSERT_TRUE(dhcp::parse(Bytes(b.data(), b.size()), m, err)) << err;
+  EXPECT_EQ(dhcp::type_name(m.type), "DISCOVER");
 }
