@@ -102,7 +102,7 @@ bool in_networks(const IpAddr& a, const std::vector<std::pair<IpAddr, int>>& net
     int left = bits;
     bool match = true;
     for (std::size_t i = 0; i < 16 && left > 0; ++i, left -= 8) {
-      const std::uint8_t mask = left >= 8 ? 0xff : static_cast<std::uint8_t>(0xff << (8 - left));
+      const auto mask = static_cast<std::uint8_t>(left >= 8 ? 0xff : (0xff << (8 - left)));
       if ((a.b[i] & mask) != (net.b[i] & mask)) {
         match = false;
         break;
