@@ -34,10 +34,23 @@ std::unique_ptr<Reader> open_trace(const std::string& path, OpenError& err) {
                                 f == Format::gzip ? "z" : f == Format::bzip2 ? "bz" : f == Format::xz ? "xz" : "zstd");
       return nullptr;
     default: {
-      std::string head;
-      for (std::size_t i = 0; i < std::min<std::size_t>(n, 8); ++i) head += fmt::format("{:02x} ", in->data()[i]);
-      if (!head.empty()) head.pop_back();
-      err.message = fmt::format("{}: not a pcap, pcapng or CTRACE trace (offset 0: {})", in->path(), head);
+      // No magic number: a CTRACE component trace (raw, or with record/block descriptors), or
+      // a TERSE/AMATERSE packed data set.
+      const std::size_t window = 256u << 10;
+      const std::size_t got = in->fill(window);
+      const Bytes head(in->data(), got);
+      if (looks_like_ctrace(head, got < window)) return make_ctrace_reader(std::move(in), err);
+      if (looks_like_terse(head)) {
+        err.message = fmt::format("{}: TERSE/AMATERSE packed data set (offset 0: {:02x} {:02x} {:02x} {:02x}): unpack it first, "
+                                  "on z/OS with AMATERSE PARM=UNPACK or elsewhere with `tersedecompress -b FILE OUT` "
+                                  "(github.com/openmainframeproject/tersedecompress), then run ctana on OUT",
+                                  in->path(), head[0], head[1], head[2], head[3]);
+        return nullptr;
+      }
+      std::string head_hex;
+      for (std::size_t i = 0; i < std::min<std::size_t>(n, 8); ++i) head_hex += fmt::format("{:02x} ", in->data()[i]);
+      if (!head_hex.empty()) head_hex.pop_back();
+      err.message = fmt::format("{}: not a pcap, pcapng or CTRACE trace (offset 0: {})", in->path(), head_hex);
       return nullptr;
     }
   }
