@@ -21,6 +21,8 @@ struct Command {
 };
 
 Command add_summary_command(CLI::App& app);
+Command add_convert_command(CLI::App& app);
+Command add_ctrace_command(CLI::App& app);
 
 // Write a report to standard output or to `path`; false (and an error logged) on failure.
 bool write_output(const std::string& text, const std::string& path);

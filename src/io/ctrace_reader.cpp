@@ -7,7 +7,6 @@
 #include <deque>
 #include <map>
 #include <set>
-#include <spdlog/spdlog.h>
 
 #include "ctana/ctrace.hpp"
 #include "io/reader_impl.hpp"
@@ -233,6 +232,7 @@ class Scanner {
           }
         } else if (anchored_) {
           ++cs_.not_validated;
+          if (avail < L) rs_.truncated = true;
           rs_.add_issue(src_.offset(), avail >= L ? fmt::format("CTE of {} bytes: trailing length {} does not match, record could not be validated", L, load_be16(p + L - 2))
                                                   : fmt::format("CTE of {} bytes cut short by the end of the input ({} bytes present)", L, avail));
         }
@@ -253,6 +253,9 @@ class Scanner {
             n = 0;
           }
         }
+        // The run stops before a halfword "00 xx": that zero byte is fill too unless an entry
+        // (length below 256) starts there.
+        if (n < avail && p[n] == 0 && !header_ok(p + n, avail - n)) ++n;
         cs_.zero_fill_bytes += n;
         src_.consume(n);
         anchored_ = false;
@@ -440,7 +443,8 @@ void calibrate(const std::vector<CalRec>& recs, FieldMap& m) {
       for (const auto& r : recs) {
         const std::uint32_t v = load_be32(r.h + o);
         cp += v == ip_total_len(r.ip);
-        ct += v == r.data_len || v + 1 == r.data_len;
+        // traced bytes; in the first segment of a segmented set, the whole packet's length
+        ct += v == r.data_len || v + 1 == r.data_len || (v > r.data_len && v == ip_total_len(r.ip));
       }
       if (cp >= 0.9 * n) plen.push_back({static_cast<int>(o), cp / n});
       if (ct >= 0.9 * n) tlen.push_back({static_cast<int>(o), ct / n});
@@ -546,10 +550,6 @@ class CtraceReader final : public Reader {
     if (map_.out_bit)
       cs_->direction_bit = fmt::format("flags+0 X'{:02X}' {}=out", map_.out_bit, map_.out_when_set ? "set" : "clear");
     cs_->direction_agreement = map_.out_agreement;
-    if (!map_.from_data)
-      spdlog::warn("{}: packet trace header layout not calibrated ({}); using hypothesis H1", in_->path(), map_.note);
-    else if (!map_.note.empty())
-      spdlog::warn("{}: {}", in_->path(), map_.note);
   }
 
   Format format() const override { return Format::ctrace; }
@@ -884,7 +884,7 @@ Source::Mode descriptor_form(Bytes h, bool whole_file) {
       if (len < 5 || h[p + 3] != 0 || h[p + 2] > 3) return false;
       if (blocked && p + len > block_end) return false;
       ++n;
-      if (p + len > h.size()) return n >= 1 && !whole_file;
+      if (p + len > h.size()) return n >= 1;  // the window (or a cut file) ends inside a record
       p += len;
     }
     return n >= 1 && (p == h.size() || (!whole_file && p + 4 > h.size()) || (whole_file && h.size() - p < 4));
@@ -908,8 +908,9 @@ bool cte_valid_at(Bytes h, std::size_t p) {
   return p + L <= h.size() && load_be16(h.data() + p + L - 2) == L;
 }
 bool cte_chain_at(Bytes h, bool whole_file) {
-  (void)whole_file;
   if (cte_valid_at(h, 0)) return true;
+  // A file cut inside its first entry.
+  if (whole_file && header_ok(h.data(), h.size()) && load_be16(h.data()) > h.size()) return true;
   for (std::size_t p = 1; p + kCteMin <= std::min<std::size_t>(h.size(), 1u << 16); ++p) {
     if (!cte_valid_at(h, p)) continue;
     const std::size_t n = p + load_be16(h.data() + p);
@@ -941,7 +942,8 @@ std::unique_ptr<Reader> make_ctrace_reader(std::unique_ptr<Input> in, OpenError&
   const std::size_t got = in->fill(256u << 10);
   const bool whole = got < (256u << 10);
   const Bytes head(in->data(), got);
-  const auto mode = cte_valid_at(head, 0) ? Source::Mode::raw : descriptor_form(head, whole);
+  const bool cte_first = cte_valid_at(head, 0) || (whole && header_ok(head.data(), head.size()));
+  const auto mode = cte_first ? Source::Mode::raw : descriptor_form(head, whole);
   auto r = std::make_unique<CtraceReader>(std::move(in), mode);
   r->init();
   return r;

@@ -1,0 +1,318 @@
+// Real captures converted to CTRACE in every framing form read back to the same packets (byte for
+// byte) and the same summary counts; CTRACE -> pcapng keeps the records; damaged CTRACE files
+// (cut at every offset, bytes flipped, garbage between buffers) never crash and account for
+// every byte.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+
+#include "ctana/convert.hpp"
+#include "ctana/decode.hpp"
+#include "ctana/summary.hpp"
+#include "ctrace_util.hpp"
+#include "test_util.hpp"
+
+using namespace ctana;
+using namespace ctana::test;
+
+namespace {
+
+struct Form {
+  const char* name;
+  ctrace::WriterOptions opt;
+};
+
+std::vector<Form> forms() {
+  using F = ctrace::WriterOptions::Framing;
+  std::vector<Form> v;
+  ctrace::WriterOptions o;
+  v.push_back({"raw", o});
+  o.framing = F::rdw;
+  v.push_back({"rdw", o});
+  o.framing = F::bdw;
+  v.push_back({"bdw", o});
+  o.framing = F::vbs;
+  o.lrecl = 1024;
+  v.push_back({"vbs", o});
+  ctrace::WriterOptions nz;
+  nz.zero_fill = false;
+  nz.buffer_size = 4096;
+  v.push_back({"raw-no-zero-fill", nz});
+  ctrace::WriterOptions wh;
+  wh.writer_header = 40;
+  wh.framing = F::rdw;
+  v.push_back({"rdw-writer-header", wh});
+  ctrace::WriterOptions seg;
+  seg.max_cte_data = 100;  // every packet longer than 100 bytes becomes a segmented set
+  v.push_back({"raw-segmented", seg});
+  return v;
+}
+
+// The IP packet (or the non-IP Ethernet frame) of every original record, as the converter writes it.
+std::vector<std::vector<std::uint8_t>> expected_payloads(const std::string& path, std::uint64_t& not_ip) {
+  std::vector<std::vector<std::uint8_t>> v;
+  OpenError err;
+  auto r = open_trace(path, err);
+  Record rec;
+  Packet p;
+  while (r && r->next(rec)) {
+    decode(rec, p);
+    if (p.l3 == L3::ipv4 || p.l3 == L3::ipv6) v.emplace_back(rec.data.begin() + p.l3_offset, rec.data.end());
+    else if (rec.link == linktype::ethernet) v.emplace_back(rec.data.begin(), rec.data.end());
+    else ++not_ip;
+  }
+  return v;
+}
+
+class RealCaptures : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(RealCaptures, EveryFramingFormReadsBackTheSamePackets) {
+  const std::string src = testdata("real/" + GetParam());
+  std::uint64_t not_ip = 0;
+  const auto want = expected_payloads(src, not_ip);
+  ASSERT_FALSE(want.empty());
+  RunOptions ro;
+  const auto orig = run_summary(src, ro);
+  ASSERT_EQ(orig.exit_code, 0);
+  for (const auto& form : forms()) {
+    SCOPED_TRACE(form.name);
+    const std::string out = (std::filesystem::temp_directory_path() / ("ctana-rt-" + std::to_string(::getpid()) + "-" + form.name + ".ct")).string();
+    ConvertOptions co;
+    co.to = ConvertOptions::To::ctrace;
+    co.ctrace = form.opt;
+    const auto cr = convert_trace(src, out, co);
+    ASSERT_EQ(cr.exit_code, 0) << cr.error;
+    EXPECT_EQ(cr.not_converted, not_ip);
+    const auto all = read_all(out);
+    ASSERT_TRUE(all.error.empty()) << all.error;
+    EXPECT_EQ(all.format, Format::ctrace);
+    ASSERT_EQ(all.recs.size(), want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) ASSERT_EQ(all.recs[i].data, want[i]) << "record " << i + 1;
+    const auto& c = *all.stats.ctrace;
+    EXPECT_FALSE(all.stats.partial());
+    EXPECT_EQ(c.not_validated, 0u);
+    EXPECT_EQ(c.skipped_bytes, c.header_like_bytes);
+    if (form.opt.writer_header) {
+      EXPECT_GT(c.header_like_bytes, 0u);
+    }
+    EXPECT_EQ(c.cte_bytes + c.zero_fill_bytes + c.skipped_bytes + c.descriptor_bytes, std::filesystem::file_size(out));
+    if (form.opt.framing == ctrace::WriterOptions::Framing::vbs) {
+      EXPECT_GT(c.spanned_records, 0u);
+    }
+    if (form.opt.max_cte_data == 100) {
+      EXPECT_GT(c.trace_reassembled, 0u);
+    }
+    EXPECT_EQ(c.spanned_lost + c.trace_segments_lost, 0u);
+
+    const auto sum = run_summary(out, ro);
+    ASSERT_EQ(sum.exit_code, 0) << sum.error;
+    const auto& a = orig.report.packets;
+    const auto& b = sum.report.packets;
+    EXPECT_EQ(b.total + not_ip, a.total);
+    EXPECT_EQ(b.ipv4, a.ipv4);
+    EXPECT_EQ(b.ipv6, a.ipv6);
+    EXPECT_EQ(b.tcp, a.tcp);
+    EXPECT_EQ(b.udp, a.udp);
+    EXPECT_EQ(b.icmp, a.icmp);
+    EXPECT_EQ(b.icmpv6, a.icmpv6);
+    EXPECT_EQ(b.fragments, a.fragments);
+    EXPECT_EQ(sum.report.conversations_total, orig.report.conversations_total);
+    EXPECT_EQ(sum.report.checksum_errors.tcp, orig.report.checksum_errors.tcp);
+
+    // CTRACE -> pcapng keeps every record byte for byte, with its time.
+    const std::string png = out + ".pcapng";
+    ConvertOptions po;
+    const auto pr = convert_trace(out, png, po);
+    ASSERT_EQ(pr.exit_code, 0) << pr.error;
+    const auto back = read_all(png);
+    ASSERT_EQ(back.recs.size(), all.recs.size());
+    for (std::size_t i = 0; i < back.recs.size(); ++i) {
+      ASSERT_EQ(back.recs[i].data, all.recs[i].data);
+      ASSERT_EQ(back.recs[i].rec.ts_ns, all.recs[i].rec.ts_ns);
+      ASSERT_EQ(back.recs[i].rec.link, all.recs[i].rec.link);
+    }
+    std::filesystem::remove(out);
+    std::filesystem::remove(png);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Ctrace, RealCaptures,
+                         ::testing::Values("tcp-v4-v6.pcap", "ftp-login.pcap", "dns-icmp.pcapng", "vlan-qinq.pcap",
+                                           "sll-any.pcap", "multi-if.pcapng"),
+                         [](const auto& pinfo) {
+                           std::string s = pinfo.param;
+                           for (auto& ch : s)
+                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           return s;
+                         });
+
+TEST(CtraceCalibration, FindsTheLayoutAndTheDirectionBit) {
+  const std::string out = (std::filesystem::temp_directory_path() / ("ctana-cal-" + std::to_string(::getpid()) + ".ct")).string();
+  ConvertOptions co;
+  co.to = ConvertOptions::To::ctrace;
+  ASSERT_EQ(convert_trace(testdata("real/ftp-login.pcap"), out, co).exit_code, 0);
+  const auto all = read_all(out);
+  const auto& c = *all.stats.ctrace;
+  EXPECT_TRUE(c.layout_from_data) << c.layout_note;
+  EXPECT_GT(c.calibration_records, 100u);
+  auto off = [&](const char* n) {
+    for (const auto& f : c.layout)
+      if (f.name == n) return f.calibrated ? f.offset : -100;
+    return -200;
+  };
+  EXPECT_EQ(off("src"), 32);
+  EXPECT_EQ(off("dst"), 48);
+  EXPECT_EQ(off("sport"), 64);
+  EXPECT_EQ(off("time"), 24);
+  EXPECT_EQ(off("name"), 8);
+  EXPECT_EQ(off("tlen"), 80);
+  EXPECT_EQ(c.direction_bit, "flags+0 X'10' set=out");
+  EXPECT_GE(c.direction_agreement, 0.99);
+  // Directions agree with what the writer was given: the busier address is the host.
+  std::size_t in = 0, out_n = 0;
+  for (const auto& r : all.recs) (r.rec.dir == Direction::in ? in : r.rec.dir == Direction::out ? out_n : in) += 1;
+  EXPECT_GT(in, 0u);
+  EXPECT_GT(out_n, 0u);
+  std::filesystem::remove(out);
+}
+
+// A small CTRACE file: the first packets of the FTP capture.
+std::vector<std::uint8_t> small_ctrace(ctrace::WriterOptions opt, std::size_t packets) {
+  OpenError err;
+  auto r = open_trace(testdata("real/ftp-login.pcap"), err);
+  Record rec;
+  Packet p;
+  std::vector<std::vector<std::uint8_t>> keep;
+  return write_ctrace(opt, [&](ctrace::Writer& w) {
+    std::size_t n = 0;
+    while (n < packets && r->next(rec)) {
+      decode(rec, p);
+      if (p.l3 != L3::ipv4) continue;
+      ctrace::WritePacket wp;
+      wp.data = rec.data.subspan(p.l3_offset);
+      wp.ts_ns = rec.ts_ns;
+      wp.dir = n % 2 ? Direction::in : Direction::out;
+      w.write(wp);
+      ++n;
+    }
+  });
+}
+
+void check_accounting(const std::vector<std::uint8_t>& bytes, const char* what, std::size_t max_records) {
+  TempFile tf(bytes, "dmg");
+  const auto all = read_all(tf.path);
+  if (!all.error.empty()) return;  // refused as "not a trace": fine for a damaged head
+  ASSERT_TRUE(all.stats.ctrace) << what;
+  const auto& c = *all.stats.ctrace;
+  EXPECT_LE(all.recs.size(), max_records) << what;
+  if (c.framing == "raw") {
+    EXPECT_EQ(c.cte_bytes + c.zero_fill_bytes + c.skipped_bytes, bytes.size()) << what;
+  }
+  EXPECT_EQ(all.stats.bytes_skipped, c.skipped_bytes) << what;
+}
+
+TEST(CtraceDamage, CutAtEveryOffset) {
+  for (auto framing : {ctrace::WriterOptions::Framing::raw, ctrace::WriterOptions::Framing::rdw}) {
+    ctrace::WriterOptions opt;
+    opt.framing = framing;
+    opt.buffer_size = 1024;
+    const auto full = small_ctrace(opt, 12);
+    TempFile tf(full);
+    const auto ref = read_all(tf.path);
+    ASSERT_EQ(ref.recs.size(), 12u);
+    for (std::size_t cut = 1; cut < full.size(); ++cut) {
+      std::vector<std::uint8_t> b(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(cut));
+      TempFile t2(b, "cut");
+      const auto all = read_all(t2.path);
+      if (!all.error.empty()) {
+        EXPECT_LT(cut, 24u) << "a cut file with whole entries must still be recognised, cut " << cut;
+        continue;
+      }
+      const auto& c = *all.stats.ctrace;
+      // The records before the cut are all there, unchanged.
+      ASSERT_LE(all.recs.size(), ref.recs.size());
+      for (std::size_t i = 0; i < all.recs.size(); ++i) ASSERT_EQ(all.recs[i].data, ref.recs[i].data) << "cut " << cut;
+      if (framing == ctrace::WriterOptions::Framing::raw) {
+        ASSERT_EQ(c.cte_bytes + c.zero_fill_bytes + c.skipped_bytes, cut) << "cut " << cut;
+        // Every entry wholly before the cut was read.
+        std::size_t whole = 0, p = 0;
+        while (p + 18 <= cut && load_be16(full.data() + p) >= 18 && p + load_be16(full.data() + p) <= cut) {
+          p += load_be16(full.data() + p);
+          ++whole;
+        }
+        EXPECT_GE(all.recs.size(), whole) << "cut " << cut;
+      }
+    }
+  }
+}
+
+TEST(CtraceDamage, FlippedBytesAndGarbageNeverCrash) {
+  ctrace::WriterOptions opt;
+  opt.buffer_size = 2048;
+  const auto full = small_ctrace(opt, 40);
+  std::mt19937 rng(7);
+  for (int round = 0; round < 300; ++round) {
+    auto b = full;
+    const int flips = 1 + round % 8;
+    for (int i = 0; i < flips; ++i) b[rng() % b.size()] ^= static_cast<std::uint8_t>(1 + rng() % 255);
+    check_accounting(b, "flipped", 40);
+  }
+  // Garbage between buffers: 333 bytes of noise after the first buffer.
+  auto g = full;
+  std::vector<std::uint8_t> noise(333);
+  for (auto& x : noise) x = static_cast<std::uint8_t>(rng());
+  g.insert(g.begin() + 2048, noise.begin(), noise.end());
+  TempFile tf(g, "garbage");
+  const auto all = read_all(tf.path);
+  ASSERT_TRUE(all.error.empty());
+  EXPECT_EQ(all.recs.size(), 40u);
+  EXPECT_EQ(all.stats.ctrace->skipped_bytes, 333u);
+  EXPECT_TRUE(all.stats.partial());
+  EXPECT_EQ(all.stats.ctrace->cte_bytes + all.stats.ctrace->zero_fill_bytes + 333, g.size());
+}
+
+TEST(CtraceDamage, TrailerMismatchInTheMiddleIsCountedAndSkipped) {
+  ctrace::WriterOptions opt;
+  opt.buffer_size = 1 << 16;
+  auto b = small_ctrace(opt, 5);
+  // Corrupt the trailer of the third entry.
+  std::size_t p = 0;
+  for (int i = 0; i < 2; ++i) p += load_be16(b.data() + p);
+  const std::size_t L = load_be16(b.data() + p);
+  b[p + L - 1] ^= 0x02;
+  TempFile tf(b);
+  const auto all = read_all(tf.path);
+  ASSERT_TRUE(all.error.empty());
+  EXPECT_EQ(all.recs.size(), 4u);
+  EXPECT_EQ(all.stats.ctrace->not_validated, 1u);
+  EXPECT_EQ(all.stats.ctrace->skipped_bytes, L);
+  ASSERT_FALSE(all.stats.issues.empty());
+  EXPECT_EQ(all.stats.issues[0].offset, p);
+}
+
+TEST(CtraceDetect, TerseIsRefusedWithAHint) {
+  TempFile tf(hex("07 89 69 A5 00 00 00 00 00 00 00 00 01 02 03"));
+  OpenError err;
+  EXPECT_FALSE(open_trace(tf.path, err));
+  EXPECT_NE(err.message.find("TERSE"), std::string::npos) << err.message;
+  EXPECT_NE(err.message.find("tersedecompress"), std::string::npos);
+  EXPECT_NE(err.message.find(tf.path), std::string::npos);
+}
+
+TEST(CtraceDetect, LostRecordMarkersAreCountedNotHandedOut) {
+  // A lost-record marker (format id FF000001) between two packet entries.
+  ctrace::WriterOptions opt;
+  auto b = small_ctrace(opt, 2);
+  const std::size_t L1 = load_be16(b.data());
+  std::vector<std::uint8_t> lost = hex("0014 0010 FF000001 C1FD5A1C23867000 0000 0014");
+  std::copy(b.begin() + 8, b.begin() + 16, lost.begin() + 8);  // same TOD as the entries
+  b.insert(b.begin() + static_cast<std::ptrdiff_t>(L1), lost.begin(), lost.end());
+  TempFile tf(b);
+  const auto all = read_all(tf.path);
+  ASSERT_TRUE(all.error.empty());
+  EXPECT_EQ(all.recs.size(), 2u);
+  EXPECT_EQ(all.stats.ctrace->lost_markers, 1u);
+}
+
+}  // namespace
