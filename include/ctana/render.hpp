@@ -10,6 +10,9 @@ namespace ctana {
 
 std::string render_summary_text(const SummaryReport& r);
 std::string render_summary_json(const SummaryReport& r);
+// The CTRACE part (empty / "null" unless the input was CTRACE); used by the two above.
+std::string render_ctrace_text(const SummaryReport& r);
+std::string render_ctrace_json(const SummaryReport& r);
 
 // Helpers shared by the renderers.
 std::string iso_time(std::int64_t ns);        // 2024-01-02T03:04:05.123456789Z

@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "ctana/ctrace_summary.hpp"
 #include "ctana/decode.hpp"
 #include "ctana/filter.hpp"
 #include "ctana/summary.hpp"
@@ -39,6 +40,8 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
   rep.file_size = reader->file_size();
 
   SummaryAnalyzer summary(rep, opt.summary);
+  std::unique_ptr<CtraceSummaryAnalyzer> ctrace;
+  if (rep.format == Format::ctrace) ctrace = std::make_unique<CtraceSummaryAnalyzer>(rep.ctrace.emplace());
   std::map<std::uint16_t, std::uint64_t> links;
   Record rec;
   Packet pkt;
@@ -51,8 +54,10 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
     }
     decode(rec, pkt);
     summary.on_packet(pkt);
+    if (ctrace) ctrace->on_packet(pkt);
   }
   summary.finish();
+  if (ctrace) ctrace->finish();
   if (filter && !filter->link_error().empty()) spdlog::warn("{}", filter->link_error());
 
   rep.read = reader->stats();

@@ -120,6 +120,7 @@ std::string render_summary_json(const SummaryReport& r) {
                      {"first_byte", d.first_byte}});
   }
   j["decode_problems"] = std::move(probs);
+  if (r.ctrace) j["ctrace"] = json::parse(render_ctrace_json(r));
   j["exit"] = {{"code", r.exit_code}, {"meaning", exit_meaning(r.exit_code)}};
   return j.dump(2) + "\n";
 }
