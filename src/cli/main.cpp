@@ -41,6 +41,7 @@ int run(int argc, char** argv) {
   std::vector<Command> commands;
   commands.push_back(add_summary_command(app));
   commands.push_back(add_convert_command(app));
+  commands.push_back(add_ctrace_command(app));
 
   try {
     app.parse(argc, argv);
