@@ -18,6 +18,9 @@ struct ConvertOptions {
   std::uint16_t discard_code = 4114;
   std::uint32_t ids_every = 0;
   std::uint32_t ids_probe = 0x03030000;
+  // CTRACE output only: write Ethernet frames as OSAENTA (id 7) records instead of their IP
+  // packets as packet trace (id 4) records.
+  bool osaenta = false;
   // CTRACE output only: invert one byte every N bytes of the written file (damaged fixtures).
   std::uint64_t flip_every = 0;
 };

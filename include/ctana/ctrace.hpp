@@ -96,6 +96,7 @@ struct WriterOptions {
   std::uint32_t block_size = 27998;   // BDW/VBS: block size incl. BDW
   std::uint32_t max_cte_data = 65535 - 18 - kH1Len;  // trace data per CTE before segmenting
   std::uint32_t abbrev = 0;           // trace at most this many bytes of each packet (0 = all)
+  std::uint32_t osa_prefix = 0;       // OSAENTA records: bytes of (unknown) OSA descriptor before the frame
 };
 
 struct WritePacket {
@@ -134,7 +135,7 @@ class Writer {
 
   std::FILE* out_;
   WriterOptions opt_;
-  std::vector<std::uint8_t> buf_, cte_, block_;
+  std::vector<std::uint8_t> buf_, cte_, block_, osa_;
   std::uint64_t ctes_ = 0, counter_ = 0, buffers_ = 0;
   bool ok_ = true;
 };

@@ -70,6 +70,10 @@ Command add_convert_command(CLI::App& app) {
       ->check(CLI::Range(1, 65535));
   sub->add_option("--ids-every", args->opt.ids_every, "CTRACE output: write every Nth packet as an IDS record");
   sub->add_option("--ids-probe", args->opt.ids_probe, "CTRACE output: IDS probe id (default 0x03030000)");
+  sub->add_flag("--osaenta", args->opt.osaenta, "CTRACE output: Ethernet frames as OSAENTA (id 7) records");
+  sub->add_option("--osa-prefix", args->opt.ctrace.osa_prefix,
+                  "CTRACE output: bytes of OSA descriptor before each OSAENTA frame (default 0)")
+      ->check(CLI::Range(0, 64));
   sub->add_option("--flip-every", args->opt.flip_every, "CTRACE output: invert one byte every N bytes (damage)");
   return {sub, [args] { return run_convert_command(*args); }};
 }

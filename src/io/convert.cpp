@@ -249,7 +249,7 @@ ConvertResult convert_trace(const std::string& in, const std::string& out, const
         w.format_id = r.meta.format_id ? r.meta.format_id : ctrace::kFmtData;
         w.data = r.data;
       } else if (p.l3 == L3::ipv4 || p.l3 == L3::ipv6) {
-        if (r.link == linktype::ethernet && (r.meta.format_id == ctrace::kFmtOsaenta)) {
+        if (r.link == linktype::ethernet && (opt.osaenta || r.meta.format_id == ctrace::kFmtOsaenta)) {
           w.format_id = ctrace::kFmtOsaenta;
           w.data = r.data;
           w.orig_len = r.orig_len;

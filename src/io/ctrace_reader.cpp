@@ -804,6 +804,11 @@ class CtraceReader final : public Reader {
       return true;
     }
     if (has_tlen && tlen < dlen) dlen = tlen;
+    if (fmt == kFmtOsaenta) {
+      const std::size_t x = osa_frame_offset(h, pl, d, dlen);
+      d += x;
+      dlen -= x;
+    }
     r.data = Bytes(d, dlen);
     r.orig_len = has_plen && plen >= dlen && fmt != kFmtData ? plen : static_cast<std::uint32_t>(dlen);
     if (r.orig_len > dlen) r.meta.flags |= SourceMeta::kAbbreviated;
@@ -817,6 +822,33 @@ class CtraceReader final : public Reader {
     ++interfaces_[r.interface_id].records;
     r.index = ++stats_.records;
     return true;
+  }
+
+  // OSAENTA (id 7): whether the OSA puts a descriptor before the MAC header is not public
+  // (spec section 7). Find the frame in the first 64 bytes: an EtherType (after VLAN tags) whose
+  // network header parses and, for IP, carries the header's source and destination addresses.
+  std::size_t osa_frame_offset(const std::uint8_t* h, std::size_t pl, const std::uint8_t* d, std::size_t dlen) const {
+    const int so = map_[Field::src], dso = map_[Field::dst];
+    const bool have_addr = so >= 0 && dso >= 0 && static_cast<std::size_t>(std::max(so, dso)) + 16 <= pl;
+    for (std::size_t x = 0; x <= 64 && x + 14 <= dlen; ++x) {
+      std::size_t e = x + 12;
+      std::uint16_t et = load_be16(d + e);
+      for (int tags = 0; (et == 0x8100 || et == 0x88A8 || et == 0x9100) && tags < 3 && e + 6 <= dlen; ++tags) {
+        e += 4;
+        et = load_be16(d + e);
+      }
+      e += 2;
+      if (et == 0x0806) {
+        if (e + 8 <= dlen && load_be16(d + e) == 1 && load_be16(d + e + 2) == 0x0800 && d[e + 4] == 6 && d[e + 5] == 4)
+          return x;
+      } else if (et == 0x0800 && e + 20 <= dlen && (d[e] >> 4) == 4 && (d[e] & 0xF) >= 5) {
+        if (!have_addr || (std::memcmp(h + so + 12, d + e + 12, 4) == 0 && std::memcmp(h + dso + 12, d + e + 16, 4) == 0))
+          return x;
+      } else if (et == 0x86DD && e + 40 <= dlen && (d[e] >> 4) == 6) {
+        if (!have_addr || (std::memcmp(h + so, d + e + 8, 16) == 0 && std::memcmp(h + dso, d + e + 24, 16) == 0)) return x;
+      }
+    }
+    return 0;  // not found: hand out the whole area
   }
 
   void drop_set(const char* why) {

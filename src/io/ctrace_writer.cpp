@@ -79,10 +79,17 @@ void Writer::write(const WritePacket& p) {
   if (p.format_id == kFmtOsaenta) {
     // Ethernet frame: addresses of the IP packet inside (after VLAN tags) for the header.
     std::size_t o = 12;
-    while (o + 4 <= data.size() && (load_be16(data.data() + o) == 0x8100 || load_be16(data.data() + o) == 0x88A8)) o += 4;
+    while (o + 4 <= data.size() && (load_be16(data.data() + o) == 0x8100 || load_be16(data.data() + o) == 0x88A8 || load_be16(data.data() + o) == 0x9100)) o += 4;
     if (o + 2 <= data.size()) ip_facts(data.subspan(o + 2), f);
   } else if (p.format_id != kFmtData) {
     ip_facts(data, f);
+  }
+  if (p.format_id == kFmtOsaenta && opt_.osa_prefix) {
+    // A descriptor of unknown layout in front of the MAC header: 0xA5, then the frame length.
+    osa_.assign(opt_.osa_prefix, 0xA5);
+    if (osa_.size() >= 4) put16(osa_.data() + 2, static_cast<std::uint32_t>(data.size()));
+    osa_.insert(osa_.end(), data.begin(), data.end());
+    data = Bytes(osa_);
   }
   const auto tlen = static_cast<std::uint32_t>(data.size());
   const std::uint64_t pth_tod = unix_ns_to_tod(p.ts_ns);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <random>
 
 #include "ctana/convert.hpp"
@@ -313,6 +314,122 @@ TEST(CtraceDetect, LostRecordMarkersAreCountedNotHandedOut) {
   ASSERT_TRUE(all.error.empty());
   EXPECT_EQ(all.recs.size(), 2u);
   EXPECT_EQ(all.stats.ctrace->lost_markers, 1u);
+}
+
+}  // namespace
+
+namespace {
+
+// OSAENTA: Ethernet frames (VLAN tags, ARP, IPv4, IPv6) behind an OSA descriptor of unknown
+// length are found again by the EtherType search and handed out whole.
+TEST(CtraceOsaenta, FramesAreFoundBehindAnUnknownPrefix) {
+  for (const char* cap : {"vlan-qinq.pcap", "ftp-login.pcap", "tcp-v4-v6.pcap"}) {
+    for (std::uint32_t prefix : {0u, 6u, 16u, 40u}) {
+      SCOPED_TRACE(std::string(cap) + " prefix " + std::to_string(prefix));
+      const std::string out = (std::filesystem::temp_directory_path() / ("ctana-osa-" + std::to_string(::getpid()) + ".ct")).string();
+      ConvertOptions co;
+      co.to = ConvertOptions::To::ctrace;
+      co.osaenta = true;
+      co.ctrace.osa_prefix = prefix;
+      ASSERT_EQ(convert_trace(testdata(std::string("real/") + cap), out, co).exit_code, 0);
+      const auto orig = read_all(testdata(std::string("real/") + cap));
+      const auto all = read_all(out);
+      ASSERT_EQ(all.recs.size(), orig.recs.size());
+      for (std::size_t i = 0; i < orig.recs.size(); ++i) {
+        ASSERT_EQ(all.recs[i].data, orig.recs[i].data) << "record " << i + 1;
+        ASSERT_EQ(all.recs[i].rec.link, linktype::ethernet);
+        ASSERT_EQ(all.recs[i].rec.meta.format_id, ctrace::kFmtOsaenta);
+        ASSERT_EQ(all.recs[i].rec.ts_ns, orig.recs[i].rec.ts_ns);
+      }
+      std::filesystem::remove(out);
+    }
+  }
+}
+
+// Data trace (id 5): socket data handed out as non-IP records with the job name.
+TEST(CtraceDataTrace, JobNameAndSocketData) {
+  const std::string text = "USER anonymous\r\n";
+  std::vector<std::uint8_t> data(text.begin(), text.end());
+  ctrace::WriterOptions opt;
+  const auto bytes = write_ctrace(opt, [&](ctrace::Writer& w) {
+    for (int i = 0; i < 3; ++i) {
+      ctrace::WritePacket wp;
+      wp.format_id = ctrace::kFmtData;
+      wp.data = Bytes(data);
+      wp.name = i == 2 ? "TN3270" : "FTPD1";
+      wp.ts_ns = 1'700'000'000'000'000'000 + i;
+      w.write(wp);
+    }
+  });
+  TempFile tf(bytes);
+  const auto all = read_all(tf.path);
+  ASSERT_EQ(all.recs.size(), 3u);
+  EXPECT_EQ(all.recs[0].rec.link, linktype::ctrace_data);
+  EXPECT_EQ(all.recs[0].job, "FTPD1");
+  EXPECT_EQ(all.recs[0].if_name, "FTPD1");
+  EXPECT_EQ(all.recs[2].job, "TN3270");
+  EXPECT_EQ(all.recs[0].data, data);
+  RunOptions ro;
+  const auto sum = run_summary(tf.path, ro);
+  ASSERT_TRUE(sum.report.ctrace);
+  const auto& c = *sum.report.ctrace;
+  ASSERT_EQ(c.data_jobs.size(), 2u);
+  EXPECT_EQ(c.data_jobs[0].name, "FTPD1");
+  EXPECT_EQ(c.data_jobs[0].records, 2u);
+  EXPECT_EQ(c.data_jobs[0].bytes, 2 * data.size());
+  EXPECT_EQ(sum.report.records.unsupported, 3u);  // not IP: counted, not decoded
+}
+
+// The summary counts discards by code and IDS events by probe and source as written.
+TEST(CtraceSummary, DiscardsAndIdsEvents) {
+  const std::string out = (std::filesystem::temp_directory_path() / ("ctana-sum-" + std::to_string(::getpid()) + ".ct")).string();
+  ConvertOptions co;
+  co.to = ConvertOptions::To::ctrace;
+  co.discard_every = 5;
+  co.discard_code = 8195;
+  co.ids_every = 9;
+  co.ids_probe = 0x04070002;
+  const auto cr = convert_trace(testdata("real/tcp-v4-v6.pcap"), out, co);
+  ASSERT_EQ(cr.exit_code, 0);
+  // Expected from the original: record n (1-based among converted) is discarded when n % 5 == 0,
+  // an IDS record when n % 9 == 0 and it is an IP packet.
+  std::uint64_t n = 0, ids = 0;
+  std::map<std::string, std::uint64_t> by_src;
+  {
+    OpenError err;
+    auto r = open_trace(testdata("real/tcp-v4-v6.pcap"), err);
+    Record rec;
+    Packet p;
+    while (r->next(rec)) {
+      decode(rec, p);
+      ++n;
+      if (n % 9 == 0 && (p.l3 == L3::ipv4 || p.l3 == L3::ipv6)) {
+        ++ids;
+        ++by_src[p.src.str()];
+      }
+    }
+  }
+  RunOptions ro;
+  const auto sum = run_summary(out, ro);
+  ASSERT_TRUE(sum.report.ctrace);
+  const auto& c = *sum.report.ctrace;
+  ASSERT_EQ(c.discards.size(), 1u);
+  EXPECT_EQ(c.discards[0].code, 8195);
+  EXPECT_EQ(c.discards[0].name, "Unknown");
+  EXPECT_EQ(c.discards[0].range, "TCP layer");
+  EXPECT_EQ(c.discards[0].packets, n / 5);
+  ASSERT_EQ(c.ids_probes.size(), 1u);
+  EXPECT_EQ(c.ids_probes[0].probe, 0x04070002u);
+  EXPECT_EQ(c.ids_probes[0].group, "ATTACK");
+  EXPECT_EQ(c.ids_probes[0].description, "FLOOD");
+  EXPECT_EQ(c.ids_probes[0].events, ids);
+  std::uint64_t total = 0;
+  for (const auto& s : c.ids_sources) {
+    EXPECT_EQ(s.events, by_src[s.address.str()]) << s.address.str();
+    total += s.events;
+  }
+  EXPECT_EQ(total, ids);
+  std::filesystem::remove(out);
 }
 
 }  // namespace
