@@ -23,6 +23,7 @@ struct ConvertOptions {
   bool osaenta = false;
   // CTRACE output only: invert one byte every N bytes of the written file (damaged fixtures).
   std::uint64_t flip_every = 0;
+  OpenOptions open;             // how to read the input (CTRACE field overrides, leap seconds)
 };
 
 struct ConvertResult {

@@ -116,7 +116,17 @@ struct OpenError {
   std::string message;    // one line, names the file
 };
 
+// Options that only some formats use.
+struct OpenOptions {
+  // CTRACE: packet trace header fields whose offset the user sets instead of calibrating
+  // ("src" -> 32; -1 = the field is absent). "out" sets the direction bit in the flags byte:
+  // the bit mask, negative when a clear bit means outbound, 0 for direction unknown.
+  std::vector<std::pair<std::string, int>> ctrace_fields;
+  int tod_leap_seconds = 0;  // CTRACE: seconds the TOD clock runs ahead of UTC
+};
+
 // Open a trace by content; "-" is standard input. On failure returns nullptr and fills err.
 std::unique_ptr<Reader> open_trace(const std::string& path, OpenError& err);
+std::unique_ptr<Reader> open_trace(const std::string& path, OpenError& err, const OpenOptions& opt);
 
 }  // namespace ctana

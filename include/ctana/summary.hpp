@@ -31,6 +31,7 @@ class SummaryAnalyzer final : public Analyzer {
 struct RunOptions {
   std::string filter;       // tcpdump-style BPF expression, "" for none
   SummaryOptions summary;
+  OpenOptions open;         // format options (CTRACE field map overrides, TOD leap seconds)
 };
 
 // Read, filter, decode and summarise a whole trace. Never throws on bad input: open errors

@@ -29,7 +29,7 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
   }
 
   OpenError oerr;
-  auto reader = open_trace(path, oerr);
+  auto reader = open_trace(path, oerr, opt.open);
   if (!reader) {
     res.exit_code = oerr.exit_code;
     res.error = oerr.message;

@@ -75,6 +75,7 @@ Command add_convert_command(CLI::App& app) {
                   "CTRACE output: bytes of OSA descriptor before each OSAENTA frame (default 0)")
       ->check(CLI::Range(0, 64));
   sub->add_option("--flip-every", args->opt.flip_every, "CTRACE output: invert one byte every N bytes (damage)");
+  add_ctrace_open_options(sub, args->opt.open);
   return {sub, [args] { return run_convert_command(*args); }};
 }
 

@@ -17,6 +17,7 @@ namespace ctana::cli {
 namespace {
 struct ProbeArgs {
   std::string file;
+  OpenOptions open;
   std::size_t per_kind = 2;
   std::size_t dump_bytes = 128;
 };
@@ -39,7 +40,7 @@ void hex_dump(std::string& o, Bytes b) {
 
 int run_probe(const ProbeArgs& a) {
   OpenError err;
-  auto reader = open_trace(a.file, err);
+  auto reader = open_trace(a.file, err, a.open);
   if (!reader) {
     spdlog::error("{}", err.message);
     return err.exit_code;
@@ -104,6 +105,31 @@ int run_probe(const ProbeArgs& a) {
 }
 }  // namespace
 
+void add_ctrace_open_options(CLI::App* sub, OpenOptions& opt) {
+  sub->add_option_function<std::vector<std::string>>(
+         "--ctrace-field",
+         [&opt](const std::vector<std::string>& v) {
+           for (const auto& s : v) {
+             const auto eq = s.find('=');
+             if (eq == std::string::npos || eq == 0) throw CLI::ValidationError("--ctrace-field", s + ": expected NAME=OFFSET");
+             try {
+               std::size_t used = 0;
+               const int off = std::stoi(s.substr(eq + 1), &used, 0);
+               if (used != s.size() - eq - 1) throw std::invalid_argument(s);
+               opt.ctrace_fields.emplace_back(s.substr(0, eq), off);
+             } catch (const std::logic_error&) {
+               throw CLI::ValidationError("--ctrace-field", s + ": OFFSET must be a number");
+             }
+           }
+         },
+         "CTRACE: set a packet trace header field offset instead of calibrating it, e.g. src=32, droprsn=-1 "
+         "(absent), out=0x10 (direction bit; negative: clear bit = outbound). Repeatable; docs/ctrace.md")
+      ->type_name("NAME=OFFSET");
+  sub->add_option("--tod-leap-seconds", opt.tod_leap_seconds,
+                  "CTRACE: seconds the z/OS TOD clock runs ahead of UTC (leap seconds kept in the TOD; default 0)")
+      ->check(CLI::Range(0, 100));
+}
+
 Command add_ctrace_command(CLI::App& app) {
   auto args = std::make_shared<ProbeArgs>();
   auto* sub = app.add_subcommand("ctrace", "z/OS CTRACE diagnostics");
@@ -112,6 +138,7 @@ Command add_ctrace_command(CLI::App& app) {
   probe->add_option("FILE", args->file, "CTRACE file, or - for standard input")->required();
   probe->add_option("--records", args->per_kind, "Records to dump per format id (default 2)")->check(CLI::Range(0, 1000));
   probe->add_option("--bytes", args->dump_bytes, "Bytes to dump per record (default 128)")->check(CLI::Range(0, 65536));
+  add_ctrace_open_options(probe, args->open);
   return {sub, [args] { return run_probe(*args); }};
 }
 

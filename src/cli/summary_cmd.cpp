@@ -46,6 +46,7 @@ Command add_summary_command(CLI::App& app) {
   sub->add_option("--max-conversations", args->opt.summary.max_conversations,
                   "Most conversations tracked at once (default 200000)")
       ->check(CLI::Range(1, 100'000'000));
+  add_ctrace_open_options(sub, args->opt.open);
   return {sub, [args] { return run_summary_command(*args); }};
 }
 

@@ -152,7 +152,7 @@ std::string ctrace_comment(const Record& r) {
 ConvertResult convert_trace(const std::string& in, const std::string& out, const ConvertOptions& opt) {
   ConvertResult res;
   OpenError oerr;
-  auto reader = open_trace(in, oerr);
+  auto reader = open_trace(in, oerr, opt.open);
   if (!reader) {
     res.exit_code = oerr.exit_code;
     res.error = oerr.message;
@@ -164,7 +164,7 @@ ConvertResult convert_trace(const std::string& in, const std::string& out, const
   const bool ctrace_out = opt.to == ConvertOptions::To::ctrace;
   if (ctrace_out) {
     OpenError e2;
-    auto pre = open_trace(in, e2);
+    auto pre = open_trace(in, e2, opt.open);
     Record r;
     Packet p;
     while (pre && pre->next(r)) {

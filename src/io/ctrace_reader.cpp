@@ -538,8 +538,24 @@ class CtraceReader final : public Reader {
     scan_ = std::make_unique<Scanner>(*src_, stats_, *cs_);
   }
 
-  void init() {
+  void init(const OpenOptions& opt) {
     calibrate_from_head();
+    leap_ns_ = std::int64_t{opt.tod_leap_seconds} * 1'000'000'000;
+    for (const auto& [name, off] : opt.ctrace_fields) {
+      if (name == "out") {
+        map_.out_bit = static_cast<std::uint8_t>(off < 0 ? -off : off);
+        map_.out_when_set = off > 0;
+        map_.out_agreement = 0;
+        continue;
+      }
+      for (std::size_t i = 0; i < kFieldCount; ++i)
+        if (field_name(static_cast<Field>(i)) == name) {
+          map_.off[i] = static_cast<std::int16_t>(off);
+          map_.calibrated[i] = false;
+          map_.agreement[i] = 0;
+        }
+      map_.note += (map_.note.empty() ? "" : "; ") + fmt::format("{} set to {} on the command line", name, off);
+    }
     cs_->layout.clear();
     for (std::size_t i = 0; i < kFieldCount; ++i)
       cs_->layout.push_back({std::string(field_name(static_cast<Field>(i))), map_.off[i], map_.agreement[i],
@@ -687,7 +703,7 @@ class CtraceReader final : public Reader {
     r.meta = SourceMeta{};
     r.meta.flags = SourceMeta::kCtrace;
     r.meta.format_id = fmt;
-    r.meta.trace_time_ns = tod_to_unix_ns(cte_tod);
+    r.meta.trace_time_ns = tod_to_unix_ns(cte_tod) - leap_ns_;
     r.ts_ns = r.meta.trace_time_ns;
     r.dir = Direction::unknown;
     r.offset = off;
@@ -723,7 +739,7 @@ class CtraceReader final : public Reader {
     field(h, pl, Field::asid, asid);
     const bool has_plen = field(h, pl, Field::plen, plen);
     const bool has_tlen = field(h, pl, Field::tlen, tlen);
-    if (field(h, pl, Field::time, ptime) && tod_plausible(ptime)) r.ts_ns = tod_to_unix_ns(ptime);
+    if (field(h, pl, Field::time, ptime) && tod_plausible(ptime)) r.ts_ns = tod_to_unix_ns(ptime) - leap_ns_;
     std::size_t dlen = vlen - pl;
     if ((flags & map_.pad_bit) && dlen > 0 && has_tlen && tlen < dlen) --dlen;  // odd-length pad byte
     const std::uint8_t* d = h + pl;
@@ -888,6 +904,7 @@ class CtraceReader final : public Reader {
   std::unique_ptr<Source> src_;
   std::unique_ptr<Scanner> scan_;
   FieldMap map_;
+  std::int64_t leap_ns_ = 0;
   std::vector<IfKey> if_keys_;
   std::size_t last_if_ = 0;
   std::string job_, module_, policy_;
@@ -970,14 +987,24 @@ bool looks_like_terse(Bytes h) {
   return h.size() >= 12 && (h[0] == 0x02 || h[0] == 0x05) && (h[1] == 0x00 || h[1] == 0x01);
 }
 
-std::unique_ptr<Reader> make_ctrace_reader(std::unique_ptr<Input> in, OpenError&) {
+std::unique_ptr<Reader> make_ctrace_reader(std::unique_ptr<Input> in, OpenError& err, const OpenOptions& opt) {
+  // Validate the user's field overrides first: a usage error names the option.
+  for (const auto& [name, off] : opt.ctrace_fields) {
+    bool known = name == "out";
+    for (std::size_t i = 0; i < kFieldCount; ++i) known = known || field_name(static_cast<Field>(i)) == name;
+    if (!known || off < -255 || off > 1023) {
+      err.exit_code = 1;
+      err.message = fmt::format("--ctrace-field {}={}: {}", name, off, known ? "offset out of range" : "unknown field name");
+      return nullptr;
+    }
+  }
   const std::size_t got = in->fill(256u << 10);
   const bool whole = got < (256u << 10);
   const Bytes head(in->data(), got);
   const bool cte_first = cte_valid_at(head, 0) || (whole && header_ok(head.data(), head.size()));
   const auto mode = cte_first ? Source::Mode::raw : descriptor_form(head, whole);
   auto r = std::make_unique<CtraceReader>(std::move(in), mode);
-  r->init();
+  r->init(opt);
   return r;
 }
 

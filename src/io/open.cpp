@@ -10,6 +10,10 @@ const std::string& Reader::path() const { return in_->path(); }
 std::uint64_t Reader::file_size() const { return in_->size(); }
 
 std::unique_ptr<Reader> open_trace(const std::string& path, OpenError& err) {
+  return open_trace(path, err, OpenOptions{});
+}
+
+std::unique_ptr<Reader> open_trace(const std::string& path, OpenError& err, const OpenOptions& opt) {
   std::string why;
   auto in = Input::open(path, why);
   if (!in) {
@@ -39,7 +43,7 @@ std::unique_ptr<Reader> open_trace(const std::string& path, OpenError& err) {
       const std::size_t window = 256u << 10;
       const std::size_t got = in->fill(window);
       const Bytes head(in->data(), got);
-      if (looks_like_ctrace(head, got < window)) return make_ctrace_reader(std::move(in), err);
+      if (looks_like_ctrace(head, got < window)) return make_ctrace_reader(std::move(in), err, opt);
       if (looks_like_terse(head)) {
         err.message = fmt::format("{}: TERSE/AMATERSE packed data set (offset 0: {:02x} {:02x} {:02x} {:02x}): unpack it first, "
                                   "on z/OS with AMATERSE PARM=UNPACK or elsewhere with `tersedecompress -b FILE OUT` "

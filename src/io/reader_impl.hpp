@@ -55,7 +55,7 @@ bool Reader::resync(std::size_t step, Valid valid) {
 
 std::unique_ptr<Reader> make_pcap_reader(std::unique_ptr<Input> in, OpenError& err);
 std::unique_ptr<Reader> make_pcapng_reader(std::unique_ptr<Input> in, OpenError& err);
-std::unique_ptr<Reader> make_ctrace_reader(std::unique_ptr<Input> in, OpenError& err);
+std::unique_ptr<Reader> make_ctrace_reader(std::unique_ptr<Input> in, OpenError& err, const OpenOptions& opt);
 // CTRACE content tests on the first bytes (whole_file: `head` is the entire input).
 bool looks_like_ctrace(Bytes head, bool whole_file);
 bool looks_like_terse(Bytes head);

@@ -433,3 +433,36 @@ TEST(CtraceSummary, DiscardsAndIdsEvents) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(CtraceOptions, FieldOverridesAndLeapSeconds) {
+  const std::string path = testdata("ctrace/ftp-login-raw.ctrace");
+  const auto plain = read_all(path);
+  OpenOptions oo;
+  oo.ctrace_fields = {{"out", -0x10}, {"droprsn", -1}};
+  oo.tod_leap_seconds = 27;
+  OpenError err;
+  auto r = open_trace(path, err, oo);
+  ASSERT_TRUE(r) << err.message;
+  Record rec;
+  std::size_t i = 0, discards = 0;
+  while (r->next(rec)) {
+    const auto& p = plain.recs[i++].rec;
+    EXPECT_EQ(rec.ts_ns, p.ts_ns - 27'000'000'000LL);
+    EXPECT_EQ(rec.meta.trace_time_ns, p.meta.trace_time_ns - 27'000'000'000LL);
+    // Direction reversed by the override.
+    EXPECT_EQ(rec.dir == Direction::in, p.dir == Direction::out);
+    discards += rec.meta.discard_code != 0;
+  }
+  EXPECT_EQ(i, plain.recs.size());
+  EXPECT_EQ(discards, 0u);  // the field was declared absent
+  EXPECT_NE(r->stats().ctrace->layout_note.find("droprsn set to -1 on the command line"), std::string::npos);
+
+  oo.ctrace_fields = {{"nosuchfield", 3}};
+  EXPECT_FALSE(open_trace(path, err, oo));
+  EXPECT_EQ(err.exit_code, 1);
+  EXPECT_NE(err.message.find("nosuchfield"), std::string::npos);
+}
+
+}  // namespace
