@@ -58,7 +58,10 @@ enum class Field : std::uint8_t {
 };
 inline constexpr std::size_t kFieldCount = static_cast<std::size_t>(Field::count_);
 std::string_view field_name(Field f);
-std::uint8_t field_size(Field f);
+inline std::uint8_t field_size(Field f) {
+  constexpr std::uint8_t sizes[] = {2, 2, 1, 1, 16, 8, 16, 16, 2, 2, 4, 1, 4, 4, 4, 2, 2};
+  return sizes[static_cast<std::size_t>(f)];
+}
 
 struct FieldMap {
   std::array<std::int16_t, kFieldCount> off{};

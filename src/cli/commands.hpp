@@ -25,6 +25,7 @@ struct Command {
 Command add_summary_command(CLI::App& app);
 Command add_convert_command(CLI::App& app);
 Command add_ctrace_command(CLI::App& app);
+Command add_records_command(CLI::App& app);
 
 // The CTRACE reading options (--ctrace-field, --tod-leap-seconds) of a subcommand.
 void add_ctrace_open_options(CLI::App* sub, OpenOptions& opt);

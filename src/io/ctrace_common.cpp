@@ -208,11 +208,6 @@ std::string_view field_name(Field f) {
   return names[static_cast<std::size_t>(f)];
 }
 
-std::uint8_t field_size(Field f) {
-  static constexpr std::uint8_t sizes[] = {2, 2, 1, 1, 16, 8, 16, 16, 2, 2, 4, 1, 4, 4, 4, 2, 2};
-  return sizes[static_cast<std::size_t>(f)];
-}
-
 FieldMap FieldMap::h1() {
   FieldMap m;
   static constexpr std::int16_t offs[] = {0, 2, 4, 5, 8, 24, 32, 48, 64, 66, 68, 73, 76, 80, 84, 88, 90};

@@ -95,6 +95,25 @@ def main():
     check(res.returncode == 0, f"probe: exit {res.returncode}")
     check("Framing" in out and "src" in out and "00000004" in out and "000000" in out, "probe output")
 
+    res = subprocess.run([ctana, "records", f"{TD}/ftp-login-raw.ctrace"], capture_output=True)
+    lines = res.stdout.decode().splitlines()
+    check(res.returncode == 0 and len(lines) == 115, f"records: {len(lines)} lines")
+    check(lines[3].startswith("OT       3 17:13:26.667758 LINK1") and "10.99.0.1-48002 -> 10.99.0.2-21" in lines[3],
+          f"records line 3: {lines[3]!r}")
+    res = subprocess.run([ctana, "records", "--first", "10", "--last", "12", f"{TD}/ftp-login-raw.ctrace"], capture_output=True)
+    check([l.split()[1] for l in res.stdout.decode().splitlines()[1:]] == ["10", "11", "12"], "records --first/--last")
+    res = subprocess.run([ctana, "records", "--start", "17:13:26.669454", "--stop", "17:13:26.669558",
+                          f"{TD}/ftp-login-raw.ctrace"], capture_output=True)
+    check([l.split()[1] for l in res.stdout.decode().splitlines()[1:]] == ["6", "7", "8"],
+          f"records --start/--stop {res.stdout.decode()!r}")
+    res = subprocess.run([ctana, "records", "--format", "--last", "20", f"{TD}/ftp-login-raw.ctrace"], capture_output=True)
+    out = res.stdout.decode()
+    check("Discard          : 4114 (IP_MAC_BRDCST)" in out and "Flags: Pkt Out Dscrd" in out, "records --format discard lines")
+    res = subprocess.run([ctana, "records", "--start", "25:00:00", f"{TD}/ftp-login-raw.ctrace"], capture_output=True)
+    check(res.returncode == 1 and "--start" in res.stderr.decode(), "records: bad --start is a usage error")
+    res = subprocess.run([ctana, "records", f"{TD}/dns-icmp-rdw-damaged.ctrace"], capture_output=True)
+    check(res.returncode == 3, "records on damaged input: exit 3")
+
     for f_ in failures:
         print("FAIL:", f_)
     print(f"{len(failures)} failures")
