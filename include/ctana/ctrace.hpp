@@ -29,6 +29,7 @@ char ebcdic_to_ascii(std::uint8_t c);
 std::uint8_t ascii_to_ebcdic(char c);
 // EBCDIC name field -> ASCII without trailing blanks/zeros.
 std::string ebcdic_name(Bytes b);
+void ebcdic_name_into(Bytes b, std::string& out);  // the same, reusing out's storage
 // True when every byte is an EBCDIC name character or a blank (and the first is not a blank).
 bool ebcdic_name_like(Bytes b);
 

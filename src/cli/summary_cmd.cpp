@@ -37,7 +37,7 @@ int run_summary_command(const SummaryArgs& a) {
 Command add_summary_command(CLI::App& app) {
   auto args = std::make_shared<SummaryArgs>();
   auto* sub = app.add_subcommand("summary", "Protocol summary of a trace: counts, bytes, time span, conversations");
-  sub->add_option("FILE", args->file, "Trace file (pcap, pcapng), or - for standard input")->required();
+  sub->add_option("FILE", args->file, "Trace file (pcap, pcapng, z/OS CTRACE), or - for standard input")->required();
   sub->add_flag("--json", args->json, "Write the summary as JSON (schema: docs/summary.md)");
   sub->add_option("-f,--filter", args->opt.filter, "Only packets matching this tcpdump-style filter expression");
   sub->add_option("-o,--output", args->output, "Write the report to this file instead of standard output");

@@ -72,11 +72,16 @@ std::uint8_t ascii_to_ebcdic(char c) {
   return u < 128 ? ebcdic().to_ebcdic[u] : std::uint8_t{0x6F};
 }
 
-std::string ebcdic_name(Bytes b) {
+void ebcdic_name_into(Bytes b, std::string& out) {
   std::size_t n = b.size();
   while (n > 0 && (b[n - 1] == 0x40 || b[n - 1] == 0)) --n;
-  std::string s(n, ' ');
-  for (std::size_t i = 0; i < n; ++i) s[i] = ebcdic_to_ascii(b[i]);
+  out.resize(n);
+  for (std::size_t i = 0; i < n; ++i) out[i] = ebcdic_to_ascii(b[i]);
+}
+
+std::string ebcdic_name(Bytes b) {
+  std::string s;
+  ebcdic_name_into(b, s);
   return s;
 }
 

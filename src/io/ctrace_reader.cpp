@@ -4,7 +4,6 @@
 // trace header is read through a field map calibrated from the file. docs/ctrace.md.
 #include <algorithm>
 #include <cstring>
-#include <deque>
 #include <map>
 #include <set>
 
@@ -75,13 +74,13 @@ class Source {
     if (mode_ == Mode::raw) return in_->consume(n);
     pos_ += n;
     spos_ += n;
-    while (chunks_.size() > 1 && chunks_[1].stream <= spos_) chunks_.pop_front();
+    while (chunks_.size() - head_ > 1 && chunks_[head_ + 1].stream <= spos_) ++head_;
   }
   // File offset of the cursor (of the byte in the file the cursor's byte came from).
   std::uint64_t offset() const {
     if (mode_ == Mode::raw) return in_->offset();
-    if (chunks_.empty()) return spos_;
-    return chunks_.front().file + (spos_ - chunks_.front().stream);
+    if (chunks_.size() == head_) return spos_;
+    return chunks_[head_].file + (spos_ - chunks_[head_].stream);
   }
   bool at_end(std::size_t want) { return ensure(want) < want; }
 
@@ -98,6 +97,10 @@ class Source {
     }
     if (end_ + n > buf_.size()) buf_.resize(std::max(end_ + n, buf_.size() * 2 + 4096));
     std::memcpy(buf_.data() + end_, p, n);
+    if (head_ > 0 && head_ >= chunks_.size() / 2) {  // drop consumed entries without reallocating
+      chunks_.erase(chunks_.begin(), chunks_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
     chunks_.push_back({spos_ + (end_ - pos_), file_off});
     end_ += n;
   }
@@ -191,7 +194,8 @@ class Source {
   std::vector<std::uint8_t> buf_;
   std::size_t pos_ = 0, end_ = 0;
   std::uint64_t spos_ = 0;            // stream offset of the cursor
-  std::deque<Chunk> chunks_;
+  std::vector<Chunk> chunks_;  // record payloads in the buffer: where they came from in the file
+  std::size_t head_ = 0;       // first entry still in use
   std::size_t block_left_ = 0;
   bool input_done_ = false, broken_ = false, in_span_ = false;
 };
@@ -879,13 +883,13 @@ class CtraceReader final : public Reader {
     static constexpr std::uint8_t ezb[] = {0xC5, 0xE9, 0xC2};
     for (std::size_t o = 88; o + 24 <= pl; ++o) {
       if (std::memcmp(h + o, ezb, 3) != 0 || !ebcdic_name_like(Bytes(h + o, 8))) continue;
-      module_ = ebcdic_name(Bytes(h + o, 8));
-      job_ = ebcdic_name(Bytes(h + o + 8, 8));
+      ebcdic_name_into(Bytes(h + o, 8), module_);
+      ebcdic_name_into(Bytes(h + o + 8, 8), job_);
       r.meta.ids_correlator = load_be32(h + o + 16);
       const std::size_t po = o + 24, pn = std::min<std::size_t>(48, pl - po);
       std::size_t k = 0;
       while (k < pn && h[po + k] != 0 && h[po + k] != 0x40) ++k;
-      policy_ = ebcdic_name(Bytes(h + po, k));
+      ebcdic_name_into(Bytes(h + po, k), policy_);
       r.meta.ids_module = module_;
       r.meta.job_name = job_;
       r.meta.ids_policy = policy_;
