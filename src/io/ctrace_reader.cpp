@@ -219,15 +219,20 @@ class Scanner {
         close_skip_run(false);
         return 0;
       }
-      if (header_ok(p, avail) && (anchored_ || time_near(p))) {
+      if (header_ok(p, avail)) {
         const std::size_t L = load_be16(p);
         avail = src_.ensure(anchored_ ? L : L + kCteMin);
         p = src_.data();
         if (avail >= L && load_be16(p + L - 2) == L) {
-          if (anchored_ || next_ok(L)) {
+          // Unanchored: the two-in-a-row rule. A candidate followed only by zero fill or the end
+          // must also lie within a day of the previous entry, unless it sits where a buffer is
+          // expected (right after zero fill, behind at most a header-sized run).
+          const Next nx = anchored_ ? Next::cte : next_ok(L);
+          const bool buffer_start = (boundary_ && run_ == 0) || (run_after_fill_ && run_ <= kHeaderLikeMax);
+          if (nx == Next::cte || (nx == Next::fill_or_end && (buffer_start || time_near(src_.data())))) {
             close_skip_run(true);
             anchored_ = true;
-            boundary_ = false;
+            boundary_ = true;  // a buffer may end right here, without zero fill
             prev_tod_ = tod_at(src_.data() + 8);
             have_prev_ = true;
             ++cs_.ctes;
@@ -280,16 +285,17 @@ class Scanner {
   }
   // Two-in-a-row: what follows a candidate found while resynchronising must be the end of the
   // input, zero fill or another valid CTE.
-  bool next_ok(std::size_t L) {
+  enum class Next { no, fill_or_end, cte };
+  Next next_ok(std::size_t L) {
     std::size_t avail = src_.ensure(L + kCteMin);
     const std::uint8_t* p = src_.data();
-    if (avail == L) return true;
-    if (avail >= L + 2 && load_be16(p + L) == 0) return true;
-    if (!header_ok(p + L, avail - L)) return false;
+    if (avail == L) return Next::fill_or_end;
+    if (avail >= L + 2 && load_be16(p + L) == 0) return Next::fill_or_end;
+    if (!header_ok(p + L, avail - L)) return Next::no;
     const std::size_t L2 = load_be16(p + L);
     avail = src_.ensure(L + L2);
     p = src_.data();
-    return avail >= L + L2 && load_be16(p + L + L2 - 2) == L2;
+    return avail >= L + L2 && load_be16(p + L + L2 - 2) == L2 ? Next::cte : Next::no;
   }
   void skip(std::size_t n) {
     if (run_ == 0) {

@@ -466,3 +466,37 @@ TEST(CtraceOptions, FieldOverridesAndLeapSeconds) {
 }
 
 }  // namespace
+
+namespace {
+
+// A trace stopped and restarted days later in the same data set: the buffers after the gap
+// (behind a writer header, so the scan has to find them) are read too.
+TEST(CtraceDamage, BuffersDaysApartAreStillFound) {
+  ctrace::WriterOptions opt;
+  opt.buffer_size = 8192;
+  opt.writer_header = 16;
+  const auto bytes = write_ctrace(opt, [&](ctrace::Writer& w) {
+    OpenError err;
+    auto r = open_trace(testdata("real/ftp-login.pcap"), err);
+    Record rec;
+    Packet p;
+    int n = 0;
+    while (r->next(rec)) {
+      decode(rec, p);
+      if (p.l3 != L3::ipv4) continue;
+      ctrace::WritePacket wp;
+      wp.data = rec.data.subspan(p.l3_offset);
+      wp.ts_ns = rec.ts_ns + (n >= 20 ? 5LL * 86'400'000'000'000 : 0);  // five days later
+      w.write(wp);
+      ++n;
+    }
+  });
+  TempFile tf(bytes);
+  const auto all = read_all(tf.path);
+  ASSERT_TRUE(all.error.empty());
+  EXPECT_EQ(all.recs.size(), 112u);
+  EXPECT_EQ(all.stats.ctrace->skipped_bytes, all.stats.ctrace->header_like_bytes);
+  EXPECT_FALSE(all.stats.partial());
+}
+
+}  // namespace
