@@ -48,7 +48,7 @@ bool header_ok(const std::uint8_t* p, std::size_t avail) {
   return true;
 }
 
-std::uint64_t tod_at(const std::uint8_t* p) { return (std::uint64_t{load_be32(p)} << 32) | load_be32(p + 4); }
+inline std::uint64_t tod_at(const std::uint8_t* p) { return (std::uint64_t{load_be32(p)} << 32) | load_be32(p + 4); }
 
 // The de-framed byte stream the CTE scan runs on: the input itself (raw form), or the payloads
 // of RDW records (spanned segments joined), or a span in memory (calibration).
@@ -254,8 +254,10 @@ class Scanner {
             if (n < avail && p[n] == 0) ++n;  // a last single zero byte
             break;
           }
-          if (p[n] != 0 || p[n + 1] != 0) break;
-          ++n;
+          // Scan the zero halfwords in the window at hand, then ask for more.
+          const std::size_t lim = std::min(avail - 1, std::size_t{1} << 16);
+          while (n < lim && p[n] == 0 && p[n + 1] == 0) ++n;
+          if (n < lim) break;  // a halfword that is not zero
           if (n >= (1u << 16)) {  // keep the window bounded: take the run in pieces
             cs_.zero_fill_bytes += n;
             src_.consume(n);
