@@ -114,6 +114,20 @@ def main():
     res = subprocess.run([ctana, "records", f"{TD}/dns-icmp-rdw-damaged.ctrace"], capture_output=True)
     check(res.returncode == 3, "records on damaged input: exit 3")
 
+    res = subprocess.run([ctana, "ctrace", "probe", "testdata/real/ftp-login.pcap"], capture_output=True)
+    check(res.returncode == 2 and "not a CTRACE trace" in res.stderr.decode(), "probe on a pcap: exit 2")
+
+    # CTRACE -> CTRACE keeps the CTRACE facts (discards, IDS records, links).
+    with tempfile.TemporaryDirectory() as td:
+        again = os.path.join(td, "again.ctrace")
+        res = subprocess.run([ctana, "convert", "--to", "ctrace", f"{TD}/ftp-login-raw.ctrace", "-o", again], capture_output=True)
+        check(res.returncode == 0, f"ctrace -> ctrace: exit {res.returncode} {res.stderr!r}")
+        _, a, _ = summary("ftp-login-raw.ctrace")
+        b = json.loads(subprocess.run([ctana, "summary", "--json", again], capture_output=True).stdout)
+        for key in ("discards", "ids", "record_kinds", "links"):
+            check(a["ctrace"][key] == b["ctrace"][key], f"ctrace -> ctrace keeps {key}")
+        check(a["packets"] == b["packets"], "ctrace -> ctrace keeps packet counts")
+
     for f_ in failures:
         print("FAIL:", f_)
     print(f"{len(failures)} failures")
