@@ -500,3 +500,51 @@ TEST(CtraceDamage, BuffersDaysApartAreStillFound) {
 }
 
 }  // namespace
+
+namespace {
+
+// Ids 6 (EE) and 8 (SMC) carry IP and are decoded; old id 1 entries have no known layout and
+// are handed out as non-IP records. All are counted by kind in the summary.
+TEST(CtraceKinds, EnterpriseExtenderSmcAndOldFormat) {
+  const auto udp = hex("45000038 000E0000 4011A6FB 09437141 09255003 04010035 0024AD0B"
+                       "9D4A0100 00010000 00000000 02773303 69626D03 636F6D00 001C0001");
+  ctrace::WriterOptions opt;
+  auto bytes = write_ctrace(opt, [&](ctrace::Writer& w) {
+    for (std::uint32_t id : {ctrace::kFmtEE, ctrace::kFmtSmc, ctrace::kFmtPacket}) {
+      ctrace::WritePacket wp;
+      wp.data = Bytes(udp);
+      wp.format_id = id;
+      wp.ts_ns = 1'000'000'000'000'000'000;
+      w.write(wp);
+    }
+  });
+  // An old-format (id 1) entry right after the third one, before the zero fill.
+  std::size_t p = 0;
+  for (int i = 0; i < 3; ++i) p += load_be16(bytes.data() + p);
+  auto old = hex("0018 0010 00000001 00000000 00000000 DEADBEEF 0000 0018");
+  std::copy(bytes.begin() + 8, bytes.begin() + 16, old.begin() + 8);
+  std::copy(old.begin(), old.end(), bytes.begin() + static_cast<std::ptrdiff_t>(p));
+  TempFile tf(bytes);
+  const auto all = read_all(tf.path);
+  ASSERT_TRUE(all.error.empty()) << all.error;
+  ASSERT_EQ(all.recs.size(), 4u);
+  EXPECT_EQ(all.recs[0].rec.link, linktype::raw);
+  EXPECT_EQ(all.recs[1].rec.link, linktype::raw);
+  EXPECT_EQ(all.recs[0].data, udp);
+  EXPECT_EQ(all.recs[1].data, udp);
+  EXPECT_EQ(all.recs[3].rec.link, linktype::ctrace_data);
+  EXPECT_EQ(all.stats.ctrace->unusable, 1u);
+  RunOptions ro;
+  const auto sum = run_summary(tf.path, ro);
+  ASSERT_TRUE(sum.report.ctrace);
+  std::map<std::string, std::uint64_t> kinds;
+  for (const auto& k : sum.report.ctrace->kinds) kinds[k.name] = k.records;
+  EXPECT_EQ(kinds["enterprise extender"], 1u);
+  EXPECT_EQ(kinds["smc"], 1u);
+  EXPECT_EQ(kinds["packet"], 1u);
+  EXPECT_EQ(kinds["packet (old format)"], 1u);
+  EXPECT_EQ(sum.report.packets.udp, 3u);
+  EXPECT_EQ(sum.report.records.unsupported, 1u);
+}
+
+}  // namespace
