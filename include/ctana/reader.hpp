@@ -64,6 +64,7 @@ struct CtraceReadStats {
   std::string layout_note;               // why the hypothesis was kept, if it was
   std::string direction_bit;             // "flags+0 X'10' set=out", or "" when unknown
   double direction_agreement = 0;
+  int tod_leap_seconds = 0;              // subtracted from every TOD (--tod-leap-seconds)
 };
 
 struct ReadStats {

@@ -553,6 +553,7 @@ class CtraceReader final : public Reader {
   void init(const OpenOptions& opt) {
     calibrate_from_head();
     leap_ns_ = std::int64_t{opt.tod_leap_seconds} * 1'000'000'000;
+    cs_->tod_leap_seconds = opt.tod_leap_seconds;
     for (const auto& [name, off] : opt.ctrace_fields) {
       if (name == "out") {
         map_.out_bit = static_cast<std::uint8_t>(off < 0 ? -off : off);

@@ -26,6 +26,7 @@ std::string render_ctrace_text(const SummaryReport& r) {
   line(o, "");
   line(o, "CTRACE");
   line(o, "  Framing              : {}", f.framing);
+  line(o, "  Times                : capture TOD, {} leap seconds subtracted (--tod-leap-seconds)", f.tod_leap_seconds);
   line(o, "  Trace entries        : {} ({} bytes)", group_digits(f.ctes), group_digits(f.cte_bytes));
   line(o, "  Zero fill            : {} bytes", group_digits(f.zero_fill_bytes));
   line(o, "  Descriptors          : {} bytes (RDW/BDW)", group_digits(f.descriptor_bytes));
@@ -122,6 +123,7 @@ std::string render_ctrace_json(const SummaryReport& r) {
                   {"trace_reassembled", f.trace_reassembled},
                   {"trace_segments_lost", f.trace_segments_lost},
                   {"without_header", f.unusable}};
+  j["tod_leap_seconds"] = f.tod_leap_seconds;
   j["flags"] = {{"abbreviated", c.abbreviated},
                 {"segmented", c.segmented},
                 {"local", c.local},

@@ -35,6 +35,12 @@ def main():
     check(j["ctrace"]["links"][0]["name"] == "ETH1" and j["ctrace"]["links"][0]["device"] == "Unknown:0", "tv1 link")
     check(j["time"]["first"] == "2008-02-22T20:48:42.883162000Z", f"tv1 time {j['time']['first']}")
 
+    res = subprocess.run([ctana, "summary", "--json", "--tod-leap-seconds", "27", f"{TD}/tv1-buffer-a.ctrace"],
+                         capture_output=True)
+    jl = json.loads(res.stdout)
+    check(jl["time"]["first"] == "2008-02-22T20:48:15.883162000Z" and jl["ctrace"]["tod_leap_seconds"] == 27,
+          f"leap seconds: {jl['time']['first']}")
+
     code, j, _ = summary("ftp-login-raw.ctrace")
     c = j["ctrace"]
     check(code == 0, "ftp: exit 0")
