@@ -52,6 +52,7 @@ struct CtraceReadStats {
   std::uint64_t trace_reassembled = 0;   // packets rebuilt from segmented trace records
   std::uint64_t trace_segments_lost = 0; // segments dropped because their set was incomplete
   std::uint64_t unusable = 0;            // CTEs without a usable packet trace header
+  std::uint64_t foreign_records = 0;     // 2cUTC pcapng: records that are not 2cUTC CTE records
   struct LayoutField {
     std::string name;
     int offset = -1;                     // from the packet trace header start; -1 = absent

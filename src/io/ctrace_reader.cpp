@@ -54,8 +54,10 @@ inline std::uint64_t tod_at(const std::uint8_t* p) { return (std::uint64_t{load_
 // of RDW records (spanned segments joined), or a span in memory (calibration).
 class Source {
  public:
-  enum class Mode { raw, rdw, bdw, memory };
+  enum class Mode { raw, rdw, bdw, memory, twocutc };
   Source(Input* in, Mode m, ReadStats& rs, CtraceReadStats& cs) : in_(in), mode_(m), rs_(rs), cs_(cs) {}
+  // 2cUTC pcapng: the CTEs are the USER0 records of a pcapng reader, behind a 16+ext byte header.
+  Source(Reader* inner, ReadStats& rs, CtraceReadStats& cs) : inner_(inner), mode_(Mode::twocutc), rs_(rs), cs_(cs) {}
   Source(Bytes mem, ReadStats& rs, CtraceReadStats& cs) : mode_(Mode::memory), rs_(rs), cs_(cs) {
     buf_.assign(mem.begin(), mem.end());
     end_ = buf_.size();
@@ -107,6 +109,7 @@ class Source {
 
   // Read the next record (or, after the framing broke, the next raw chunk) into the buffer.
   void pull() {
+    if (mode_ == Mode::twocutc) return pull_2cutc();
     if (broken_) {
       const std::size_t got = in_->fill(1u << 16);
       if (got == 0) return done();
@@ -173,6 +176,30 @@ class Source {
     in_->consume(len);
   }
 
+  void pull_2cutc() {
+    Record rec;
+    while (inner_->next(rec)) {
+      const Bytes d = rec.data;
+      if (rec.link == 147 && d.size() >= 16 && std::memcmp(d.data(), "2cUTC", 5) == 0) {
+        const std::size_t ext = (std::size_t{d[5]} << 16) | (std::size_t{d[6]} << 8) | d[7];
+        if (16 + ext <= d.size()) {
+          cs_.descriptor_bytes += 16 + ext;
+          append(d.data() + 16 + ext, d.size() - 16 - ext, rec.offset + 28 + 16 + ext);
+          return;
+        }
+      }
+      ++cs_.foreign_records;
+      rs_.add_issue(rec.offset, fmt::format("record {} of the pcapng file is not a 2cUTC CTE record: ignored", rec.index));
+    }
+    const auto& is = inner_->stats();
+    for (const auto& i : is.issues) rs_.add_issue(i.offset, i.message);
+    rs_.truncated = rs_.truncated || is.truncated;
+    rs_.damaged = rs_.damaged || is.damaged;
+    rs_.io_error = rs_.io_error || is.io_error;
+    rs_.bytes_skipped += is.bytes_skipped;
+    done();
+  }
+
   void break_framing(const char* why) {
     rs_.damaged = true;
     rs_.add_issue(in_->offset(), fmt::format("{}: reading the rest as raw trace data", why));
@@ -188,6 +215,7 @@ class Source {
   }
 
   Input* in_ = nullptr;
+  Reader* inner_ = nullptr;
   Mode mode_;
   ReadStats& rs_;
   CtraceReadStats& cs_;
@@ -549,6 +577,16 @@ class CtraceReader final : public Reader {
     src_ = std::make_unique<Source>(in_.get(), mode, stats_, *cs_);
     scan_ = std::make_unique<Scanner>(*src_, stats_, *cs_);
   }
+  // 2cUTC pcapng: `in` names the file; `inner` reads its packets; `cal` is a second reader of
+  // the same file for calibration.
+  CtraceReader(std::unique_ptr<Input> in, std::unique_ptr<Reader> inner, std::unique_ptr<Reader> cal)
+      : Reader(std::move(in)), mode_(Source::Mode::twocutc), inner_(std::move(inner)), cal_(std::move(cal)) {
+    stats_.ctrace.emplace();
+    cs_ = &*stats_.ctrace;
+    cs_->framing = "2cutc-pcapng";
+    src_ = std::make_unique<Source>(inner_.get(), stats_, *cs_);
+    scan_ = std::make_unique<Scanner>(*src_, stats_, *cs_);
+  }
 
   void init(const OpenOptions& opt) {
     calibrate_from_head();
@@ -593,7 +631,7 @@ class CtraceReader final : public Reader {
       const bool got = build(c, L, off, r);
       src_->consume(L);
       if (got) {
-        stats_.bytes_read = in_->offset();
+        stats_.bytes_read = inner_ ? inner_->stats().bytes_read : in_->offset();
         return true;
       }
     }
@@ -611,18 +649,30 @@ class CtraceReader final : public Reader {
       stats_.io_error = true;
       stats_.add_issue(in_->offset(), fmt::format("read error: {}", in_->error_message()));
     }
-    stats_.bytes_read = in_->offset();
+    stats_.bytes_read = inner_ ? inner_->stats().bytes_read : in_->offset();
     return false;
   }
 
   void calibrate_from_head() {
-    const std::size_t got = in_->fill(kCalibrationWindow);
     std::vector<std::uint8_t> copy;
     ReadStats rs;
     CtraceReadStats cs;
+    if (cal_) {  // 2cUTC: the CTEs of the first records, through a second reader
+      Record rec;
+      while (copy.size() < kCalibrationWindow && cal_->next(rec)) {
+        const Bytes d = rec.data;
+        if (rec.link != 147 || d.size() < 16 || std::memcmp(d.data(), "2cUTC", 5) != 0) continue;
+        const std::size_t ext = (std::size_t{d[5]} << 16) | (std::size_t{d[6]} << 8) | d[7];
+        if (16 + ext <= d.size()) copy.insert(copy.end(), d.begin() + static_cast<std::ptrdiff_t>(16 + ext), d.end());
+      }
+      cal_.reset();
+    }
+    const std::size_t got = cal_ || mode_ == Source::Mode::twocutc ? 0 : in_->fill(kCalibrationWindow);
     Input* raw = in_.get();
     // Run the scan on a private copy of the first window (descriptors removed).
-    if (mode_ == Source::Mode::raw) {
+    if (mode_ == Source::Mode::twocutc) {
+      // already collected above
+    } else if (mode_ == Source::Mode::raw) {
       copy.assign(raw->data(), raw->data() + got);
     } else {
       ByteReader br(Bytes(raw->data(), got));
@@ -913,6 +963,7 @@ class CtraceReader final : public Reader {
   };
 
   Source::Mode mode_;
+  std::unique_ptr<Reader> inner_, cal_;
   CtraceReadStats* cs_ = nullptr;
   std::unique_ptr<Source> src_;
   std::unique_ptr<Scanner> scan_;
@@ -1017,6 +1068,37 @@ std::unique_ptr<Reader> make_ctrace_reader(std::unique_ptr<Input> in, OpenError&
   const bool cte_first = cte_valid_at(head, 0) || (whole && header_ok(head.data(), head.size()));
   const auto mode = cte_first ? Source::Mode::raw : descriptor_form(head, whole);
   auto r = std::make_unique<CtraceReader>(std::move(in), mode);
+  r->init(opt);
+  return r;
+}
+
+bool looks_like_2cutc(Bytes h) {
+  // A pcapng whose first interface has link type USER0 (147) and whose head holds "2cUTC".
+  if (h.size() < 28 + 16) return false;
+  const bool le = load_le32(h.data() + 8) == 0x1A2B3C4D;
+  auto u32 = [&](std::size_t o) { return le ? load_le32(h.data() + o) : load_be32(h.data() + o); };
+  auto u16 = [&](std::size_t o) { return le ? load_le16(h.data() + o) : load_be16(h.data() + o); };
+  const std::size_t shb = u32(4);
+  if (shb < 28 || shb + 16 > h.size() || u32(shb) != 1 || u16(shb + 8) != 147) return false;
+  static constexpr std::string_view tag = "2cUTC";
+  return std::search(h.begin(), h.end(), tag.begin(), tag.end()) != h.end();
+}
+
+std::unique_ptr<Reader> make_2cutc_reader(std::unique_ptr<Input> in, OpenError& err, const OpenOptions& opt) {
+  if (in->path() == "<stdin>") {
+    err.message = "<stdin>: 2cUTC pcapng (USER0 records carrying CTRACE entries): read it from a file, not standard input";
+    return nullptr;
+  }
+  std::string why;
+  auto in2 = Input::open(in->path(), why), in3 = Input::open(in->path(), why);
+  if (!in2 || !in3) {
+    err.message = fmt::format("{}: cannot open: {}", in->path(), why);
+    return nullptr;
+  }
+  auto inner = make_pcapng_reader(std::move(in2), err);
+  auto cal = inner ? make_pcapng_reader(std::move(in3), err) : nullptr;
+  if (!inner || !cal) return nullptr;
+  auto r = std::make_unique<CtraceReader>(std::move(in), std::move(inner), std::move(cal));
   r->init(opt);
   return r;
 }

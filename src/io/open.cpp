@@ -28,7 +28,11 @@ std::unique_ptr<Reader> open_trace(const std::string& path, OpenError& err, cons
   const Format f = detect_format(Bytes(in->data(), n));
   switch (f) {
     case Format::pcap: return make_pcap_reader(std::move(in), err);
-    case Format::pcapng: return make_pcapng_reader(std::move(in), err);
+    case Format::pcapng: {
+      const std::size_t got = in->fill(64u << 10);
+      if (looks_like_2cutc(Bytes(in->data(), got))) return make_2cutc_reader(std::move(in), err, opt);
+      return make_pcapng_reader(std::move(in), err);
+    }
     case Format::empty:
       err.message = fmt::format("{}: empty file (0 bytes): not a trace", in->path());
       return nullptr;

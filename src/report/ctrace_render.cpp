@@ -39,6 +39,7 @@ std::string render_ctrace_text(const SummaryReport& r) {
   line(o, "  Segmented records    : {} rebuilt from {} segments, {} segments lost", group_digits(f.trace_reassembled),
        group_digits(f.trace_segments), group_digits(f.trace_segments_lost));
   if (f.unusable) line(o, "  Without PTH header   : {} entries (handed out as non-IP records)", group_digits(f.unusable));
+  if (f.foreign_records) line(o, "  Foreign records      : {} (pcapng records that are not 2cUTC entries)", group_digits(f.foreign_records));
   if (c.abbreviated || c.local || c.atls_clear || c.atls_confidential)
     line(o, "  Flags                : {} abbreviated, {} local, {} AT-TLS clear text, {} AT-TLS confidential",
          group_digits(c.abbreviated), group_digits(c.local), group_digits(c.atls_clear), group_digits(c.atls_confidential));
@@ -122,7 +123,8 @@ std::string render_ctrace_json(const SummaryReport& r) {
                   {"trace_segments", f.trace_segments},
                   {"trace_reassembled", f.trace_reassembled},
                   {"trace_segments_lost", f.trace_segments_lost},
-                  {"without_header", f.unusable}};
+                  {"without_header", f.unusable},
+                  {"foreign_records", f.foreign_records}};
   j["tod_leap_seconds"] = f.tod_leap_seconds;
   j["flags"] = {{"abbreviated", c.abbreviated},
                 {"segmented", c.segmented},

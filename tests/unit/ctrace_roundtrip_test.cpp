@@ -548,3 +548,65 @@ TEST(CtraceKinds, EnterpriseExtenderSmcAndOldFormat) {
 }
 
 }  // namespace
+
+namespace {
+
+void le32(std::vector<std::uint8_t>& v, std::uint32_t x) {
+  for (int i = 0; i < 4; ++i) v.push_back(static_cast<std::uint8_t>(x >> (8 * i)));
+}
+
+// The 2cUTC pcapng form: USER0 (147) records, each a 16-byte 2cUTC header (+ extension) and one
+// CTE. Read as CTRACE: the same packets as the raw CTRACE file.
+TEST(Ctrace2cutc, PcapngWithCtesReadsAsCtrace) {
+  ctrace::WriterOptions opt;
+  opt.buffer_size = 1;  // one CTE per buffer, no fill
+  opt.zero_fill = false;
+  std::vector<std::vector<std::uint8_t>> want;
+  const auto ctes = write_ctrace(opt, [&](ctrace::Writer& w) {
+    OpenError err;
+    auto r = open_trace(testdata("real/tcp-v4-v6.pcap"), err);
+    Record rec;
+    Packet p;
+    while (r->next(rec)) {
+      decode(rec, p);
+      if (p.l3 != L3::ipv4 && p.l3 != L3::ipv6) continue;
+      ctrace::WritePacket wp;
+      wp.data = rec.data.subspan(p.l3_offset);
+      wp.ts_ns = rec.ts_ns;
+      wp.dir = p.src.version == 4 && p.src.b[3] == 1 ? Direction::out : Direction::in;
+      want.emplace_back(wp.data.begin(), wp.data.end());
+      w.write(wp);
+    }
+  });
+  std::vector<std::uint8_t> f;
+  le32(f, 0x0A0D0D0A), le32(f, 28), le32(f, 0x1A2B3C4D), le32(f, 1), le32(f, 0xFFFFFFFF), le32(f, 0xFFFFFFFF), le32(f, 28);
+  le32(f, 1), le32(f, 20), le32(f, 147), le32(f, 0), le32(f, 20);
+  std::size_t p = 0, n = 0;
+  while (p + 18 <= ctes.size()) {
+    const std::size_t L = load_be16(ctes.data() + p);
+    std::vector<std::uint8_t> pkt = {'2', 'c', 'U', 'T', 'C', 0, 0, 3, 'S', 'Y', 'S', 'T', 'C', 'P', 'D', 'A', 'S', 'M', 'C'};
+    pkt.insert(pkt.end(), ctes.begin() + static_cast<std::ptrdiff_t>(p), ctes.begin() + static_cast<std::ptrdiff_t>(p + L));
+    const auto cap = static_cast<std::uint32_t>(pkt.size());
+    const std::uint32_t blen = 32 + (cap + 3) / 4 * 4;
+    le32(f, 6), le32(f, blen), le32(f, 0), le32(f, 0), le32(f, static_cast<std::uint32_t>(n)), le32(f, cap), le32(f, cap);
+    f.insert(f.end(), pkt.begin(), pkt.end());
+    f.resize(f.size() + (4 - cap % 4) % 4, 0);
+    le32(f, blen);
+    p += L;
+    ++n;
+  }
+  ASSERT_EQ(n, want.size());
+  TempFile tf(f);
+  const auto all = read_all(tf.path);
+  ASSERT_TRUE(all.error.empty()) << all.error;
+  EXPECT_EQ(all.format, Format::ctrace);
+  EXPECT_EQ(all.stats.ctrace->framing, "2cutc-pcapng");
+  ASSERT_EQ(all.recs.size(), want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) ASSERT_EQ(all.recs[i].data, want[i]) << i;
+  EXPECT_EQ(all.stats.ctrace->ctes, n);
+  EXPECT_EQ(all.stats.ctrace->skipped_bytes, 0u);
+  EXPECT_TRUE(all.stats.ctrace->layout_from_data) << all.stats.ctrace->layout_note;
+  EXPECT_FALSE(all.stats.partial());
+}
+
+}  // namespace
