@@ -23,6 +23,9 @@ inline constexpr std::uint16_t linux_sll = 113;
 inline constexpr std::uint16_t ipv4 = 228;
 inline constexpr std::uint16_t ipv6 = 229;
 inline constexpr std::uint16_t linux_sll2 = 276;
+// Not a LINKTYPE number: CTRACE records that hold no network packet (data trace socket data,
+// records of unknown layout). The decoders count them as unsupported (non-IP).
+inline constexpr std::uint16_t ctrace_data = 0xF005;
 }  // namespace linktype
 
 bool linktype_supported(std::uint16_t lt);
@@ -52,6 +55,7 @@ struct SourceMeta {
   std::int64_t trace_time_ns = 0;    // CTETIME (buffer time) when it differs from capture time
   std::string_view job_name;         // valid until the reader's next record
   std::string_view ids_policy;       // valid until the reader's next record
+  std::string_view ids_module;       // SYSTCPIS module that fired the probe; valid until next record
 };
 
 // One record as read from a trace file: bytes plus what the file format says about them.

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,41 @@ struct ReadIssue {
   std::string message;
 };
 
+// CTRACE framing figures (docs/ctrace.md): every byte of the input is in exactly one of
+// cte_bytes, zero_fill_bytes, skipped_bytes and descriptor_bytes.
+struct CtraceReadStats {
+  std::string framing;                   // "raw", "rdw" or "bdw" (record/block descriptors)
+  std::uint64_t ctes = 0;                // component trace entries validated
+  std::uint64_t cte_bytes = 0;
+  std::uint64_t zero_fill_bytes = 0;     // zero fill after the last CTE of a buffer
+  std::uint64_t skipped_bytes = 0;       // bytes passed over while resynchronising
+  std::uint64_t header_like_bytes = 0;   // of skipped_bytes: <= 64 bytes right before a buffer
+  std::uint64_t descriptor_bytes = 0;    // RDWs and BDWs
+  std::uint64_t not_validated = 0;       // CTE headers whose trailing length did not match
+  std::uint64_t lost_markers = 0;        // NMI lost-record entries (format id FFxxxxxx)
+  std::uint64_t spanned_segments = 0;    // VBS segments read (RDW byte 2 = 1, 2 or 3)
+  std::uint64_t spanned_records = 0;     // spanned records whose segments were all there
+  std::uint64_t spanned_lost = 0;        // spanned records with a missing segment
+  std::uint64_t trace_segments = 0;      // segmented trace records (PTH sequence numbers) read
+  std::uint64_t trace_reassembled = 0;   // packets rebuilt from segmented trace records
+  std::uint64_t trace_segments_lost = 0; // segments dropped because their set was incomplete
+  std::uint64_t unusable = 0;            // CTEs without a usable packet trace header
+  std::uint64_t foreign_records = 0;     // 2cUTC pcapng: records that are not 2cUTC CTE records
+  struct LayoutField {
+    std::string name;
+    int offset = -1;                     // from the packet trace header start; -1 = absent
+    double agreement = 0;                // share of calibration records that agree (0..1)
+    bool calibrated = false;             // found in the data (false: hypothesis H1 kept)
+  };
+  std::vector<LayoutField> layout;
+  bool layout_from_data = false;
+  std::uint32_t calibration_records = 0;
+  std::string layout_note;               // why the hypothesis was kept, if it was
+  std::string direction_bit;             // "flags+0 X'10' set=out", or "" when unknown
+  double direction_agreement = 0;
+  int tod_leap_seconds = 0;              // subtracted from every TOD (--tod-leap-seconds)
+};
+
 struct ReadStats {
   std::uint64_t records = 0;          // records handed out by next()
   std::uint64_t bytes_read = 0;       // bytes consumed from the input
@@ -43,6 +79,7 @@ struct ReadStats {
   bool io_error = false;              // the operating system reported a read error
   std::vector<ReadIssue> issues;      // the first kMaxIssues problems, in file order
   std::uint64_t issues_dropped = 0;   // problems beyond that
+  std::optional<CtraceReadStats> ctrace;  // CTRACE input only
 
   static constexpr std::size_t kMaxIssues = 100;
   void add_issue(std::uint64_t offset, std::string msg);
@@ -81,7 +118,17 @@ struct OpenError {
   std::string message;    // one line, names the file
 };
 
+// Options that only some formats use.
+struct OpenOptions {
+  // CTRACE: packet trace header fields whose offset the user sets instead of calibrating
+  // ("src" -> 32; -1 = the field is absent). "out" sets the direction bit in the flags byte:
+  // the bit mask, negative when a clear bit means outbound, 0 for direction unknown.
+  std::vector<std::pair<std::string, int>> ctrace_fields;
+  int tod_leap_seconds = 0;  // CTRACE: seconds the TOD clock runs ahead of UTC
+};
+
 // Open a trace by content; "-" is standard input. On failure returns nullptr and fills err.
 std::unique_ptr<Reader> open_trace(const std::string& path, OpenError& err);
+std::unique_ptr<Reader> open_trace(const std::string& path, OpenError& err, const OpenOptions& opt);
 
 }  // namespace ctana

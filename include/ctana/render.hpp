@@ -10,6 +10,9 @@ namespace ctana {
 
 std::string render_summary_text(const SummaryReport& r);
 std::string render_summary_json(const SummaryReport& r);
+// The CTRACE part (empty / "null" unless the input was CTRACE); used by the two above.
+std::string render_ctrace_text(const SummaryReport& r);
+std::string render_ctrace_json(const SummaryReport& r);
 
 // TCP session analysis (docs/tcp.md).
 std::string render_sessions_text(const SummaryReport& r, std::uint64_t only_conn = 0);  // IPCS SESSION

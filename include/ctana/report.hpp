@@ -67,6 +67,48 @@ struct TcpReport {
   std::size_t bytes_per_connection = 0;
 };
 
+// What a CTRACE input adds to the summary (docs/summary.md, `ctrace` key). The framing figures
+// and the calibrated layout are in SummaryReport::read.ctrace.
+struct CtraceReport {
+  struct Link {
+    std::string name;            // interface name (data trace: job name)
+    std::uint16_t device_type = 0;
+    std::string device;          // device type label, "Unknown:n" when the code is not known
+    std::uint16_t link = 0;      // link type handed to the decoders
+    std::uint64_t records = 0, in = 0, out = 0;
+  };
+  struct Kind {
+    std::uint32_t format_id = 0;
+    std::string name;            // packet, data, osaenta, ids, ...
+    std::uint64_t records = 0;
+  };
+  struct Discard {
+    std::uint16_t code = 0;
+    std::string name, meaning, range;
+    std::uint64_t packets = 0;
+  };
+  struct Probe {
+    std::uint32_t probe = 0;
+    std::string group, description;
+    std::uint64_t events = 0;
+  };
+  struct Source {
+    IpAddr address;
+    std::uint64_t events = 0;
+  };
+  struct Job {
+    std::string name;
+    std::uint64_t records = 0, bytes = 0;
+  };
+  std::vector<Link> links;
+  std::vector<Kind> kinds;
+  std::vector<Discard> discards;
+  std::vector<Probe> ids_probes;
+  std::vector<Source> ids_sources;     // top 20 by events
+  std::vector<Job> data_jobs;
+  std::uint64_t abbreviated = 0, segmented = 0, local = 0, atls_clear = 0, atls_confidential = 0;
+};
+
 struct SummaryReport {
   // input
   std::string path;
@@ -111,6 +153,7 @@ struct SummaryReport {
   IcmpReport icmp;
   TlsReport tls;
   DhcpReport dhcp;
+  std::optional<CtraceReport> ctrace;  // CTRACE input only
 
   int exit_code = 0;
 };

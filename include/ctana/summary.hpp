@@ -53,6 +53,7 @@ struct RunOptions {
   std::vector<Analyzer*> extra;
   // Called with the TCP analyzer before the run, to attach callbacks.
   std::function<void(TcpAnalyzer&)> tcp_hook;
+  OpenOptions open;         // format options (CTRACE field map overrides, TOD leap seconds)
 };
 
 // Read, filter, decode and summarise a whole trace. Never throws on bad input: open errors

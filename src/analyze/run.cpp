@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "ctana/ctrace_summary.hpp"
 #include "ctana/decode.hpp"
 #include "ctana/dhcp.hpp"
 #include "ctana/filter.hpp"
@@ -54,7 +55,7 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
   }
 
   OpenError oerr;
-  auto reader = open_trace(path, oerr);
+  auto reader = open_trace(path, oerr, opt.open);
   if (!reader) {
     res.exit_code = oerr.exit_code;
     res.error = oerr.message;
@@ -109,6 +110,8 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
     analyzers.insert(analyzers.begin() + 1, tcp.get());  // before DNS: it finishes TCP streams first
   }
   analyzers.insert(analyzers.end(), opt.extra.begin(), opt.extra.end());
+  std::unique_ptr<CtraceSummaryAnalyzer> ctrace;
+  if (rep.format == Format::ctrace) ctrace = std::make_unique<CtraceSummaryAnalyzer>(rep.ctrace.emplace());
 
   std::map<std::uint16_t, std::uint64_t> links;
   Record rec;
@@ -122,10 +125,12 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
     }
     decode(rec, pkt);
     for (Analyzer* a : analyzers) a->on_packet(pkt);
+    if (ctrace) ctrace->on_packet(pkt);
   }
   for (Analyzer* a : analyzers) a->finish();
   if (ftp) ftp->finish();
   if (tls) tls->finish();
+  if (ctrace) ctrace->finish();
   if (filter && !filter->link_error().empty()) spdlog::warn("{}", filter->link_error());
 
   if (tcp) {

@@ -6,6 +6,8 @@
 #include <functional>
 #include <string>
 
+#include "ctana/reader.hpp"
+
 namespace ctana::cli {
 
 // Exit codes, documented in docs/cli.md.
@@ -24,6 +26,12 @@ Command add_summary_command(CLI::App& app);
 Command add_sessions_command(CLI::App& app);
 Command add_flow_command(CLI::App& app);
 Command add_exceptions_command(CLI::App& app);
+Command add_convert_command(CLI::App& app);
+Command add_ctrace_command(CLI::App& app);
+Command add_records_command(CLI::App& app);
+
+// The CTRACE reading options (--ctrace-field, --tod-leap-seconds) of a subcommand.
+void add_ctrace_open_options(CLI::App* sub, OpenOptions& opt);
 
 // Write a report to standard output or to `path`; false (and an error logged) on failure.
 bool write_output(const std::string& text, const std::string& path);

@@ -40,7 +40,7 @@ bool parse_time(const std::string& s, std::int64_t& ns) {
 }  // namespace
 
 void add_input_options(CLI::App* sub, InputArgs& a, bool tcp_options) {
-  sub->add_option("FILE", a.file, "Trace file (pcap, pcapng), or - for standard input")->required();
+  sub->add_option("FILE", a.file, "Trace file (pcap, pcapng, z/OS CTRACE), or - for standard input")->required();
   sub->add_flag("--json", a.json, "Write JSON instead of text");
   sub->add_option("-o,--output", a.output, "Write the report to this file instead of standard output");
   sub->add_option("-f,--filter", a.filter, "Only packets matching this tcpdump-style filter expression");
@@ -48,6 +48,7 @@ void add_input_options(CLI::App* sub, InputArgs& a, bool tcp_options) {
   sub->add_option("--port", a.ports, "Only packets to or from this TCP/UDP port (repeatable)");
   sub->add_option("--start", a.start, "Only packets at or after this time (UTC, 2024-01-02T03:04:05[.f] or epoch s)");
   sub->add_option("--end", a.end, "Only packets before this time");
+  add_ctrace_open_options(sub, a.open);
   if (!tcp_options) return;
   sub->add_option("--local", a.local, "The traced host's addresses (CIDR, repeatable or comma-separated)")
       ->delimiter(',');
@@ -120,6 +121,7 @@ bool make_run_options(const InputArgs& a, RunOptions& opt, std::string& error) {
   opt.tcp_options.idle_timeout_ns = static_cast<std::int64_t>(a.idle_timeout_s * 1e9);
   opt.tcp_options.rt_threshold_ns = static_cast<std::int64_t>(a.rt_threshold_ms * 1e6);
   opt.ftp_options.show_secrets = a.show_secrets;
+  opt.open = a.open;
   opt.max_listed_connections = a.max_listed;
   opt.max_listed_findings = a.max_listed;
   return true;

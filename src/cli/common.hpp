@@ -21,6 +21,7 @@ struct InputArgs {
   double delayed_ack_ms = 200, idle_timeout_s = 600, rt_threshold_ms = 1000;
   std::size_t max_listed = 10'000;
   bool show_secrets = false;
+  OpenOptions open;                   // --ctrace-field, --tod-leap-seconds
 };
 
 // Adds FILE, --json, -o and the filter and TCP options to `sub`.

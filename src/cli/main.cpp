@@ -43,6 +43,9 @@ int run(int argc, char** argv) {
   commands.push_back(add_sessions_command(app));
   commands.push_back(add_flow_command(app));
   commands.push_back(add_exceptions_command(app));
+  commands.push_back(add_convert_command(app));
+  commands.push_back(add_ctrace_command(app));
+  commands.push_back(add_records_command(app));
 
   try {
     app.parse(argc, argv);

@@ -55,5 +55,12 @@ bool Reader::resync(std::size_t step, Valid valid) {
 
 std::unique_ptr<Reader> make_pcap_reader(std::unique_ptr<Input> in, OpenError& err);
 std::unique_ptr<Reader> make_pcapng_reader(std::unique_ptr<Input> in, OpenError& err);
+std::unique_ptr<Reader> make_ctrace_reader(std::unique_ptr<Input> in, OpenError& err, const OpenOptions& opt);
+// CTRACE content tests on the first bytes (whole_file: `head` is the entire input).
+bool looks_like_ctrace(Bytes head, bool whole_file);
+bool looks_like_terse(Bytes head);
+// 2cUTC pcapng: USER0 records that each carry a 2cUTC header and one CTE.
+bool looks_like_2cutc(Bytes head);
+std::unique_ptr<Reader> make_2cutc_reader(std::unique_ptr<Input> in, OpenError& err, const OpenOptions& opt);
 
 }  // namespace ctana

@@ -486,6 +486,7 @@ std::string render_summary_json(const SummaryReport& r) {
   if (r.icmp.present) j["icmp"] = icmp_json(r.icmp);
   if (r.tls.present) j["tls"] = tls_json(r.tls);
   if (r.dhcp.present) j["dhcp"] = dhcp_json(r.dhcp);
+  if (r.ctrace) j["ctrace"] = json::parse(render_ctrace_json(r));
   j["exit"] = {{"code", r.exit_code}, {"meaning", exit_meaning(r.exit_code)}};
   return j.dump(2) + "\n";
 }

@@ -270,6 +270,8 @@ std::string render_summary_text(const SummaryReport& r) {
            d.truncated ? fmt::format("{} (snaplen)", d.what) : d.what, d.first_record, d.first_byte);
   }
 
+  o += render_ctrace_text(r);
+
   const auto& rd = r.read;
   if (!rd.issues.empty() || rd.bytes_skipped) {
     line(o, "");

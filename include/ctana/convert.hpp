@@ -1,0 +1,43 @@
+// Trace conversion: any input (pcap, pcapng, CTRACE) to pcapng or pcap for Wireshark, and packet
+// traces to CTRACE (fixtures in ctana's H1 layout). docs/ctrace.md, docs/cli.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "ctana/ctrace.hpp"
+#include "ctana/reader.hpp"
+
+namespace ctana {
+
+struct ConvertOptions {
+  enum class To { pcapng, pcap, ctrace } to = To::pcapng;
+  ctrace::WriterOptions ctrace;
+  // CTRACE output only: mark every Nth packet as discarded / as an IDS record (0 = never).
+  std::uint32_t discard_every = 0;
+  std::uint16_t discard_code = 4114;
+  std::uint32_t ids_every = 0;
+  std::uint32_t ids_probe = 0x03030000;
+  // CTRACE output only: write Ethernet frames as OSAENTA (id 7) records instead of their IP
+  // packets as packet trace (id 4) records.
+  bool osaenta = false;
+  // CTRACE output only: invert one byte every N bytes of the written file (damaged fixtures).
+  std::uint64_t flip_every = 0;
+  OpenOptions open;             // how to read the input (CTRACE field overrides, leap seconds)
+};
+
+struct ConvertResult {
+  int exit_code = 0;            // 0 ok, 1 usage, 2 unreadable input / unwritable output, 3 partial input
+  std::string error;            // one line when nothing could be converted
+  std::uint64_t records_in = 0, records_out = 0;
+  std::uint64_t not_converted = 0;  // records the output format cannot hold (reason in `note`)
+  std::string note;
+  ReadStats read;
+};
+
+ConvertResult convert_trace(const std::string& in, const std::string& out, const ConvertOptions& opt);
+
+// The CTRACE facts of a record as one line for a pcapng packet comment ("" for other inputs).
+std::string ctrace_comment(const Record& r);
+
+}  // namespace ctana

@@ -1,0 +1,82 @@
+// ctana convert FILE -o OUT: any trace to pcapng (default) or pcap, or a packet trace to a CTRACE
+// fixture in ctana's H1 layout (--to ctrace). docs/cli.md, docs/ctrace.md.
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "ctana/convert.hpp"
+
+namespace ctana::cli {
+
+namespace {
+struct ConvertArgs {
+  std::string file, output, to;
+  std::string framing = "raw";
+  bool no_zero_fill = false;
+  ConvertOptions opt;
+};
+
+int run_convert_command(ConvertArgs& a) {
+  using To = ConvertOptions::To;
+  std::string to = a.to;
+  if (to.empty()) {
+    const auto ends = [&](std::string_view s) { return a.output.size() >= s.size() && a.output.ends_with(s); };
+    to = ends(".pcap") ? "pcap" : "pcapng";
+  }
+  a.opt.to = to == "pcap" ? To::pcap : to == "ctrace" ? To::ctrace : To::pcapng;
+  using F = ctrace::WriterOptions::Framing;
+  static const std::map<std::string, F> framings = {{"raw", F::raw}, {"rdw", F::rdw}, {"bdw", F::bdw}, {"vbs", F::vbs}};
+  a.opt.ctrace.framing = framings.at(a.framing);
+  a.opt.ctrace.zero_fill = !a.no_zero_fill;
+  ConvertResult res = convert_trace(a.file, a.output, a.opt);
+  if (!res.error.empty()) {
+    spdlog::error("{}", res.error);
+    return res.exit_code;
+  }
+  for (const auto& is : res.read.issues) spdlog::warn("{}: offset {}: {}", a.file, is.offset, is.message);
+  if (!res.note.empty()) spdlog::warn("{}: {}", a.file, res.note);
+  if (res.exit_code == kExitPartial) spdlog::warn("{}: partial result: the input is damaged or truncated", a.file);
+  spdlog::info("{}: {} records read, {} written to {}", a.file, res.records_in, res.records_out, a.output);
+  return res.exit_code;
+}
+}  // namespace
+
+Command add_convert_command(CLI::App& app) {
+  auto args = std::make_shared<ConvertArgs>();
+  auto* sub = app.add_subcommand("convert", "Convert a trace: to pcapng/pcap for Wireshark, or to a CTRACE test fixture");
+  sub->add_option("FILE", args->file, "Trace file (pcap, pcapng, CTRACE), or - for standard input")->required();
+  sub->add_option("-o,--output", args->output, "Output file (- for standard output)")->required();
+  sub->add_option("--to", args->to, "Output format (default: pcap if OUT ends in .pcap, else pcapng)")
+      ->check(CLI::IsMember({"pcapng", "pcap", "ctrace"}));
+  sub->add_option("--framing", args->framing, "CTRACE output: raw (default), rdw, bdw (RDW + BDW), vbs (spanned)")
+      ->check(CLI::IsMember({"raw", "rdw", "bdw", "vbs"}));
+  sub->add_option("--buffer-size", args->opt.ctrace.buffer_size, "CTRACE output: trace buffer size (default 16384)")
+      ->check(CLI::Range(256, 1 << 20));
+  sub->add_flag("--no-zero-fill", args->no_zero_fill, "CTRACE output: end each buffer after its last entry");
+  sub->add_option("--writer-header", args->opt.ctrace.writer_header,
+                  "CTRACE output: bytes of header of unknown layout before each buffer (default 0)")
+      ->check(CLI::Range(0, 4096));
+  sub->add_option("--lrecl", args->opt.ctrace.lrecl, "CTRACE output, vbs: segment length (default 4096)")
+      ->check(CLI::Range(64, 32760));
+  sub->add_option("--max-cte-data", args->opt.ctrace.max_cte_data,
+                  "CTRACE output: packet bytes per entry before segmenting (default 65421)")
+      ->check(CLI::Range(1, 65300));
+  sub->add_option("--abbrev", args->opt.ctrace.abbrev, "CTRACE output: trace at most N bytes per packet (0 = all)")
+      ->check(CLI::Range(0, 65535));
+  sub->add_option("--discard-every", args->opt.discard_every, "CTRACE output: mark every Nth packet as discarded");
+  sub->add_option("--discard-code", args->opt.discard_code, "CTRACE output: discard reason code (default 4114)")
+      ->check(CLI::Range(1, 65535));
+  sub->add_option("--ids-every", args->opt.ids_every, "CTRACE output: write every Nth packet as an IDS record");
+  sub->add_option("--ids-probe", args->opt.ids_probe, "CTRACE output: IDS probe id (default 0x03030000)");
+  sub->add_flag("--osaenta", args->opt.osaenta, "CTRACE output: Ethernet frames as OSAENTA (id 7) records");
+  sub->add_option("--osa-prefix", args->opt.ctrace.osa_prefix,
+                  "CTRACE output: bytes of OSA descriptor before each OSAENTA frame (default 0)")
+      ->check(CLI::Range(0, 64));
+  sub->add_option("--flip-every", args->opt.flip_every, "CTRACE output: invert one byte every N bytes (damage)");
+  add_ctrace_open_options(sub, args->opt.open);
+  return {sub, [args] { return run_convert_command(*args); }};
+}
+
+}  // namespace ctana::cli

@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""CTRACE fixtures through the command line: summary figures (framing, kinds, discards, IDS),
+exit codes for damaged and packed input, `convert` to pcapng read back by tshark with the
+CTRACE facts in packet comments, and `ctrace probe`."""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+TD = "testdata/ctrace"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ctana", required=True)
+    ctana = ap.parse_args().ctana
+    failures = []
+
+    def check(cond, what):
+        if not cond:
+            failures.append(what)
+
+    def summary(name):
+        res = subprocess.run([ctana, "summary", "--json", f"{TD}/{name}"], capture_output=True)
+        return res.returncode, json.loads(res.stdout), res.stderr.decode()
+
+    code, j, _ = summary("tv1-buffer-a.ctrace")
+    f = j["ctrace"]["framing"]
+    check(code == 0, "tv1: exit 0")
+    check(j["input"]["format"] == "ctrace", "tv1: format ctrace")
+    check((f["ctes"], f["zero_fill_bytes"], f["skipped_bytes"]) == (2, 30, 0), f"tv1 framing {f}")
+    check(j["ctrace"]["links"][0]["name"] == "ETH1" and j["ctrace"]["links"][0]["device"] == "Unknown:0", "tv1 link")
+    check(j["time"]["first"] == "2008-02-22T20:48:42.883162000Z", f"tv1 time {j['time']['first']}")
+
+    res = subprocess.run([ctana, "summary", "--json", "--tod-leap-seconds", "27", f"{TD}/tv1-buffer-a.ctrace"],
+                         capture_output=True)
+    jl = json.loads(res.stdout)
+    check(jl["time"]["first"] == "2008-02-22T20:48:15.883162000Z" and jl["ctrace"]["tod_leap_seconds"] == 27,
+          f"leap seconds: {jl['time']['first']}")
+
+    code, j, _ = summary("ftp-login-raw.ctrace")
+    c = j["ctrace"]
+    check(code == 0, "ftp: exit 0")
+    check(j["packets"]["tcp"] == 112 and j["packets"]["arp"] == 2, f"ftp packets {j['packets']}")
+    check(c["discards"] == [{"code": 4114, "name": "IP_MAC_BRDCST", "meaning": c["discards"][0]["meaning"],
+                             "range": "interface/IP layer", "packets": 11}], f"ftp discards {c['discards']}")
+    check([(p["probe"], p["group"], p["events"]) for p in c["ids"]["by_probe"]] == [("03030000", "SCAN", 16)],
+          f"ftp ids {c['ids']}")
+    kinds = {k["kind"]: k["records"] for k in c["record_kinds"]}
+    check(kinds == {"packet": 96, "osaenta": 2, "ids": 16}, f"ftp kinds {kinds}")
+    check(c["layout"]["source"] == "calibrated" and c["layout"]["direction_bit"] == "flags+0 X'10' set=out",
+          f"ftp layout {c['layout']['source']} {c['layout']['direction_bit']}")
+    f = c["framing"]
+    check(f["cte_bytes"] + f["zero_fill_bytes"] == os.path.getsize(f"{TD}/ftp-login-raw.ctrace"), "ftp: bytes accounted")
+
+    code, j, _ = summary("vlan-qinq-vbs.ctrace")
+    f = j["ctrace"]["framing"]
+    check(code == 0, "vbs: exit 0")
+    check(f["form"] == "bdw" and f["spanned_records"] == 2 and f["spanned_lost"] == 0, f"vbs framing {f}")
+    check(f["skipped_bytes"] == f["header_like_bytes"] == 64, f"vbs writer headers {f}")
+    check(j["packets"]["total"] == 38, "vbs: 38 packets")
+
+    code, j, err = summary("dns-icmp-rdw-damaged.ctrace")
+    f = j["ctrace"]["framing"]
+    check(code == 3, f"damaged: exit {code}, expected 3")
+    check(f["skipped_bytes"] == 218 and f["trace_segments_lost"] == 1, f"damaged framing {f}")
+    check(j["records"]["read"] == 56, "damaged: 56 of 58 records")
+    check("offset 4978" in err and "partial" in err, f"damaged: stderr {err!r}")
+
+    res = subprocess.run([ctana, "summary", f"{TD}/terse-header.bin"], capture_output=True)
+    err = res.stderr.decode()
+    check(res.returncode == 2 and "TERSE" in err and "tersedecompress" in err and "terse-header.bin" in err,
+          f"terse: exit {res.returncode} {err!r}")
+
+    res = subprocess.run([ctana, "summary", f"{TD}/ftp-login-raw.ctrace"], capture_output=True)
+    out = res.stdout.decode()
+    check("4114 IP_MAC_BRDCST" in out and "03030000  SCAN" in out and "Scan-Normal packet" in out,
+          "text summary shows discards and probes")
+
+    with tempfile.TemporaryDirectory() as td:
+        png = os.path.join(td, "x.pcapng")
+        res = subprocess.run([ctana, "convert", f"{TD}/ftp-login-raw.ctrace", "-o", png], capture_output=True)
+        check(res.returncode == 0, f"convert: exit {res.returncode} {res.stderr!r}")
+        if shutil.which("tshark"):
+            t = subprocess.run(["tshark", "-r", png, "-T", "fields", "-e", "frame.comment", "-e", "frame.interface_name"],
+                               capture_output=True)
+            lines = t.stdout.decode().splitlines()
+            check(len(lines) == 114, f"tshark reads {len(lines)} packets")
+            check(sum("discard 4114 (IP_MAC_BRDCST)" in l for l in lines) == 11, "11 discard comments")
+            check(sum("ids probe 03030000 SCAN" in l for l in lines) == 16, "16 ids comments")
+            check(all("LINK1" in l for l in lines), "interface names")
+        pc = os.path.join(td, "x.pcap")
+        res = subprocess.run([ctana, "convert", f"{TD}/vlan-qinq-vbs.ctrace", "-o", pc], capture_output=True)
+        check(res.returncode == 0 and "not converted" in res.stderr.decode(), "pcap output with two link types warns")
+
+    res = subprocess.run([ctana, "ctrace", "probe", f"{TD}/ftp-login-raw.ctrace"], capture_output=True)
+    out = res.stdout.decode()
+    check(res.returncode == 0, f"probe: exit {res.returncode}")
+    check("Framing" in out and "src" in out and "00000004" in out and "000000" in out, "probe output")
+
+    res = subprocess.run([ctana, "records", f"{TD}/ftp-login-raw.ctrace"], capture_output=True)
+    lines = res.stdout.decode().splitlines()
+    check(res.returncode == 0 and len(lines) == 115, f"records: {len(lines)} lines")
+    check(lines[3].startswith("OT       3 17:13:26.667758 LINK1") and "10.99.0.1-48002 -> 10.99.0.2-21" in lines[3],
+          f"records line 3: {lines[3]!r}")
+    res = subprocess.run([ctana, "records", "--first", "10", "--last", "12", f"{TD}/ftp-login-raw.ctrace"], capture_output=True)
+    check([l.split()[1] for l in res.stdout.decode().splitlines()[1:]] == ["10", "11", "12"], "records --first/--last")
+    res = subprocess.run([ctana, "records", "--start", "17:13:26.669454", "--stop", "17:13:26.669558",
+                          f"{TD}/ftp-login-raw.ctrace"], capture_output=True)
+    check([l.split()[1] for l in res.stdout.decode().splitlines()[1:]] == ["6", "7", "8"],
+          f"records --start/--stop {res.stdout.decode()!r}")
+    res = subprocess.run([ctana, "records", "--format", "--last", "20", f"{TD}/ftp-login-raw.ctrace"], capture_output=True)
+    out = res.stdout.decode()
+    check("Discard          : 4114 (IP_MAC_BRDCST)" in out and "Flags: Pkt Out Dscrd" in out, "records --format discard lines")
+    res = subprocess.run([ctana, "records", "--start", "25:00:00", f"{TD}/ftp-login-raw.ctrace"], capture_output=True)
+    check(res.returncode == 1 and "--start" in res.stderr.decode(), "records: bad --start is a usage error")
+    res = subprocess.run([ctana, "records", f"{TD}/dns-icmp-rdw-damaged.ctrace"], capture_output=True)
+    check(res.returncode == 3, "records on damaged input: exit 3")
+
+    res = subprocess.run([ctana, "ctrace", "probe", "testdata/real/ftp-login.pcap"], capture_output=True)
+    check(res.returncode == 2 and "not a CTRACE trace" in res.stderr.decode(), "probe on a pcap: exit 2")
+
+    # CTRACE -> CTRACE keeps the CTRACE facts (discards, IDS records, links).
+    with tempfile.TemporaryDirectory() as td:
+        again = os.path.join(td, "again.ctrace")
+        res = subprocess.run([ctana, "convert", "--to", "ctrace", f"{TD}/ftp-login-raw.ctrace", "-o", again], capture_output=True)
+        check(res.returncode == 0, f"ctrace -> ctrace: exit {res.returncode} {res.stderr!r}")
+        _, a, _ = summary("ftp-login-raw.ctrace")
+        b = json.loads(subprocess.run([ctana, "summary", "--json", again], capture_output=True).stdout)
+        for key in ("discards", "ids", "record_kinds", "links"):
+            check(a["ctrace"][key] == b["ctrace"][key], f"ctrace -> ctrace keeps {key}")
+        check(a["packets"] == b["packets"], "ctrace -> ctrace keeps packet counts")
+
+    for f_ in failures:
+        print("FAIL:", f_)
+    print(f"{len(failures)} failures")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
