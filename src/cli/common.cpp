@@ -127,7 +127,15 @@ bool make_run_options(const InputArgs& a, RunOptions& opt, std::string& error) {
   return true;
 }
 
-bool run_and_report(const InputArgs& a, const RunOptions& opt, RunResult& res, int& exit_code) {
+bool run_command(const InputArgs& a, RunResult& res, int& exit_code, const std::function<void(RunOptions&)>& adjust) {
+  RunOptions opt;
+  std::string err;
+  if (!make_run_options(a, opt, err)) {
+    spdlog::error("{}", err);
+    exit_code = kExitUsage;
+    return false;
+  }
+  if (adjust) adjust(opt);
   res = run_summary(a.file, opt);
   if (!res.error.empty()) {
     spdlog::error("{}", res.error);

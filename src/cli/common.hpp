@@ -28,7 +28,9 @@ struct InputArgs {
 void add_input_options(CLI::App* sub, InputArgs& a, bool tcp_options);
 // Turns the parsed arguments into run options; false with a message naming the option if bad.
 bool make_run_options(const InputArgs& a, RunOptions& opt, std::string& error);
-// Runs the pipeline and logs read problems; returns false (with the exit code) if nothing could be read.
-bool run_and_report(const InputArgs& a, const RunOptions& opt, RunResult& res, int& exit_code);
+// Builds the run options (then lets `adjust` change them), runs the pipeline and logs read
+// problems. Returns false, with the exit code, for a bad option or an input that cannot be read.
+bool run_command(const InputArgs& a, RunResult& res, int& exit_code,
+                 const std::function<void(RunOptions&)>& adjust = {});
 
 }  // namespace ctana::cli

@@ -16,16 +16,9 @@ struct SummaryArgs {
 };
 
 int run_summary_command(const SummaryArgs& a) {
-  RunOptions opt;
-  std::string err;
-  if (!make_run_options(a.in, opt, err)) {
-    spdlog::error("{}", err);
-    return kExitUsage;
-  }
-  opt.summary = a.summary;
   RunResult res;
   int code = 0;
-  if (!run_and_report(a.in, opt, res, code)) return code;
+  if (!run_command(a.in, res, code, [&a](RunOptions& opt) { opt.summary = a.summary; })) return code;
   const std::string text = a.in.json ? render_summary_json(res.report) : render_summary_text(res.report);
   if (!write_output(text, a.in.output)) return kExitUnreadable;
   return code;

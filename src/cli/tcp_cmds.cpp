@@ -20,15 +20,9 @@ struct SessionsArgs {
 };
 
 int run_sessions(const SessionsArgs& a) {
-  RunOptions opt;
-  std::string err;
-  if (!make_run_options(a.in, opt, err)) {
-    spdlog::error("{}", err);
-    return kExitUsage;
-  }
   RunResult res;
   int code = 0;
-  if (!run_and_report(a.in, opt, res, code)) return code;
+  if (!run_command(a.in, res, code)) return code;
   if (a.conn && (a.conn > res.report.tcp.totals.connections)) {
     spdlog::error("--conn {}: the trace has {} TCP connections", a.conn, res.report.tcp.totals.connections);
     return kExitUsage;
@@ -47,18 +41,11 @@ struct FlowArgs {
 };
 
 int run_flow(const FlowArgs& a) {
-  RunOptions opt;
-  std::string err;
-  if (!make_run_options(a.in, opt, err)) {
-    spdlog::error("{}", err);
-    return kExitUsage;
-  }
-  opt.summary.top_conversations = 0;
   std::string out;
   std::uint64_t nr = 0;
   std::int64_t last_ns = 0;
-  const auto nets = opt.tcp_options.local_nets;
-  opt.tcp_hook = [&](TcpAnalyzer& tcp) {
+  std::vector<std::pair<IpAddr, int>> nets;
+  auto hook = [&](TcpAnalyzer& tcp) {
     tcp.on_tcp_packet([&](const Packet& p, const TcpPacketInfo& info, const TcpConnection& c) {
       if (info.connection != a.conn) return;
       int local = c.local;
@@ -75,7 +62,12 @@ int run_flow(const FlowArgs& a) {
   };
   RunResult res;
   int code = 0;
-  if (!run_and_report(a.in, opt, res, code)) return code;
+  if (!run_command(a.in, res, code, [&](RunOptions& opt) {
+        opt.summary.top_conversations = 0;
+        nets = opt.tcp_options.local_nets;
+        opt.tcp_hook = hook;
+      }))
+    return code;
   if (nr == 0) {
     spdlog::error("--conn {}: no such TCP connection (the trace has {}; see ctana sessions --table)", a.conn,
                   res.report.tcp.totals.connections);
@@ -92,15 +84,9 @@ struct ExceptionsArgs {
 };
 
 int run_exceptions(const ExceptionsArgs& a) {
-  RunOptions opt;
-  std::string err;
-  if (!make_run_options(a.in, opt, err)) {
-    spdlog::error("{}", err);
-    return kExitUsage;
-  }
   RunResult res;
   int code = 0;
-  if (!run_and_report(a.in, opt, res, code)) return code;
+  if (!run_command(a.in, res, code)) return code;
   if (a.conn) {  // only the findings about one connection
     auto& t = res.report.tcp;
     std::erase_if(t.findings, [&a](const Finding& f) { return f.connection != a.conn; });

@@ -5,16 +5,12 @@
 
 #include "ctana/ctrace.hpp"
 #include "ctana/render.hpp"
+#include "report/text_util.hpp"
 
 namespace ctana {
 
 namespace {
-template <class... A>
-void line(std::string& o, fmt::format_string<A...> f, A&&... a) {
-  fmt::format_to(std::back_inserter(o), f, std::forward<A>(a)...);
-  while (!o.empty() && o.back() == ' ') o.pop_back();
-  o += '\n';
-}
+using text::line;
 std::string pct1(double share) { return fmt::format("{:.1f}%", 100.0 * share); }
 }  // namespace
 

@@ -6,17 +6,13 @@
 #include <vector>
 
 #include "ctana/render.hpp"
+#include "report/text_util.hpp"
 
 namespace ctana {
 
 namespace {
 
-template <class... A>
-void line(std::string& o, fmt::format_string<A...> f, A&&... a) {
-  fmt::format_to(std::back_inserter(o), f, std::forward<A>(a)...);
-  while (!o.empty() && o.back() == ' ') o.pop_back();
-  o += '\n';
-}
+using text::line;
 
 // IPCS writes times as yyyy/mm/dd hh:mm:ss.uuuuuu.
 std::string ipcs_time(std::int64_t ns) {

@@ -7,6 +7,7 @@
 #include "ctana/dhcp.hpp"
 #include "ctana/dns.hpp"
 #include "ctana/render.hpp"
+#include "report/text_util.hpp"
 
 namespace ctana {
 
@@ -27,12 +28,7 @@ std::string endpoint(const IpAddr& a, std::uint16_t port, bool ports) {
   return a.version == 6 ? fmt::format("[{}]:{}", a.str(), port) : fmt::format("{}:{}", a.str(), port);
 }
 
-template <class... A>
-void line(std::string& o, fmt::format_string<A...> f, A&&... a) {
-  fmt::format_to(std::back_inserter(o), f, std::forward<A>(a)...);
-  while (!o.empty() && o.back() == ' ') o.pop_back();
-  o += '\n';
-}
+using text::line;
 
 }  // namespace
 
