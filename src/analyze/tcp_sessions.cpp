@@ -217,6 +217,12 @@ struct Watch {
   // keepalives without an answer, per sender
   std::array<std::uint32_t, 2> ka_unanswered{};
   std::array<std::uint32_t, 2> ka_total{};
+  // throughput per second of each side's new data, for throughput collapses
+  std::array<std::int64_t, 2> sec_start{};
+  std::array<std::uint64_t, 2> sec_bytes{}, peak_rate{}, low_rate{};
+  std::array<std::uint32_t, 2> low_secs{}, collapse_secs{};
+  std::array<std::int64_t, 2> low_since{}, collapse_ns{};
+  std::array<std::uint64_t, 2> collapse_peak{}, collapse_rate{};
   // the largest sequence gap (lost_segment) per side
   std::array<std::uint32_t, 2> gap_max{};
   std::array<std::int64_t, 2> gap_ns{};
@@ -803,6 +809,35 @@ void TcpAnalyzer::Impl::analyze(const Packet& p) {
     lru_push(i, 1);
   }
 
+  // Throughput per second of new data: a fall to under a tenth of the peak for 3 seconds or more
+  // while the transfer goes on is a collapse.
+  if (seglen > 0 && !(f & any_retrans)) {
+    if (w.sec_start[d] == 0) w.sec_start[d] = ts;
+    while (ts - w.sec_start[d] >= 1'000'000'000) {
+      const std::uint64_t rate = w.sec_bytes[d];
+      if (w.peak_rate[d] >= 100'000 && rate * 10 < w.peak_rate[d]) {
+        if (w.low_secs[d]++ == 0) {
+          w.low_since[d] = w.sec_start[d];
+          w.low_rate[d] = rate;
+        }
+        w.low_rate[d] = std::max(w.low_rate[d], rate);
+      } else {
+        if (w.low_secs[d] >= 3 && w.low_secs[d] > w.collapse_secs[d]) {
+          w.collapse_secs[d] = w.low_secs[d];
+          w.collapse_ns[d] = w.low_since[d];
+          w.collapse_peak[d] = w.peak_rate[d];
+          w.collapse_rate[d] = w.low_rate[d];
+        }
+        w.low_secs[d] = 0;
+        w.peak_rate[d] = std::max(w.peak_rate[d], rate);
+      }
+      w.sec_bytes[d] = 0;
+      w.sec_start[d] += 1'000'000'000;
+      if (ts - w.sec_start[d] > 3'600'000'000'000) w.sec_start[d] = ts;  // a long pause: start over
+    }
+    w.sec_bytes[d] += seglen;
+  }
+
   // Request/response exchanges (client data, then server data).
   if (seglen > 0 && !(f & any_retrans)) {
     w.last_data_ns = ts;
@@ -1011,6 +1046,13 @@ void TcpAnalyzer::Impl::connection_findings(Conn& cn) {
                       side[d], 100.0 * static_cast<double>(retrans) / static_cast<double>(data_pkts)),
           "More than 5% of the data was sent twice: packet loss or heavy reordering on the path slows this "
           "connection down.");
+    }
+    if (w.collapse_secs[d] >= 3) {
+      add(Severity::warning, "traffic", "throughput_collapse", w.collapse_ns[d],
+          fmt::format("{}: data from {} fell from {} B/s to at most {} B/s for {} s before it picked up again", conn,
+                      side[d], w.collapse_peak[d], w.collapse_rate[d], w.collapse_secs[d]),
+          "The transfer slowed to a crawl and recovered: retransmission timeouts after losses, a stalled "
+          "receiver (look for zero windows), or a sender waiting on its own disk or application.");
     }
     // window full: this side's data kept hitting the edge of the peer's receive window
     if (D.flags[13] >= 10 && data_pkts > 0 && std::uint64_t{D.flags[13]} * 20 >= data_pkts) {

@@ -294,3 +294,36 @@ TEST(Tcp, ParseCidr) {
   EXPECT_FALSE(parse_cidr("10.1.0.0/33", n));
   EXPECT_FALSE(parse_cidr("host", n));
 }
+
+TEST(Tcp, ThroughputCollapse) {
+  Trace t;
+  t.handshake();
+  std::uint32_t seq = 1001;
+  double ts = 0.1;
+  auto send = [&](int n, double spacing) {
+    for (int i = 0; i < n; ++i) {
+      t.seg(ts, true, seq, 5001, A, 1000, 1000);
+      seq += 1000;
+      ts += spacing;
+    }
+  };
+  send(1000, 0.002);  // 2 s at 500 kB/s
+  send(8, 0.5);       // 4 s at 2 kB/s
+  send(1000, 0.002);  // back to speed
+  t.done();
+  EXPECT_TRUE(t.has("throughput_collapse"));
+  Trace steady;
+  steady.handshake();
+  seq = 1001;
+  ts = 0.1;
+  auto send2 = [&](int n, double spacing) {
+    for (int i = 0; i < n; ++i) {
+      steady.seg(ts, true, seq, 5001, A, 1000, 1000);
+      seq += 1000;
+      ts += spacing;
+    }
+  };
+  send2(3000, 0.002);
+  steady.done();
+  EXPECT_FALSE(steady.has("throughput_collapse"));
+}
