@@ -83,6 +83,9 @@ struct IpAddr {
   auto operator<=>(const IpAddr&) const = default;
 };
 
+// A hash of two endpoints (addresses and ports) and a tag, for connection and conversation tables.
+std::size_t hash_endpoints(const IpAddr& a, const IpAddr& b, std::uint16_t pa, std::uint16_t pb, std::uint64_t tag = 0);
+
 enum class Layer : std::uint8_t { none, link, ipv4, ipv6, tcp, udp, icmp, icmpv6 };
 std::string_view layer_name(Layer l);
 

@@ -63,22 +63,7 @@ struct ConvKey {
 };
 
 struct ConvKeyHash {
-  std::size_t operator()(const ConvKey& k) const noexcept {
-    std::uint64_t h = 0x9e3779b97f4a7c15ull ^ k.proto;
-    auto mix = [&h](std::uint64_t v) {
-      h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-      h *= 0xff51afd7ed558ccdull;
-    };
-    std::uint64_t w[2];
-    std::memcpy(w, k.a.b.data(), 16);
-    mix(w[0]);
-    mix(w[1]);
-    std::memcpy(w, k.b.b.data(), 16);
-    mix(w[0]);
-    mix(w[1]);
-    mix((std::uint64_t{k.pa} << 16) | k.pb);
-    return static_cast<std::size_t>(h ^ (h >> 29));
-  }
+  std::size_t operator()(const ConvKey& k) const noexcept { return hash_endpoints(k.a, k.b, k.pa, k.pb, k.proto); }
 };
 
 struct ConvVal {

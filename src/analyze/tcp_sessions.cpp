@@ -179,23 +179,7 @@ struct Key {
 };
 
 struct KeyHash {
-  std::size_t operator()(const Key& k) const noexcept {
-    std::uint64_t h = 0xcbf29ce484222325ull;
-    auto mix = [&h](std::uint64_t v) {
-      h ^= v;
-      h *= 0x100000001b3ull;
-      h ^= h >> 29;
-    };
-    std::uint64_t w[2];
-    std::memcpy(w, k.a.b.data(), 16);
-    mix(w[0]);
-    mix(w[1]);
-    std::memcpy(w, k.b.b.data(), 16);
-    mix(w[0]);
-    mix(w[1]);
-    mix((std::uint64_t{k.pa} << 16) | k.pb);
-    return static_cast<std::size_t>(h);
-  }
+  std::size_t operator()(const Key& k) const noexcept { return hash_endpoints(k.a, k.b, k.pa, k.pb); }
 };
 
 // Per-connection state for findings.

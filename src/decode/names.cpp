@@ -1,6 +1,7 @@
 // Names of protocol numbers for reports (IANA registries, RFC 792/4443 and later updates).
 #include <arpa/inet.h>
 
+#include <cstring>
 #include <string>
 
 #include "ctana/decode.hpp"
@@ -19,6 +20,23 @@ IpAddr IpAddr::v6(const std::uint8_t* p) {
   std::copy(p, p + 16, a.b.begin());
   a.version = 6;
   return a;
+}
+
+std::size_t hash_endpoints(const IpAddr& a, const IpAddr& b, std::uint16_t pa, std::uint16_t pb, std::uint64_t tag) {
+  std::uint64_t h = 0x9e3779b97f4a7c15ull ^ tag;
+  auto mix = [&h](std::uint64_t v) {
+    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    h *= 0xff51afd7ed558ccdull;
+  };
+  std::uint64_t w[2];
+  std::memcpy(w, a.b.data(), 16);
+  mix(w[0]);
+  mix(w[1]);
+  std::memcpy(w, b.b.data(), 16);
+  mix(w[0]);
+  mix(w[1]);
+  mix((std::uint64_t{pa} << 16) | pb);
+  return static_cast<std::size_t>(h ^ (h >> 29));
 }
 
 std::string IpAddr::str() const {
