@@ -31,6 +31,8 @@ std::string render_exceptions_json(const SummaryReport& r);
 std::string iso_time(std::int64_t ns);        // 2024-01-02T03:04:05.123456789Z
 std::string group_digits(std::uint64_t v);     // 1,234,567
 std::string seconds(std::int64_t ns);          // 1.234567890 (no unit)
+std::string human_duration(std::int64_t ns);   // 0.056 ms, 12.3 ms, 1.234 s
+std::string human_rate(std::int64_t bytes_per_s);  // 950 B/s, 12.3 kB/s, 1.85 MB/s (decimal units)
 
 inline constexpr int kSchemaVersion = 1;
 

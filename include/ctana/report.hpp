@@ -54,6 +54,19 @@ struct DecodeProblemRow {
   std::uint32_t first_byte = 0;     // offset within that record
 };
 
+// A distribution summarised for the report: -1 where there were no samples.
+struct LatencyStat {
+  std::uint64_t samples = 0;
+  std::int64_t median = -1, p95 = -1, max = -1;
+};
+
+// One kind of finding: its category, its (highest) severity and how often it was found.
+struct FindingKindRow {
+  std::string kind, category;
+  Severity severity = Severity::info;
+  std::uint64_t count = 0;
+};
+
 // TCP session analysis results (docs/tcp.md).
 struct TcpReport {
   bool present = false;
@@ -64,7 +77,12 @@ struct TcpReport {
   std::uint64_t findings_omitted = 0;
   std::array<std::uint64_t, 3> findings_by_severity{};  // info, warning, error
   std::vector<std::pair<std::string, std::uint64_t>> findings_by_kind;
+  std::vector<FindingKindRow> finding_kinds;  // every kind, by name (all analyzers)
   std::size_t bytes_per_connection = 0;
+  // Over every connection, not only the listed ones (docs/tcp.md "Latency and throughput"):
+  LatencyStat handshake_rtt;   // ns, SYN -> ACK of the SYN/ACK
+  LatencyStat response_time;   // ns, each request/response exchange
+  LatencyStat throughput;      // bytes/s of the busier direction, connections with >= 64 KiB in it
 };
 
 // What a CTRACE input adds to the summary (docs/summary.md, `ctrace` key). The framing figures

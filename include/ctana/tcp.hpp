@@ -12,6 +12,7 @@
 
 #include "ctana/analyzer.hpp"
 #include "ctana/packet.hpp"
+#include "ctana/stats.hpp"
 
 namespace ctana {
 
@@ -195,6 +196,7 @@ class TcpAnalyzer final : public Analyzer {
   const ReassemblyStats& reassembly() const;
 
   const TcpTotals& totals() const;
+  const Samples& response_times() const;     // each request/response exchange, ns
   std::size_t bytes_per_connection() const;  // memory of one tracked connection
 
  private:

@@ -10,6 +10,7 @@
 #include "ctana/dhcp.hpp"
 #include "ctana/filter.hpp"
 #include "ctana/icmp.hpp"
+#include "ctana/stats.hpp"
 #include "ctana/summary.hpp"
 #include "ctana/tls.hpp"
 
@@ -17,19 +18,42 @@ namespace ctana {
 
 namespace {
 // Collects the TCP analyzer's connections and findings into the report, within the caps.
-std::function<void(const Finding&)> finding_collector(TcpReport& rep, const RunOptions& opt,
-                                                      std::map<std::string, std::uint64_t>& kinds) {
+using KindMap = std::map<std::string, FindingKindRow>;
+
+std::function<void(const Finding&)> finding_collector(TcpReport& rep, const RunOptions& opt, KindMap& kinds) {
   return [&rep, &opt, &kinds](const Finding& f) {
     ++rep.findings_by_severity[static_cast<std::size_t>(f.severity)];
-    ++kinds[f.kind];
+    auto& k = kinds[f.kind];
+    if (!k.count++) {
+      k.kind = f.kind;
+      k.category = f.category;
+    }
+    k.severity = std::max(k.severity, f.severity);
     if (rep.findings.size() < opt.max_listed_findings) rep.findings.push_back(f);
     else ++rep.findings_omitted;
   };
 }
 
-void attach_tcp_report(TcpAnalyzer& tcp, TcpReport& rep, const RunOptions& opt,
-                       std::map<std::string, std::uint64_t>& kinds) {
-  tcp.on_connection([&rep, &opt](const TcpConnection& c) {
+// Latency and throughput over every connection (docs/tcp.md "Latency and throughput").
+struct TcpSamples {
+  Samples handshake, throughput;
+  void add(const TcpConnection& c) {
+    if (c.handshake_rtt_ns >= 0) handshake.add(c.handshake_rtt_ns);
+    const TcpDirection& d = c.dir[0].payload_bytes >= c.dir[1].payload_bytes ? c.dir[0] : c.dir[1];
+    constexpr std::uint64_t kMinBytes = 64 * 1024;
+    if (d.payload_bytes >= kMinBytes && d.last_ns > d.first_ns)
+      throughput.add(static_cast<std::int64_t>(static_cast<double>(d.payload_bytes) * 1e9 /
+                                               static_cast<double>(d.last_ns - d.first_ns)));
+  }
+};
+
+LatencyStat latency_stat(const Samples& s) {
+  return {s.count(), s.quantile(0.5), s.quantile(0.95), s.max()};
+}
+
+void attach_tcp_report(TcpAnalyzer& tcp, TcpReport& rep, const RunOptions& opt, KindMap& kinds, TcpSamples& samples) {
+  tcp.on_connection([&rep, &opt, &samples](const TcpConnection& c) {
+    samples.add(c);
     if (rep.connections.size() < opt.max_listed_connections) rep.connections.push_back(c);
     else ++rep.connections_omitted;
   });
@@ -73,7 +97,8 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
   std::unique_ptr<IcmpAnalyzer> icmp;
   std::unique_ptr<TlsAnalyzer> tls;
   std::unique_ptr<DhcpAnalyzer> dhcp;
-  std::map<std::string, std::uint64_t> kinds;
+  KindMap kinds;
+  TcpSamples samples;
   if (opt.dhcp) {
     dhcp = std::make_unique<DhcpAnalyzer>(rep.dhcp, finding_collector(rep.tcp, opt, kinds));
     analyzers.push_back(dhcp.get());
@@ -92,7 +117,7 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
   if (opt.tcp) {
     tcp = std::make_unique<TcpAnalyzer>(opt.tcp_options);
     rep.tcp.present = true;
-    attach_tcp_report(*tcp, rep.tcp, opt, kinds);
+    attach_tcp_report(*tcp, rep.tcp, opt, kinds, samples);
     if (opt.ftp) {
       FtpOptions fo = opt.ftp_options;
       for (const auto& [name, port] : opt.tcp_options.port_names)
@@ -140,7 +165,13 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
               [](const TcpConnection& a, const TcpConnection& b) { return a.id < b.id; });
     std::stable_sort(rep.tcp.findings.begin(), rep.tcp.findings.end(),
                      [](const Finding& a, const Finding& b) { return a.ts_ns < b.ts_ns; });
-    rep.tcp.findings_by_kind.assign(kinds.begin(), kinds.end());
+    rep.tcp.handshake_rtt = latency_stat(samples.handshake);
+    rep.tcp.response_time = latency_stat(tcp->response_times());
+    rep.tcp.throughput = latency_stat(samples.throughput);
+  }
+  for (const auto& [name, k] : kinds) {
+    rep.tcp.findings_by_kind.emplace_back(name, k.count);
+    rep.tcp.finding_kinds.push_back(k);
   }
   rep.read = reader->stats();
   rep.interfaces.assign(reader->interfaces().begin(), reader->interfaces().end());

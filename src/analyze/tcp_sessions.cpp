@@ -257,6 +257,7 @@ struct TcpAnalyzer::Impl {
   std::uint64_t open = 0;
   std::int64_t now = 0, last_sweep = 0;
   TcpTotals totals;
+  Samples response_times;
   std::vector<std::function<void(const TcpConnection&)>> conn_cbs;
   std::function<void(const Packet&, const TcpPacketInfo&, const TcpConnection&)> pkt_cb;
   std::function<void(const Finding&)> finding_cb;
@@ -835,6 +836,7 @@ void TcpAnalyzer::Impl::analyze(const Packet& p) {
       c.rt_total_ns += rt;
       c.rt_max_ns = std::max(c.rt_max_ns, rt);
       c.server_time_ns += rt;
+      response_times.add(rt);
       if (rt > opt.rt_threshold_ns) ++c.slow_responses;
       w.awaiting_response = false;
     }
@@ -1188,6 +1190,7 @@ void TcpAnalyzer::on_finding(std::function<void(const Finding&)> f) { impl_->fin
 void TcpAnalyzer::add_stream_sink(TcpStreamSink* sink) { impl_->sinks.push_back(sink); }
 const ReassemblyStats& TcpAnalyzer::reassembly() const { return impl_->rstats; }
 const TcpTotals& TcpAnalyzer::totals() const { return impl_->totals; }
+const Samples& TcpAnalyzer::response_times() const { return impl_->response_times; }
 std::size_t TcpAnalyzer::bytes_per_connection() const {
   // slot + hash-map node (key, value, next pointer, cached hash) + bucket pointer
   return sizeof(Conn) + sizeof(Key) + sizeof(std::uint32_t) + 2 * sizeof(void*) + sizeof(std::size_t);

@@ -39,4 +39,21 @@ std::string seconds(std::int64_t ns) {
   return fmt::format("{}{}.{:09d}", sign, a / 1'000'000'000, a % 1'000'000'000);
 }
 
+std::string human_duration(std::int64_t ns) {
+  const double a = static_cast<double>(ns < 0 ? -ns : ns);
+  const char* sign = ns < 0 ? "-" : "";
+  if (a < 1e4) return fmt::format("{}{:.1f} us", sign, a / 1e3);
+  if (a < 1e7) return fmt::format("{}{:.3f} ms", sign, a / 1e6);
+  if (a < 1e9) return fmt::format("{}{:.1f} ms", sign, a / 1e6);
+  return fmt::format("{}{:.3f} s", sign, a / 1e9);
+}
+
+std::string human_rate(std::int64_t bytes_per_s) {
+  const double b = static_cast<double>(bytes_per_s);
+  if (b < 1e3) return fmt::format("{} B/s", bytes_per_s);
+  if (b < 1e6) return fmt::format("{:.1f} kB/s", b / 1e3);
+  if (b < 1e9) return fmt::format("{:.2f} MB/s", b / 1e6);
+  return fmt::format("{:.2f} GB/s", b / 1e9);
+}
+
 }  // namespace ctana

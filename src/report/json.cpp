@@ -19,6 +19,18 @@ std::string exit_meaning(int code) {
 }
 }  // namespace
 
+namespace {
+// {samples, median, p95, max}: seconds (scale 1e9 from ns) or bytes/s (scale 1); null when no samples.
+json latency_json(const LatencyStat& l, double scale) {
+  auto v = [&l, scale](std::int64_t x) { return l.samples && x >= 0 ? json(static_cast<double>(x) / scale) : json(nullptr); };
+  const char* unit = scale == 1 ? "_bytes_per_s" : "_s";
+  return {{"samples", l.samples},
+          {std::string("median") + unit, v(l.median)},
+          {std::string("p95") + unit, v(l.p95)},
+          {std::string("max") + unit, v(l.max)}};
+}
+}  // namespace
+
 json tcp_totals_json(const TcpReport& t) {
   const auto& tt = t.totals;
   auto fl = [&tt](std::uint32_t bit) {
@@ -58,7 +70,10 @@ json tcp_totals_json(const TcpReport& t) {
           {"peak_open_connections", tt.peak_open},
           {"evicted_idle", tt.evicted_idle},
           {"untracked_packets", tt.untracked_packets},
-          {"bytes_per_connection", t.bytes_per_connection}};
+          {"bytes_per_connection", t.bytes_per_connection},
+          {"latency", {{"handshake_rtt", latency_json(t.handshake_rtt, 1e9)},
+                       {"response_time", latency_json(t.response_time, 1e9)}}},
+          {"throughput", latency_json(t.throughput, 1)}};
 }
 
 json tcp_connection_json(const TcpConnection& c) {
@@ -317,11 +332,18 @@ void add_tcp(json& j, const TcpReport& t) {
   j["exceptions"] = std::move(ex);
   json kinds = json::object();
   for (const auto& [k, n] : t.findings_by_kind) kinds[k] = n;
+  json rows = json::array();
+  for (const auto& k : t.finding_kinds)
+    rows.push_back({{"kind", k.kind},
+                    {"category", k.category},
+                    {"severity", std::string(severity_name(k.severity))},
+                    {"count", k.count}});
   j["exception_counts"] = {{"error", t.findings_by_severity[2]},
                            {"warning", t.findings_by_severity[1]},
                            {"info", t.findings_by_severity[0]},
                            {"omitted", t.findings_omitted},
-                           {"by_kind", std::move(kinds)}};
+                           {"by_kind", std::move(kinds)},
+                           {"kinds", std::move(rows)}};
 }
 }  // namespace
 
