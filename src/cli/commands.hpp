@@ -15,6 +15,7 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitUsage = 1;
 inline constexpr int kExitUnreadable = 2;
 inline constexpr int kExitPartial = 3;
+inline constexpr int kExitRegression = 4;  // a --fail-on rule failed
 inline constexpr int kExitInternal = 70;
 
 struct Command {
@@ -29,6 +30,7 @@ Command add_exceptions_command(CLI::App& app);
 Command add_convert_command(CLI::App& app);
 Command add_ctrace_command(CLI::App& app);
 Command add_records_command(CLI::App& app);
+Command add_diff_command(CLI::App& app);
 
 // The CTRACE reading options (--ctrace-field, --tod-leap-seconds) of a subcommand.
 void add_ctrace_open_options(CLI::App* sub, OpenOptions& opt);

@@ -39,8 +39,18 @@ bool parse_time(const std::string& s, std::int64_t& ns) {
 }
 }  // namespace
 
-void add_input_options(CLI::App* sub, InputArgs& a, bool tcp_options) {
-  sub->add_option("FILE", a.file, "Trace file (pcap, pcapng, z/OS CTRACE), or - for standard input")->required();
+void add_gate_options(CLI::App* sub, GateArgs& g) {
+  sub->add_option("--fail-on", g.fail_on,
+                  "Exit 4 when this rule fails, e.g. 'retrans_rate>+50%', new:error, dns.servfail>0 "
+                  "(repeatable or comma-separated; docs/ci.md)")
+      ->delimiter(',');
+  sub->add_option("--rules", g.rule_files, "Read rules from this file: one per line, # comments (repeatable)");
+  sub->add_option("--junit", g.junit, "Also write the rule results as JUnit XML to this file");
+}
+
+void add_input_options(CLI::App* sub, InputArgs& a, bool tcp_options, bool file) {
+  if (file)
+    sub->add_option("FILE", a.file, "Trace file (pcap, pcapng, z/OS CTRACE), or - for standard input")->required();
   sub->add_flag("--json", a.json, "Write JSON instead of text");
   sub->add_option("-o,--output", a.output, "Write the report to this file instead of standard output");
   sub->add_option("-f,--filter", a.filter, "Only packets matching this tcpdump-style filter expression");

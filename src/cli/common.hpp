@@ -24,8 +24,15 @@ struct InputArgs {
   OpenOptions open;                   // --ctrace-field, --tod-leap-seconds
 };
 
-// Adds FILE, --json, -o and the filter and TCP options to `sub`.
-void add_input_options(CLI::App* sub, InputArgs& a, bool tcp_options);
+// Adds FILE (unless `file` is false), --json, -o and the filter and TCP options to `sub`.
+void add_input_options(CLI::App* sub, InputArgs& a, bool tcp_options, bool file = true);
+
+// Rule gates (docs/ci.md): --fail-on, --rules, --junit.
+struct GateArgs {
+  std::vector<std::string> fail_on, rule_files;
+  std::string junit;  // JUnit XML written here
+};
+void add_gate_options(CLI::App* sub, GateArgs& g);
 // Turns the parsed arguments into run options; false with a message naming the option if bad.
 bool make_run_options(const InputArgs& a, RunOptions& opt, std::string& error);
 // Builds the run options (then lets `adjust` change them), runs the pipeline and logs read

@@ -46,6 +46,7 @@ int run(int argc, char** argv) {
   commands.push_back(add_convert_command(app));
   commands.push_back(add_ctrace_command(app));
   commands.push_back(add_records_command(app));
+  commands.push_back(add_diff_command(app));
 
   try {
     app.parse(argc, argv);

@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "ctana/diff.hpp"
 #include "ctana/render.hpp"
 
 namespace ctana::cli {
@@ -13,13 +14,48 @@ namespace {
 struct SummaryArgs {
   InputArgs in;
   SummaryOptions summary;
+  GateArgs gate;
 };
 
 int run_summary_command(const SummaryArgs& a) {
+  std::vector<Rule> rules;
+  std::string err;
+  if (!collect_rules(a.gate.fail_on, a.gate.rule_files, rules, err)) {
+    spdlog::error("{}", err);
+    return kExitUsage;
+  }
+  // rules that need a baseline are refused before the trace is read
+  std::vector<RuleResult> results;
+  if (!single_trace_rules(rules, err)) {
+    spdlog::error("{}", err);
+    return kExitUsage;
+  }
   RunResult res;
   int code = 0;
   if (!run_command(a.in, res, code, [&a](RunOptions& opt) { opt.summary = a.summary; })) return code;
-  const std::string text = a.in.json ? render_summary_json(res.report) : render_summary_text(res.report);
+  std::string text = a.in.json ? render_summary_json(res.report) : render_summary_text(res.report);
+  if (!rules.empty() || !a.gate.junit.empty()) {
+    Json doc = Json::parse(render_summary_json(res.report));
+    Profile p;
+    if (!make_profile(doc, res.report.path, "trace", {}, p, err) || !gate_profile(p, rules, results, err)) {
+      spdlog::error("{}", err);
+      return kExitInternal;
+    }
+    int failed = 0;
+    for (const auto& r : results) failed += r.status == RuleResult::Status::fail;
+    if (failed) code = kExitRegression;
+    const std::string rules_text = render_rules_text(results);
+    if (a.in.json) {
+      doc["rules"] = rules_json(results);
+      doc["exit"] = {{"code", code}, {"meaning", code == 0 ? "ok" : code == kExitRegression ? "regression" : "partial"}};
+      text = doc.dump(2) + "\n";
+    } else {
+      text += "\n" + rules_text;
+    }
+    if (!a.gate.junit.empty() &&
+        !write_output(render_junit("ctana summary " + res.report.path, results, rules_text), a.gate.junit))
+      return kExitUnreadable;
+  }
   if (!write_output(text, a.in.output)) return kExitUnreadable;
   return code;
 }
@@ -30,6 +66,7 @@ Command add_summary_command(CLI::App& app) {
   auto* sub = app.add_subcommand("summary", "Protocol summary of a trace: counts, bytes, time span, conversations, "
                                             "TCP sessions and exceptions");
   add_input_options(sub, args->in, true);
+  add_gate_options(sub, args->gate);
   sub->add_option("--top", args->summary.top_conversations, "Conversations to list (default 10)")
       ->check(CLI::Range(0, 1'000'000));
   sub->add_option("--max-conversations", args->summary.max_conversations,
