@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 mode=${1:-build}
 build_dir=${BUILD_DIR:-build}
 
-# Build dependencies, and the test oracles (tshark) the cross-check test compares against.
+# Build dependencies, the test oracles (tshark) the cross-check test compares against, and the
+# JSON Schema validator of the schema test.
 packages=(cmake make g++ pkg-config python3 libpcap-dev libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev)
-[ "$mode" = test ] && packages+=(libgtest-dev tshark)
+[ "$mode" = test ] && packages+=(libgtest-dev tshark python3-jsonschema)
 
 missing=()
 for p in "${packages[@]}"; do

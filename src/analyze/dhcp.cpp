@@ -1,6 +1,8 @@
 // DHCP exchanges by transaction id (docs/dhcp.md).
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <unordered_map>
 
 #include "ctana/dhcp.hpp"
@@ -95,10 +97,14 @@ void DhcpAnalyzer::on_packet(const Packet& p) {
 
 void DhcpAnalyzer::finish() {
   auto& im = *impl_;
+  std::int64_t first = INT64_MAX;  // the first exchange whose DISCOVER got no OFFER
   for (const auto& [xid, e] : im.open)
-    if (e.discover && !e.offered) ++im.out.discovers_unanswered;
+    if (e.discover && !e.offered) {
+      ++im.out.discovers_unanswered;
+      first = std::min(first, e.start_ns);
+    }
   if (im.out.discovers_unanswered && im.emit)
-    im.emit(Finding{Severity::error, "application", "dhcp_no_offer", 0, 0,
+    im.emit(Finding{Severity::error, "application", "dhcp_no_offer", first, 0,
                     fmt::format("{} DHCP DISCOVER{} got no OFFER", im.out.discovers_unanswered,
                                 im.out.discovers_unanswered == 1 ? "" : "s"),
                     "No DHCP server answered: none on this network, a relay agent (ip helper) missing or "

@@ -63,6 +63,7 @@ struct FtpAnalyzer::Impl {
   std::vector<Expect> expects;
   std::unordered_multimap<std::string, std::size_t> expect_index;  // "addr|port" -> expects[]
   std::map<std::string, std::uint32_t> failed_by_client;  // brute force
+  std::map<std::string, std::int64_t> first_failed_ns;    // the time of each client's first failed login
   std::size_t max_expects = 100000;
 
   Impl(FtpOptions o, FtpReport& r, std::function<void(const Finding&)> f) : opt(std::move(o)), out(r), emit(std::move(f)) {}
@@ -256,6 +257,7 @@ void FtpAnalyzer::Impl::final_reply(FtpSession& s, Ctl& k, int code, std::string
     ++s.login_failures;
     ++out.failed_logins;
     ++failed_by_client[s.client.str()];
+    first_failed_ns.try_emplace(s.client.str(), ts);
     finding(Severity::warning, "ftp_login_failed", ts, s.connection,
             fmt::format("FTP login of user '{}' from {} to {} failed (530)", k.user, s.client.str(), ep(s.server, s.server_port)),
             "The server rejected the user name or password. A wrong password, an expired or revoked user, or "
@@ -364,7 +366,7 @@ void FtpAnalyzer::finish() {
   }
   for (const auto& [client, n] : im.failed_by_client) {
     if (n >= 5)
-      im.finding(Severity::error, "ftp_brute_force", 0, 0, fmt::format("{} failed {} FTP logins", client, n),
+      im.finding(Severity::error, "ftp_brute_force", im.first_failed_ns[client], 0, fmt::format("{} failed {} FTP logins", client, n),
                  "Many failed logins from one host: a password guessing attack, or a script with a wrong "
                  "password retrying.");
   }

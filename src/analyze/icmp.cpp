@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <tuple>
 
@@ -145,11 +146,14 @@ void IcmpAnalyzer::finish() {
                                 e.about, e.count, e.count == 1 ? "" : "s"),
                     expl});
   }
-  if (im.out.echo_unanswered)
-    im.emit(Finding{Severity::info, "traffic", "ping_unanswered", 0, 0,
+  if (im.out.echo_unanswered) {
+    std::int64_t first = INT64_MAX;  // the first request that got no reply
+    for (const auto& [key, ts] : im.echo) first = std::min(first, ts);
+    im.emit(Finding{Severity::info, "traffic", "ping_unanswered", first, 0,
                     fmt::format("{} echo request{} (ping) got no reply", im.out.echo_unanswered,
                                 im.out.echo_unanswered == 1 ? "" : "s"),
                     "The target is down, unreachable, or does not answer pings (a firewall)."});
+  }
 }
 
 }  // namespace ctana
