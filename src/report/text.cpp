@@ -153,14 +153,15 @@ std::string render_summary_text(const SummaryReport& r) {
     for (const auto& [name, bit] : rows)
       line(o, "  {:<26}{:>12} {:>7}", name, group_digits(fl(bit)), pct(fl(bit), t.packets));
     line(o, "  {:<26}{:>12}", "Resets (RST packets)", group_digits(t.resets));
-    auto dist = [&o](const char* name, const LatencyStat& l, const char* what, auto fmt_value) {
+    auto dist = [&o](const char* name, const LatencyStat& l, const char* one, const char* many, auto fmt_value) {
       if (!l.samples) return;
       line(o, "  {:<26}median {}, p95 {}, max {} ({} {})", name, fmt_value(l.median), fmt_value(l.p95),
-           fmt_value(l.max), group_digits(l.samples), what);
+           fmt_value(l.max), group_digits(l.samples), l.samples == 1 ? one : many);
     };
-    dist("Handshake RTT", r.tcp.handshake_rtt, "connections", human_duration);
-    dist("Response time", r.tcp.response_time, "exchanges", human_duration);
-    dist("Throughput", r.tcp.throughput, "connections with >= 64 KiB one way", human_rate);
+    dist("Handshake RTT", r.tcp.handshake_rtt, "connection", "connections", human_duration);
+    dist("Response time", r.tcp.response_time, "exchange", "exchanges", human_duration);
+    dist("Throughput", r.tcp.throughput, "connection with >= 64 KiB one way", "connections with >= 64 KiB one way",
+         human_rate);
     if (t.untracked_packets) line(o, "  {:<26}{:>12}", "Untracked (table full)", group_digits(t.untracked_packets));
     const auto& sev = r.tcp.findings_by_severity;
     line(o, "");

@@ -17,6 +17,7 @@ import json
 import pathlib
 import subprocess
 import sys
+import tempfile
 import time
 
 try:
@@ -26,7 +27,7 @@ except ImportError:
     sys.exit("schema.py: python3-jsonschema is missing (apt-get install python3-jsonschema)")
 
 SCHEMA_DIR = pathlib.Path("docs/schema")
-DOCUMENTS = ["summary", "sessions", "exceptions", "flow-row"]  # common.schema.json: shared $defs
+DOCUMENTS = ["summary", "sessions", "exceptions", "flow-row", "diff"]  # common.schema.json: shared $defs
 TRACE_DIRS = ["testdata/real", "testdata/crafted", "testdata/ctrace"]
 
 
@@ -136,7 +137,7 @@ def main():
             for v in node:
                 note_paths(kind, v, path + ("[]",))
 
-    counts = {"summary": 0, "sessions": 0, "exceptions": 0, "flow-row": 0}
+    counts = {"summary": 0, "sessions": 0, "exceptions": 0, "flow-row": 0, "diff": 0}
     runs = 0
     refused = []
 
@@ -162,7 +163,7 @@ def main():
                 failures.append(f"{cmd}: exit 2 (unusable input) but wrote {len(res.stdout)} bytes to stdout")
             refused.append(cmd)
             return []
-        if res.returncode not in (0, 3):
+        if res.returncode not in (0, 3, 4):  # 4: a --fail-on rule failed
             failures.append(f"{cmd}: exit {res.returncode}: {res.stderr.decode(errors='replace').strip()[:300]}")
             return []
         text = res.stdout.decode("utf-8", errors="strict")
@@ -243,6 +244,27 @@ def main():
         ("flow-row", ["flow", "--json", "--local", "10.99.0.1", "-f", "tcp", ftp, "3"]),
         ("flow-row", ["flow", "--json", "--relative", ct, "2"]),
     ]
+    # diff: every pair in testdata/diff, with rules, every metric, and a stored summary as baseline.
+    pairs = [("transfer-clean", "transfer-loss"), ("transfer-clean", "transfer-stall"), ("ftp-ok", "ftp-fail"),
+             ("ftp-ok", "ftp-missing"), ("dns-ok", "dns-servfail"), ("tls-ok", "tls-fail")]
+    rules = "new:error,new:warning,gone:any,retrans_rate>+50%,rtt.p95>+100ms,dns.servfail>0,throughput.median<-20%"
+    for a, b in pairs:
+        da, db = f"testdata/diff/{a}.pcap", f"testdata/diff/{b}.pcap"
+        check("diff", ["diff", "--json", da, db], expect_doc=True)
+        check("diff", ["diff", "--json", "--all", "--fail-on", rules, db, da], expect_doc=True)
+    stored = pathlib.Path(tempfile.mkdtemp()) / "baseline.json"
+    stored.write_bytes(run(["summary", "--json", "testdata/real/ftp-login.pcap"]).stdout)
+    check("diff", ["diff", "--format", "json", "--fail-on", "ftp.reply.530>0", str(stored), ftp], expect_doc=True)
+    check("diff", ["diff", "--json", "--ignore-addresses", str(stored), "testdata/ctrace/ftp-login-raw.ctrace"],
+          expect_doc=True)
+    check("diff", ["diff", "--json", "--max-listed", "1", v46, "testdata/real/tcp-scan.pcap"], expect_doc=True)
+    stored.unlink()
+    stored.parent.rmdir()
+    variants += [
+        ("summary", ["summary", "--json", "--fail-on", rules.replace("gone:any,", "").replace(
+            ",retrans_rate>+50%,rtt.p95>+100ms", "").replace(",throughput.median<-20%", ""), ftp]),
+        ("summary", ["summary", "--json", "--fail-on", "tls.failed>5,rtt.p95>1s", "testdata/real/tls.pcap"]),
+    ]
     for kind, argv in variants:
         check(kind, argv, expect_doc=True)
     # Standard input: input.path is <stdin> and input.size_bytes null.
@@ -276,7 +298,7 @@ def main():
     elapsed = time.monotonic() - t0
     total = sum(counts.values())
     print(f"validated {total} documents ({counts['summary']} summary, {counts['sessions']} sessions, "
-          f"{counts['exceptions']} exceptions, {counts['flow-row']} flow lines) from {runs} runs over "
+          f"{counts['exceptions']} exceptions, {counts['flow-row']} flow lines, {counts['diff']} diff) from {runs} runs over "
           f"{len(traces)} traces; {len(refused)} runs refused the input (exit 2, no document) in {elapsed:.1f} s")
     if uncovered:
         print(f"{len(uncovered)} schema properties never appeared in a test document (not an error):")
