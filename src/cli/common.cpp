@@ -43,8 +43,10 @@ void add_gate_options(CLI::App* sub, GateArgs& g) {
   sub->add_option("--fail-on", g.fail_on,
                   "Exit 4 when this rule fails, e.g. 'retrans_rate>+50%', new:error, dns.servfail>0 "
                   "(repeatable or comma-separated; docs/ci.md)")
-      ->delimiter(',');
-  sub->add_option("--rules", g.rule_files, "Read rules from this file: one per line, # comments (repeatable)");
+      ->delimiter(',')
+      ->allow_extra_args(false);
+  sub->add_option("--rules", g.rule_files, "Read rules from this file: one per line, # comments (repeatable)")
+      ->allow_extra_args(false);
   sub->add_option("--junit", g.junit, "Also write the rule results as JUnit XML to this file");
 }
 
