@@ -208,7 +208,7 @@ void compare_entities(const Profile& b, const Profile& c, bool all, std::vector<
         const bool login_lost = f.name == "login" && bf->text == "ok";
         ch.level = login_lost ? Change::Level::regression : f.name == "login" && f.text == "ok" ? Change::Level::improvement
                                                                                                : Change::Level::change;
-        ch.score = base_score(ch.level) + 40;
+        ch.score = base_score(ch.level) + (login_lost ? 150 : 40);  // a login that stopped working is headline news
         out.push_back(std::move(ch));
       }
     }

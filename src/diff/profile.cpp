@@ -97,7 +97,7 @@ const std::vector<MetricDef>& metric_defs() {
       {"exceptions.info", Unit::count, Better::neutral, "findings of severity info"},
       {"ftp.sessions", Unit::count, Better::neutral, "FTP control connections"},
       {"ftp.failed_logins", Unit::count, Better::lower, "FTP failed logins"},
-      {"ftp.error_replies", Unit::count, Better::lower, "FTP 4xx and 5xx replies"},
+      {"ftp.error_replies", Unit::count, Better::lower, "FTP 4xx and 5xx replies, except a rejected login (530 to USER or PASS)"},
       {"ftp.transfers", Unit::count, Better::neutral, "FTP transfers"},
       {"ftp.bytes", Unit::bytes, Better::neutral, "bytes on FTP data connections"},
       {"dns.queries", Unit::count, Better::neutral, "DNS queries"},

@@ -206,7 +206,7 @@ namespace {
 
 std::string change_text(const Rule& r, double change) {
   if (r.mode == Rule::Mode::relative) {
-    if (std::isinf(change)) return change > 0 ? "from none" : "to none";
+    if (std::isinf(change)) return change > 0 ? "was 0" : "was 0, now negative";
     return fmt::format("{:+.1f}%", change);
   }
   const auto def = find_metric(r.metric);
@@ -268,11 +268,12 @@ RuleResult eval_kinds(const Rule& r, const Profile* base, const Profile& cur) {
   }
   res.current = static_cast<double>(hits.size());
   res.status = hits.empty() ? RuleResult::Status::pass : RuleResult::Status::fail;
-  const char* what = r.type == Rule::Type::new_kind ? (base ? "new" : "present") : "vanished";
+  // without a baseline every kind in the trace counts as new
+  const char* what = r.type == Rule::Type::new_kind ? (base ? "new " : "") : "vanished ";
   const std::string sel = severity_selector(r.metric) ? (r.metric == "any" ? "exception kinds" : r.metric + " kinds")
                                                       : "exception kind " + r.metric;
-  res.message = hits.empty() ? fmt::format("no {} {}", what, sel)
-                             : fmt::format("{} {}: {}", what, sel, describe_kinds(hits));
+  res.message = hits.empty() ? fmt::format("no {}{}", what, sel)
+                             : fmt::format("{}{}: {}", what, sel, describe_kinds(hits));
   return res;
 }
 
