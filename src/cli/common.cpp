@@ -50,6 +50,13 @@ void add_gate_options(CLI::App* sub, GateArgs& g) {
   sub->add_option("--junit", g.junit, "Also write the rule results as JUnit XML to this file");
 }
 
+bool load_rules(const GateArgs& g, std::vector<Rule>& rules) {
+  std::string err;
+  if (collect_rules(g.fail_on, g.rule_files, rules, err)) return true;
+  spdlog::error("{}", err);
+  return false;
+}
+
 void add_input_options(CLI::App* sub, InputArgs& a, bool tcp_options, bool file) {
   if (file)
     sub->add_option("FILE", a.file, "Trace file (pcap, pcapng, z/OS CTRACE), or - for standard input")->required();

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "ctana/diff.hpp"
 #include "ctana/summary.hpp"
 
 namespace ctana::cli {
@@ -33,6 +34,8 @@ struct GateArgs {
   std::string junit;  // JUnit XML written here
 };
 void add_gate_options(CLI::App* sub, GateArgs& g);
+// Parses the rules of --fail-on and --rules; false (the error logged) on a bad rule or file.
+bool load_rules(const GateArgs& g, std::vector<Rule>& rules);
 // Turns the parsed arguments into run options; false with a message naming the option if bad.
 bool make_run_options(const InputArgs& a, RunOptions& opt, std::string& error);
 // Builds the run options (then lets `adjust` change them), runs the pipeline and logs read

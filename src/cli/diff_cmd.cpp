@@ -71,11 +71,7 @@ int load_side(const DiffArgs& a, const std::string& path, Profile& out, bool& ok
 
 int run_diff(const DiffArgs& a) {
   std::vector<Rule> rules;
-  std::string err;
-  if (!collect_rules(a.gate.fail_on, a.gate.rule_files, rules, err)) {
-    spdlog::error("{}", err);
-    return kExitUsage;
-  }
+  if (!load_rules(a.gate, rules)) return kExitUsage;
   std::string format = a.in.json ? "json" : a.format;
   Profile base, cur;
   bool ok = false;

@@ -19,13 +19,10 @@ struct SummaryArgs {
 
 int run_summary_command(const SummaryArgs& a) {
   std::vector<Rule> rules;
-  std::string err;
-  if (!collect_rules(a.gate.fail_on, a.gate.rule_files, rules, err)) {
-    spdlog::error("{}", err);
-    return kExitUsage;
-  }
+  if (!load_rules(a.gate, rules)) return kExitUsage;
   // rules that need a baseline are refused before the trace is read
   std::vector<RuleResult> results;
+  std::string err;
   if (!single_trace_rules(rules, err)) {
     spdlog::error("{}", err);
     return kExitUsage;

@@ -1,5 +1,4 @@
-# impair.py - userspace netem on NFQUEUE, used by make-diff-pairs.sh.
-# Same program as the copy embedded in make-tcp-scenarios.sh (written to its work dir).
+# impair.py - userspace netem on NFQUEUE, used by make-tcp-scenarios.sh and make-diff-pairs.sh.
 """Minimal userspace 'netem' on NFQUEUE (raw netlink, no libraries).
 
 The kernel here has no sch_netem and no nft `queue` expression, so packets are

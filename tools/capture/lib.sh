@@ -41,6 +41,17 @@ ensure_tools() {
 # `ip netns exec` execs the command, so $! is the real program's pid.
 bg() { "$@" & PIDS+=("$!"); LAST_PID=$!; }
 
+# ensure_ftp_user: the local user $FTP_USER with password $FTP_PASS for vsftpd logins; sets
+# USER_CREATED=1 when it had to be created, so the caller's cleanup removes it again.
+ensure_ftp_user() {
+    if ! id "$FTP_USER" >/dev/null 2>&1; then
+        log "creating local user $FTP_USER (removed again on exit)"
+        useradd -m -s /bin/sh "$FTP_USER"   # pam_shells needs a shell from /etc/shells
+        USER_CREATED=1
+    fi
+    printf '%s:%s\n' "$FTP_USER" "$FTP_PASS" | chpasswd
+}
+
 # kill_started : TERM, then KILL, every process started with bg; reap them.
 kill_started() {
     local pid

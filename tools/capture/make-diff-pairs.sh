@@ -177,12 +177,7 @@ EOF
     printf 'ctana diff sample\n' >"$root/readme.txt"
     chmod 644 "$root"/*.txt
     touch -d '2024-01-01 00:00:00 UTC' "$root"/*.txt
-    if ! id "$FTP_USER" >/dev/null 2>&1; then
-        log "creating local user $FTP_USER (removed again on exit)"
-        useradd -m -s /bin/sh "$FTP_USER"   # pam_shells needs a shell from /etc/shells
-        USER_CREATED=1
-    fi
-    printf '%s:%s\n' "$FTP_USER" "$FTP_PASS" | chpasswd
+    ensure_ftp_user
     cat >"$WORK/vsftpd.conf" <<EOF
 listen=YES
 listen_ipv6=NO
