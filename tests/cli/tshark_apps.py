@@ -16,8 +16,8 @@ since what they quote is not a message of its own):
                                                      <- tls.encrypted_alerts
   icmp.V.TYPE.CODE    icmp.type/code, icmpv6.type/code (the outer message only)
                                                      <- icmp.types[] {version, type, code, count}
-tshark recognises TLS on its registered ports and after FTP AUTH TLS; for the traces with TLS on
-other ports ctana finds by content, DECODE_AS tells tshark where it is.
+tshark recognises TLS on its registered ports, after FTP AUTH TLS, and (its TLS heuristic) on
+other ports as ctana does by content; DECODE_AS can tell it more where that is not enough.
 Where ctana disagrees on purpose, KNOWN_DIFFERENCES says so and why (also in docs/*.md);
 any other difference, or a listed one that disappears, fails the test.
 """
