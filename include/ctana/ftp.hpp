@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -74,6 +75,8 @@ struct FtpReport {
   bool present = false;
   std::vector<FtpSession> sessions;  // the first 1000
   std::uint64_t sessions_total = 0, transfers_total = 0, bytes_total = 0, failed_logins = 0, error_replies = 0;
+  std::vector<std::pair<std::string, std::uint64_t>> commands;  // verb -> count, every session, by verb
+  std::vector<std::pair<int, std::uint64_t>> reply_codes;        // code -> count, every session, by code
 };
 
 struct FtpOptions {
@@ -92,7 +95,11 @@ class FtpAnalyzer final : public TcpStreamSink {
   void on_gap(const TcpConnection& c, int from, std::uint64_t offset, std::uint64_t length, std::int64_t ts_ns) override;
   void on_close(const TcpConnection& c) override;
   void on_connection(const TcpConnection& c);  // every finished TCP connection
+  // Called when a 234 reply accepts AUTH TLS/SSL: TLS starts at these stream offsets (client,
+  // server), right after the AUTH command and the 234 reply.
+  void on_tls(std::function<void(const TcpConnection&, std::uint64_t, std::uint64_t)> f);
   void finish();
+  const std::vector<std::uint16_t>& control_ports() const;
 
  private:
   struct Impl;

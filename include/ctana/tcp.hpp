@@ -169,6 +169,10 @@ class TcpStreamSink {
                       std::int64_t ts_ns) = 0;
   // The connection is finished; nothing more will come.
   virtual void on_close(const TcpConnection& c) = 0;
+  // Asked after each on_data: false once the sink needs no more of this connection's payload (it
+  // is not the protocol the sink looks for). The sink then gets nothing more for it, not even
+  // on_close; a connection no sink keeps is no longer reassembled.
+  virtual bool keeps(const TcpConnection& /*c*/) { return true; }
 };
 
 struct ReassemblyStats {

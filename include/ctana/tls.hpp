@@ -25,6 +25,7 @@ struct ServerHello {
   std::uint16_t version = 0;            // from supported_versions when present
   std::uint16_t cipher = 0;
   std::string alpn;
+  bool retry_request = false;           // a HelloRetryRequest (RFC 8446 4.1.3), not the real ServerHello
 };
 // `body` is one handshake message body (after its 4-byte header).
 bool parse_client_hello(Bytes body, ClientHello& out);
@@ -32,6 +33,10 @@ bool parse_server_hello(Bytes body, ServerHello& out);
 std::string version_name(std::uint16_t v);      // "TLS 1.2", "SSL 3.0", ...
 std::string cipher_name(std::uint16_t c);       // IANA name for common suites, else 0xNNNN
 std::string alert_name(std::uint8_t d);         // "handshake_failure", ...
+std::string handshake_name(std::uint8_t t);     // "client_hello", "certificate", ... (RFC 8446 names)
+// Whether `data`, the first bytes a client sent on a connection, start a TLS record holding a
+// ClientHello: content type 22, version 3.x, a plausible length, handshake type 1.
+bool looks_like_client_hello(Bytes data);
 }  // namespace tls
 
 struct TlsSession {
@@ -49,12 +54,17 @@ struct TlsSession {
                                 // an encrypted record from the client) and no fatal alert
   bool app_data = false;        // application data records beyond the handshake
   std::vector<std::string> alerts;  // "fatal handshake_failure from server"
+  std::uint32_t encrypted_alerts = 0;  // alert records that are encrypted (after ChangeCipherSpec)
+  std::string detected = "port";  // how TLS was found: "port", "content" (a ClientHello), "AUTH TLS"
 };
 
 struct TlsReport {
   bool present = false;
   std::uint64_t sessions_total = 0, handshakes_failed = 0, alerts_total = 0;
   std::vector<std::pair<std::string, std::uint64_t>> versions, ciphers, snis;  // by count
+  std::uint64_t encrypted_alerts = 0;  // alert records sent encrypted: level and description unknown
+  std::vector<std::pair<std::string, std::uint64_t>> handshake_types;  // clear handshake messages, by name
+  std::vector<std::pair<std::string, std::uint64_t>> alert_messages;   // clear alerts: "fatal unknown_ca" -> count
   std::vector<TlsSession> sessions;  // the first 1000
 };
 
@@ -66,6 +76,12 @@ class TlsAnalyzer final : public TcpStreamSink {
   void on_data(const TcpConnection& c, int from, std::uint64_t offset, Bytes data, std::int64_t ts) override;
   void on_gap(const TcpConnection& c, int from, std::uint64_t offset, std::uint64_t length, std::int64_t ts) override;
   void on_close(const TcpConnection& c) override;
+  bool keeps(const TcpConnection& c) override;
+  // Connections to this port may switch to TLS later (FTP control after AUTH TLS): follow them
+  // and wait for start_tls().
+  void starttls_port(std::uint16_t port);
+  // TLS starts at these stream offsets (client, server) of a connection to a starttls_port.
+  void start_tls(const TcpConnection& c, std::uint64_t client_offset, std::uint64_t server_offset);
   void finish();
 
  private:

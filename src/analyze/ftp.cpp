@@ -49,6 +49,8 @@ struct Ctl {
   int multiline = 0;            // code of the multi-line reply being read, 0 outside one
   std::string user;
   long open_expect = -1;        // expectation waiting for its transfer command
+  std::uint64_t line_end[2] = {0, 0};  // stream offset after the line being handled
+  std::uint64_t auth_end = 0;   // stream offset after the last AUTH command
   std::uint32_t error_findings = 0, errors_more = 0;
 };
 
@@ -65,6 +67,10 @@ struct FtpAnalyzer::Impl {
   std::map<std::string, std::uint32_t> failed_by_client;  // brute force
   std::map<std::string, std::int64_t> first_failed_ns;    // the time of each client's first failed login
   std::size_t max_expects = 100000;
+  std::map<std::string, std::uint64_t> commands;
+  std::map<int, std::uint64_t> codes;
+  std::function<void(const TcpConnection&, std::uint64_t, std::uint64_t)> tls_cb;
+  const TcpConnection* cur = nullptr;  // the connection whose data is being read
 
   Impl(FtpOptions o, FtpReport& r, std::function<void(const Finding&)> f) : opt(std::move(o)), out(r), emit(std::move(f)) {}
 
@@ -83,7 +89,7 @@ struct FtpAnalyzer::Impl {
   void client_line(FtpSession& s, Ctl& k, std::string_view line, std::int64_t ts);
   void server_line(FtpSession& s, Ctl& k, std::string_view line, std::int64_t ts);
   void final_reply(FtpSession& s, Ctl& k, int code, std::string_view text, std::int64_t ts);
-  void lines(FtpSession& s, Ctl& k, int from, Bytes data, std::int64_t ts);
+  void lines(FtpSession& s, Ctl& k, int from, std::uint64_t off, Bytes data, std::int64_t ts);
 };
 
 FtpAnalyzer::FtpAnalyzer(FtpOptions opt, FtpReport& out, std::function<void(const Finding&)> findings)
@@ -113,11 +119,13 @@ bool FtpAnalyzer::wants(const TcpConnection& c) {
   return true;
 }
 
-void FtpAnalyzer::Impl::lines(FtpSession& s, Ctl& k, int from, Bytes data, std::int64_t ts) {
+void FtpAnalyzer::Impl::lines(FtpSession& s, Ctl& k, int from, std::uint64_t off, Bytes data, std::int64_t ts) {
   std::string& b = k.buf[from];
-  for (std::uint8_t ch : data) {
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    const std::uint8_t ch = data[i];
     if (s.tls) return;  // after AUTH TLS: encrypted
     if (ch == '\n') {
+      k.line_end[from] = off + i + 1;
       if (!k.skip[from]) {
         std::string_view line(b);
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
@@ -132,12 +140,20 @@ void FtpAnalyzer::Impl::lines(FtpSession& s, Ctl& k, int from, Bytes data, std::
   }
 }
 
-void FtpAnalyzer::on_data(const TcpConnection& c, int from, std::uint64_t, Bytes data, std::int64_t ts) {
+void FtpAnalyzer::on_data(const TcpConnection& c, int from, std::uint64_t offset, Bytes data, std::int64_t ts) {
   auto it = impl_->ctl.find(c.id);
   if (it == impl_->ctl.end()) return;
   FtpSession& s = impl_->sess(it->second);
   s.last_ns = std::max(s.last_ns, ts);
-  impl_->lines(s, it->second, from, data, ts);
+  impl_->cur = &c;
+  impl_->lines(s, it->second, from, offset, data, ts);
+  impl_->cur = nullptr;
+}
+
+const std::vector<std::uint16_t>& FtpAnalyzer::control_ports() const { return impl_->opt.control_ports; }
+
+void FtpAnalyzer::on_tls(std::function<void(const TcpConnection&, std::uint64_t, std::uint64_t)> f) {
+  impl_->tls_cb = std::move(f);
 }
 
 void FtpAnalyzer::on_gap(const TcpConnection& c, int from, std::uint64_t, std::uint64_t, std::int64_t) {
@@ -152,6 +168,8 @@ void FtpAnalyzer::Impl::client_line(FtpSession& s, Ctl& k, std::string_view line
   ftp::Command cmd = ftp::parse_command(line);
   if (cmd.verb.empty()) return;
   ++s.commands;
+  if (commands.size() < 1000 || commands.count(cmd.verb)) ++commands[cmd.verb];
+  if (cmd.verb == "AUTH") k.auth_end = k.line_end[0];
   Pending p;
   p.verb = cmd.verb;
   p.ts = ts;
@@ -229,6 +247,7 @@ void FtpAnalyzer::Impl::server_line(FtpSession& s, Ctl& k, std::string_view line
 
 void FtpAnalyzer::Impl::final_reply(FtpSession& s, Ctl& k, int code, std::string_view text, std::int64_t ts) {
   ++s.replies;
+  ++codes[code];
   auto rc = std::find_if(s.reply_codes.begin(), s.reply_codes.end(), [code](const auto& p) { return p.first == code; });
   if (rc == s.reply_codes.end()) s.reply_codes.emplace_back(code, 1);
   else ++rc->second;
@@ -272,6 +291,7 @@ void FtpAnalyzer::Impl::final_reply(FtpSession& s, Ctl& k, int code, std::string
     if (ftp::parse_epsv_port(text, port)) expect(k, s.server, port, true, ts, fmt::format("229 (|||{}|)", port));
   } else if (code == 234 && p.verb == "AUTH") {
     s.tls = true;
+    if (tls_cb && cur) tls_cb(*cur, k.auth_end, k.line_end[1]);
   }
   if (code >= 400 && !(code == 530 && (p.verb == "PASS" || p.verb == "USER"))) {
     ++out.error_replies;
@@ -371,6 +391,8 @@ void FtpAnalyzer::finish() {
                  "password retrying.");
   }
   for (const auto& s : im.sessions) im.out.sessions.push_back(s);
+  im.out.commands.assign(im.commands.begin(), im.commands.end());
+  im.out.reply_codes.assign(im.codes.begin(), im.codes.end());
   std::sort(im.out.sessions.begin(), im.out.sessions.end(),
             [](const FtpSession& a, const FtpSession& b) { return a.connection < b.connection; });
 }

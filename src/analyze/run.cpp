@@ -130,6 +130,10 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
     if (opt.tls) {
       tls = std::make_unique<TlsAnalyzer>(rep.tls, finding_collector(rep.tcp, opt, kinds));
       tcp->add_stream_sink(tls.get());
+      if (ftp) {  // after AUTH TLS the FTP control connection is TLS's
+        for (auto port : ftp->control_ports()) tls->starttls_port(port);
+        ftp->on_tls([t = tls.get()](const TcpConnection& c, std::uint64_t co, std::uint64_t so) { t->start_tls(c, co, so); });
+      }
     }
     if (opt.tcp_hook) opt.tcp_hook(*tcp);
     analyzers.insert(analyzers.begin() + 1, tcp.get());  // before DNS: it finishes TCP streams first

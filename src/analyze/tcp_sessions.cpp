@@ -429,7 +429,12 @@ struct TcpAnalyzer::Impl {
   }
   detail::StreamReassembler::DataFn data_fn(Conn& cn, int d) {
     return [this, &cn, d](std::uint64_t off, Bytes b, std::int64_t ts) {
-      for_sinks(cn, [&](TcpStreamSink* s) { s->on_data(cn.c, d, off, b, ts); });
+      for (std::size_t s = 0; s < sinks.size() && s < 64; ++s) {
+        const std::uint64_t bit = std::uint64_t{1} << s;
+        if (!(cn.streams->sinks & bit)) continue;
+        sinks[s]->on_data(cn.c, d, off, b, ts);
+        if (!sinks[s]->keeps(cn.c)) cn.streams->sinks &= ~bit;  // no more for that sink
+      }
     };
   }
   detail::StreamReassembler::GapFn gap_fn(Conn& cn, int d) {
@@ -913,6 +918,10 @@ void TcpAnalyzer::Impl::analyze(const Packet& p) {
     }
     if (fin) cn.streams->dir[d].fin(p.tcp.seq + seglen);
     if (ackf) cn.streams->dir[1 - d].acked(p.tcp.ack, ts, b, data_fn(cn, 1 - d), gap_fn(cn, 1 - d));
+    if (cn.streams->sinks == 0) {  // every sink let go: release what is held, stop reassembling
+      for (int e = 0; e < 2; ++e) cn.streams->dir[e].flush(ts, b, data_fn(cn, e), gap_fn(cn, e));
+      cn.streams.reset();
+    }
   }
 
   // LRU: most recently active at the tail.

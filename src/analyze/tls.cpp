@@ -13,6 +13,7 @@ namespace {
 constexpr std::size_t kMaxBuffer = 20'000;   // one TLS record (16 KiB + header) at most is held
 constexpr std::size_t kMaxSessions = 1000;
 constexpr std::size_t kMaxOpen = 100'000;
+constexpr std::size_t kMaxHandshake = 1 << 17;  // a handshake message split over records, held at most
 
 bool tls_port(std::uint16_t p) {
   switch (p) {
@@ -30,12 +31,16 @@ struct Dir {
   bool broken = false;   // a gap, or not TLS: stop reading
   bool ccs = false;
   std::uint32_t app_records = 0;
+  std::string hs;        // handshake bytes of an incomplete message (messages may span records)
+  bool hs_broken = false;
 };
 
 struct Conn {
   TlsSession s;
   Dir dir[2];
   bool hello = false, server_hello = false, fatal = false;
+  bool waiting = false;          // a connection that may start TLS later (FTP before AUTH TLS)
+  std::uint64_t start[2] = {0, 0};  // stream offsets where TLS starts
   std::uint16_t chosen = 0;
 };
 }  // namespace
@@ -45,21 +50,51 @@ struct TlsAnalyzer::Impl {
   std::function<void(const Finding&)> emit;
   std::unordered_map<std::uint64_t, Conn> conns;
   std::map<std::string, std::uint64_t> versions, ciphers, snis;
+  std::map<std::string, std::uint64_t> hs_types, alert_msgs;
   std::vector<TlsSession> kept;
+  std::vector<std::uint16_t> starttls_ports;
+
+  Conn& add(const TcpConnection& c, const char* detected) {
+    Conn& k = conns[c.id];
+    k.s.connection = c.id;
+    k.s.client = c.client;
+    k.s.server = c.server;
+    k.s.server_port = c.server_port;
+    k.s.detected = detected;
+    return k;
+  }
 
   Impl(TlsReport& r, std::function<void(const Finding&)> f) : out(r), emit(std::move(f)) {}
 
-  void handshake(Conn& c, int from, Bytes rec, std::int64_t ts) {
-    ByteReader r(rec);
-    std::uint8_t type;
-    std::uint8_t l3[3];
-    while (r.u8(type) && r.u8(l3[0]) && r.u8(l3[1]) && r.u8(l3[2])) {
-      const std::uint32_t len = (std::uint32_t{l3[0]} << 16) | (std::uint32_t{l3[1]} << 8) | l3[2];
-      Bytes body;
-      if (!r.bytes(len, body)) return;  // spans records: the hellos never do in practice
-      if (type == 1 && from == 0 && !c.hello) {
+  // The handshake bytes of one record: messages may span records, and a record may hold several.
+  void handshake_bytes(Conn& c, int from, Bytes rec, std::int64_t ts) {
+    Dir& d = c.dir[from];
+    if (d.hs_broken) return;
+    d.hs.append(reinterpret_cast<const char*>(rec.data()), rec.size());
+    std::size_t pos = 0;
+    while (d.hs.size() - pos >= 4) {
+      const auto* h = reinterpret_cast<const std::uint8_t*>(d.hs.data()) + pos;
+      const std::uint32_t len = (std::uint32_t{h[1]} << 16) | (std::uint32_t{h[2]} << 8) | h[3];
+      if (len > kMaxHandshake) {
+        d.hs_broken = true;
+        break;
+      }
+      if (d.hs.size() - pos < 4u + len) break;
+      handshake(c, from, h[0], Bytes(h + 4, len), ts);
+      pos += 4u + len;
+    }
+    d.hs.erase(0, pos);
+    if (d.hs_broken || d.hs.size() > kMaxHandshake) {
+      d.hs_broken = true;
+      d.hs.clear();
+    }
+  }
+
+  void handshake(Conn& c, int from, std::uint8_t type, Bytes body, std::int64_t ts) {
+    ++hs_types[tls::handshake_name(type)];
+    if (type == 1 && from == 0 && !c.hello) {
         tls::ClientHello h;
-        if (!tls::parse_client_hello(body, h)) continue;
+        if (!tls::parse_client_hello(body, h)) return;
         c.hello = true;
         c.s.hello_ns = ts;
         c.s.sni = h.sni;
@@ -70,7 +105,7 @@ struct TlsAnalyzer::Impl {
         if (!h.alpn.empty()) c.s.alpn = h.alpn.front();
       } else if (type == 2 && from == 1 && !c.server_hello) {
         tls::ServerHello h;
-        if (!tls::parse_server_hello(body, h)) continue;
+        if (!tls::parse_server_hello(body, h) || h.retry_request) return;  // the real one follows
         c.server_hello = true;
         c.chosen = h.version;
         c.s.version = tls::version_name(h.version);
@@ -79,7 +114,6 @@ struct TlsAnalyzer::Impl {
         if (c.hello) c.s.server_hello_latency_ns = ts - c.s.hello_ns;
         if (h.version == 0x0304) c.dir[1].encrypted = true;  // the rest of the server's flight is encrypted
       }
-    }
   }
 
   void record(Conn& c, int from, std::uint8_t type, Bytes body, std::int64_t ts) {
@@ -89,18 +123,26 @@ struct TlsAnalyzer::Impl {
         d.ccs = true;
         if (c.chosen != 0x0304) d.encrypted = true;
         break;
-      case 21:  // alert: readable only in clear
-        if (!d.encrypted && body.size() >= 2) {
-          const bool fatal = body[0] == 2;
-          const std::string a = fmt::format("{} {} from {}", fatal ? "fatal" : "warning", tls::alert_name(body[1]),
-                                            from == 0 ? "client" : "server");
-          if (c.s.alerts.size() < 8) c.s.alerts.push_back(a);
+      case 21: {  // alerts: two bytes each in clear; after ChangeCipherSpec encrypted (longer, with a MAC)
+        bool clear = !d.encrypted && !body.empty() && body.size() % 2 == 0;
+        for (std::size_t i = 0; clear && i < body.size(); i += 2) clear = body[i] == 1 || body[i] == 2;
+        if (!clear) {
+          ++out.encrypted_alerts;
+          ++c.s.encrypted_alerts;
+          break;
+        }
+        for (std::size_t i = 0; i < body.size(); i += 2) {
+          const bool fatal = body[i] == 2;
+          const std::string what = fmt::format("{} {}", fatal ? "fatal" : "warning", tls::alert_name(body[i + 1]));
+          ++alert_msgs[what];
+          if (c.s.alerts.size() < 8) c.s.alerts.push_back(fmt::format("{} from {}", what, from == 0 ? "client" : "server"));
           ++out.alerts_total;
           if (fatal) c.fatal = true;
         }
         break;
+      }
       case 22:
-        if (!d.encrypted) handshake(c, from, body, ts);
+        if (!d.encrypted) handshake_bytes(c, from, body, ts);
         break;
       case 23:
         ++d.app_records;
@@ -118,19 +160,39 @@ TlsAnalyzer::TlsAnalyzer(TlsReport& out, std::function<void(const Finding&)> fin
 TlsAnalyzer::~TlsAnalyzer() = default;
 
 bool TlsAnalyzer::wants(const TcpConnection& c) {
-  if (!tls_port(c.server_port) || impl_->conns.size() >= kMaxOpen) return false;
-  Conn& k = impl_->conns[c.id];
-  k.s.connection = c.id;
-  k.s.client = c.client;
-  k.s.server = c.server;
-  k.s.server_port = c.server_port;
-  return true;
+  auto& im = *impl_;
+  if (im.conns.size() >= kMaxOpen) return false;
+  if (tls_port(c.server_port)) {
+    im.add(c, "port");
+  } else if (std::find(im.starttls_ports.begin(), im.starttls_ports.end(), c.server_port) != im.starttls_ports.end()) {
+    im.add(c, "AUTH TLS").waiting = true;
+  }
+  return true;  // any other connection: TLS when the client's first bytes are a ClientHello (on_data)
 }
 
-void TlsAnalyzer::on_data(const TcpConnection& c, int from, std::uint64_t, Bytes data, std::int64_t ts) {
+bool TlsAnalyzer::keeps(const TcpConnection& c) { return impl_->conns.count(c.id) != 0; }
+
+void TlsAnalyzer::starttls_port(std::uint16_t port) { impl_->starttls_ports.push_back(port); }
+
+void TlsAnalyzer::start_tls(const TcpConnection& c, std::uint64_t client_offset, std::uint64_t server_offset) {
   auto it = impl_->conns.find(c.id);
-  if (it == impl_->conns.end()) return;
+  if (it == impl_->conns.end() || !it->second.waiting) return;
+  it->second.waiting = false;
+  it->second.start[0] = client_offset;
+  it->second.start[1] = server_offset;
+}
+
+void TlsAnalyzer::on_data(const TcpConnection& c, int from, std::uint64_t offset, Bytes data, std::int64_t ts) {
+  auto it = impl_->conns.find(c.id);
+  if (it == impl_->conns.end()) {
+    // Not on a TLS port: TLS when the client's first bytes hold a ClientHello; else let go.
+    if (from != 0 || offset != 0 || !tls::looks_like_client_hello(data) || impl_->conns.size() >= kMaxOpen) return;
+    it = impl_->conns.find(impl_->add(c, "content").s.connection);
+  }
   Conn& k = it->second;
+  if (k.waiting) return;
+  if (offset + data.size() <= k.start[from]) return;  // before AUTH TLS was accepted
+  if (offset < k.start[from]) data = data.subspan(static_cast<std::size_t>(k.start[from] - offset));
   Dir& d = k.dir[from];
   if (d.broken) return;
   d.buf.append(reinterpret_cast<const char*>(data.data()), data.size());
@@ -211,6 +273,8 @@ void TlsAnalyzer::finish() {
   im.out.versions = sorted(im.versions);
   im.out.ciphers = sorted(im.ciphers);
   im.out.snis = sorted(im.snis);
+  im.out.handshake_types.assign(im.hs_types.begin(), im.hs_types.end());
+  im.out.alert_messages.assign(im.alert_msgs.begin(), im.alert_msgs.end());
   im.out.sessions = im.kept;
   std::sort(im.out.sessions.begin(), im.out.sessions.end(),
             [](const TlsSession& a, const TlsSession& b) { return a.connection < b.connection; });

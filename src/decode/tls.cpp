@@ -2,6 +2,8 @@
 // server_name (RFC 6066), ALPN (RFC 7301) and supported_versions extensions. Bounds-checked.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "ctana/bytes.hpp"
 #include "ctana/tls.hpp"
 
@@ -67,7 +69,13 @@ bool parse_client_hello(Bytes body, ClientHello& out) {
 bool parse_server_hello(Bytes body, ServerHello& out) {
   ByteReader r(body);
   std::uint8_t comp;
-  if (!r.u16(out.version) || !r.skip(32) || !skip_vec(r, 1) || !r.u16(out.cipher) || !r.u8(comp)) return false;
+  static constexpr std::uint8_t kHrr[32] = {0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C,
+                                            0x02, 0x1E, 0x65, 0xB8, 0x91, 0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB,
+                                            0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C};
+  Bytes random;
+  if (!r.u16(out.version) || !r.bytes(32, random) || !skip_vec(r, 1) || !r.u16(out.cipher) || !r.u8(comp))
+    return false;
+  out.retry_request = std::equal(random.begin(), random.end(), kHrr);
   extensions(r, [&out](std::uint16_t type, Bytes b) {
     ByteReader e(b);
     std::uint16_t v;
@@ -114,6 +122,39 @@ std::string cipher_name(std::uint16_t c) {
     case 0xC014: return "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA";
     default: return fmt::format("0x{:04X}", c);
   }
+}
+
+std::string handshake_name(std::uint8_t t) {
+  switch (t) {
+    case 0: return "hello_request";
+    case 1: return "client_hello";
+    case 2: return "server_hello";
+    case 3: return "hello_verify_request";
+    case 4: return "new_session_ticket";
+    case 5: return "end_of_early_data";
+    case 8: return "encrypted_extensions";
+    case 11: return "certificate";
+    case 12: return "server_key_exchange";
+    case 13: return "certificate_request";
+    case 14: return "server_hello_done";
+    case 15: return "certificate_verify";
+    case 16: return "client_key_exchange";
+    case 20: return "finished";
+    case 21: return "certificate_url";
+    case 22: return "certificate_status";
+    case 24: return "key_update";
+    case 254: return "message_hash";
+    default: return fmt::format("type_{}", t);
+  }
+}
+
+bool looks_like_client_hello(Bytes d) {
+  if (d.size() < 11 || d[0] != 22 || d[1] != 3 || d[2] > 4 || d[5] != 1) return false;
+  const std::uint32_t rec = (std::uint32_t{d[3]} << 8) | d[4];
+  const std::uint32_t hs = (std::uint32_t{d[6]} << 16) | (std::uint32_t{d[7]} << 8) | d[8];
+  // a ClientHello has at least version, random, three vectors: 38+ bytes; it fits its record
+  // unless that record is full (then it continues in the next)
+  return rec >= 4 + 38 && rec <= 16384 && hs >= 38 && (hs + 4 <= rec || rec == 16384) && d[9] == 3;
 }
 
 std::string alert_name(std::uint8_t d) {

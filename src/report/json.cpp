@@ -192,13 +192,18 @@ json tls_json(const TlsReport& t) {
                                                        : json(nullptr)},
                         {"completed", s.completed},
                         {"application_data", s.app_data},
-                        {"alerts", s.alerts}});
+                        {"alerts", s.alerts},
+                        {"encrypted_alerts", s.encrypted_alerts},
+                        {"detected", s.detected}});
   return {{"sessions_total", t.sessions_total},
           {"handshakes_failed", t.handshakes_failed},
           {"alerts", t.alerts_total},
           {"versions", counts(t.versions)},
           {"ciphers", counts(t.ciphers)},
           {"server_names", counts(t.snis)},
+          {"encrypted_alerts", t.encrypted_alerts},
+          {"alert_messages", counts(t.alert_messages)},
+          {"handshake_types", counts(t.handshake_types)},
           {"sessions", std::move(sessions)}};
 }
 
@@ -317,6 +322,16 @@ json ftp_json(const FtpReport& f) {
           {"bytes", f.bytes_total},
           {"failed_logins", f.failed_logins},
           {"error_replies", f.error_replies},
+          {"commands", [&f] {
+             json o = json::object();
+             for (const auto& [verb, n] : f.commands) o[verb] = n;
+             return o;
+           }()},
+          {"reply_codes", [&f] {
+             json o = json::object();
+             for (const auto& [code, n] : f.reply_codes) o[std::to_string(code)] = n;
+             return o;
+           }()},
           {"sessions", std::move(sessions)}};
 }
 

@@ -210,8 +210,8 @@ std::string render_summary_text(const SummaryReport& r) {
   if (r.tls.present && r.tls.sessions_total) {
     const auto& t = r.tls;
     line(o, "");
-    line(o, "TLS: {} handshakes, {} failed, {} alerts in clear", group_digits(t.sessions_total),
-         group_digits(t.handshakes_failed), group_digits(t.alerts_total));
+    line(o, "TLS: {} handshakes, {} failed, {} alerts in clear, {} encrypted", group_digits(t.sessions_total),
+         group_digits(t.handshakes_failed), group_digits(t.alerts_total), group_digits(t.encrypted_alerts));
     auto list = [](const std::vector<std::pair<std::string, std::uint64_t>>& v) {
       std::string s;
       for (const auto& [k, n] : v) s += fmt::format("{}{} {}", s.empty() ? "" : ", ", k, n);
@@ -220,6 +220,8 @@ std::string render_summary_text(const SummaryReport& r) {
     line(o, "  Versions: {}", list(t.versions));
     line(o, "  Cipher suites: {}", list(t.ciphers));
     if (!t.snis.empty()) line(o, "  Server names: {}", list(t.snis));
+    line(o, "  Handshake messages in clear: {}", list(t.handshake_types));
+    if (!t.alert_messages.empty()) line(o, "  Alerts in clear: {}", list(t.alert_messages));
     for (const auto& s : t.sessions)
       if (!s.completed || !s.alerts.empty())
         line(o, "  Conn {} {} -> {}:{} {}{}: {}", s.connection, s.client.str(), s.server.str(), s.server_port,

@@ -38,6 +38,11 @@ CASES = [
     ("flow-multi-if-1.txt", ["flow", "testdata/real/multi-if.pcapng", "1"], 0),
     ("exceptions-tcp.txt", ["exceptions", "testdata/real/tcp-v4-v6.pcap"], 0),
     ("exceptions-tcp.json", ["exceptions", "--json", "testdata/real/tcp-v4-v6.pcap"], 0),
+    ("ftp-errors.txt", ["summary", "testdata/real/ftp-errors.pcap"], 0),
+    ("ftp-tls.json", ["summary", "--json", "testdata/real/ftp-tls.pcap"], 0),
+    ("dns-tcp.txt", ["summary", "testdata/real/dns-tcp.pcap"], 0),
+    ("tls-ports.txt", ["summary", "testdata/real/tls-ports.pcap"], 0),
+    ("tls-ports.json", ["summary", "--json", "testdata/real/tls-ports.pcap"], 0),
     ("summary-window.txt", ["summary", "--ip", "10.99.0.1", "--port", "21", "testdata/real/ftp-login.pcap"], 0),
 ]
 

@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Cross-check ctana's application counts (`ctana summary --json`) against tshark on every trace in testdata/.
+
+Counted on the tshark side from one `tshark -T fields` pass per file (every occurrence of a field
+in a frame counts; frames that are ICMP/ICMPv6 errors are skipped for the application protocols,
+since what they quote is not a message of its own):
+  ftp.cmd.VERB        ftp.request.command            <- ftp.commands{VERB}
+  ftp.code.N          ftp.response.code              <- ftp.reply_codes{N}
+  dns.queries         dns.flags.response == 0        <- dns.queries
+  dns.responses       dns.flags.response == 1        <- dns.responses
+  dns.rcode.NAME      dns.flags.rcode of responses   <- dns.rcodes{NAME}
+  dhcp.TYPE           dhcp.option.dhcp               <- dhcp.types{TYPE}
+  tls.hs.NAME         tls.handshake.type             <- tls.handshake_types{NAME}
+  tls.alert.LEVEL DESC  tls.alert_message.level/.desc  <- tls.alert_messages{"LEVEL DESC"}
+  tls.alerts_encrypted  alert records (tls.record.content_type 21) without a decoded message
+                                                     <- tls.encrypted_alerts
+  icmp.V.TYPE.CODE    icmp.type/code, icmpv6.type/code (the outer message only)
+                                                     <- icmp.types[] {version, type, code, count}
+tshark recognises TLS on its registered ports, after FTP AUTH TLS, and (its TLS heuristic) on
+other ports as ctana does by content; DECODE_AS can tell it more where that is not enough.
+Where ctana disagrees on purpose, KNOWN_DIFFERENCES says so and why (also in docs/*.md);
+any other difference, or a listed one that disappears, fails the test.
+"""
+import argparse
+import collections
+import json
+import pathlib
+import shutil
+import subprocess
+import sys
+
+FIELDS = ["frame.protocols", "ftp.request.command", "ftp.response.code", "dns.flags.response", "dns.flags.rcode",
+          "dhcp.option.dhcp", "tls.handshake.type", "tls.record.content_type", "tls.alert_message.level",
+          "tls.alert_message.desc", "icmp.type", "icmp.code", "icmpv6.type", "icmpv6.code"]
+
+RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED", 6: "YXDOMAIN",
+          7: "YXRRSET", 8: "NXRRSET", 9: "NOTAUTH", 10: "NOTZONE"}
+DHCP_TYPES = {1: "DISCOVER", 2: "OFFER", 3: "REQUEST", 4: "DECLINE", 5: "ACK", 6: "NAK", 7: "RELEASE", 8: "INFORM"}
+HS_TYPES = {0: "hello_request", 1: "client_hello", 2: "server_hello", 4: "new_session_ticket",
+            5: "end_of_early_data", 8: "encrypted_extensions", 11: "certificate", 12: "server_key_exchange",
+            13: "certificate_request", 14: "server_hello_done", 15: "certificate_verify", 16: "client_key_exchange",
+            20: "finished", 21: "certificate_url", 22: "certificate_status", 24: "key_update", 254: "message_hash"}
+LEVELS = {1: "warning", 2: "fatal"}
+ALERTS = {0: "close_notify", 10: "unexpected_message", 20: "bad_record_mac", 22: "record_overflow",
+          40: "handshake_failure", 42: "bad_certificate", 43: "unsupported_certificate", 44: "certificate_revoked",
+          45: "certificate_expired", 46: "certificate_unknown", 47: "illegal_parameter", 48: "unknown_ca",
+          49: "access_denied", 50: "decode_error", 51: "decrypt_error", 70: "protocol_version",
+          71: "insufficient_security", 80: "internal_error", 86: "inappropriate_fallback", 90: "user_canceled",
+          109: "missing_extension", 110: "unsupported_extension", 112: "unrecognized_name",
+          113: "bad_certificate_status_response", 115: "unknown_psk_identity", 116: "certificate_required",
+          120: "no_application_protocol"}
+
+# file -> tshark "decode as" rules for protocols on ports it does not know
+DECODE_AS = {}
+
+# file -> {key: (ctana, tshark, reason)}
+RESYNC = "ctana skips the damaged record and resynchronises on the next valid one; tshark stops at the damage"
+KNOWN_DIFFERENCES = {
+    "crafted/absurd-caplen.pcap": {"icmp.4.8.0": (1, 0, RESYNC)},
+    "crafted/pcapng-bad-block.pcapng": {"icmp.4.8.0": (1, 0, RESYNC), "dns.responses": (1, 0, RESYNC),
+                                        "dns.rcode.NOERROR": (1, 0, RESYNC)},
+}
+
+
+def vals(col):
+    return [v for v in col.split(",") if v != ""] if col else []
+
+
+def num(v):
+    return int(v, 0)
+
+
+def tshark_counts(path, rules):
+    args = ["tshark", "-n", "-r", path, "-T", "fields", "-E", "separator=/t"]
+    for r in rules:
+        args += ["-d", r]
+    for f in FIELDS:
+        args += ["-e", f]
+    out = subprocess.run(args, capture_output=True, text=True)
+    c = collections.Counter()
+    for line in out.stdout.splitlines():
+        cols = dict(zip(FIELDS, line.split("\t")))
+        layers = cols.get("frame.protocols", "").split(":")
+        icmp4, icmp6 = vals(cols.get("icmp.type")), vals(cols.get("icmpv6.type"))
+        if icmp4:
+            c[f"icmp.4.{num(icmp4[0])}.{num(vals(cols['icmp.code'])[0])}"] += 1
+        if icmp6:
+            c[f"icmp.6.{num(icmp6[0])}.{num(vals(cols['icmpv6.code'])[0])}"] += 1
+        if "icmp" in layers or "icmpv6" in layers:
+            continue
+        for v in vals(cols.get("ftp.request.command")):
+            c["ftp.cmd." + v.upper()] += 1
+        for v in vals(cols.get("ftp.response.code")):
+            c["ftp.code." + v] += 1
+        resp, rcode = vals(cols.get("dns.flags.response")), vals(cols.get("dns.flags.rcode"))
+        for i, r in enumerate(resp):
+            if r in ("0", "False"):
+                c["dns.queries"] += 1
+            else:
+                c["dns.responses"] += 1
+                if i < len(rcode):
+                    n = num(rcode[i])
+                    c["dns.rcode." + RCODES.get(n, f"RCODE{n}")] += 1
+        for v in vals(cols.get("dhcp.option.dhcp")):
+            n = num(v)
+            c["dhcp." + DHCP_TYPES.get(n, f"TYPE{n}")] += 1
+        for v in vals(cols.get("tls.handshake.type")):
+            n = num(v)
+            c["tls.hs." + HS_TYPES.get(n, f"type_{n}")] += 1
+        levels, descs = vals(cols.get("tls.alert_message.level")), vals(cols.get("tls.alert_message.desc"))
+        for lv, ds in zip(levels, descs):
+            c[f"tls.alert.{LEVELS.get(num(lv), 'level ' + lv)} {ALERTS.get(num(ds), 'alert ' + ds)}"] += 1
+        alert_records = sum(1 for v in vals(cols.get("tls.record.content_type")) if num(v) == 21)
+        if alert_records > len(levels):
+            c["tls.alerts_encrypted"] += alert_records - len(levels)
+    return c, out.returncode
+
+
+def ctana_counts(doc):
+    c = collections.Counter()
+    ftp = doc.get("ftp", {})
+    for verb, n in ftp.get("commands", {}).items():
+        c["ftp.cmd." + verb] += n
+    for code, n in ftp.get("reply_codes", {}).items():
+        c["ftp.code." + code] += n
+    dns = doc.get("dns", {})
+    c["dns.queries"] += dns.get("queries", 0)
+    c["dns.responses"] += dns.get("responses", 0)
+    for name, n in dns.get("rcodes", {}).items():
+        c["dns.rcode." + name] += n
+    for name, n in doc.get("dhcp", {}).get("types", {}).items():
+        c["dhcp." + name] += n
+    tls = doc.get("tls", {})
+    for name, n in tls.get("handshake_types", {}).items():
+        c["tls.hs." + name] += n
+    for name, n in tls.get("alert_messages", {}).items():
+        c["tls.alert." + name] += n
+    c["tls.alerts_encrypted"] += tls.get("encrypted_alerts", 0)
+    for t in doc.get("icmp", {}).get("types", []):
+        c[f"icmp.{t['version']}.{t['type']}.{t['code']}"] += t["count"]
+    return +c  # drop zeros
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ctana", required=True)
+    ap.add_argument("--testdata", default="testdata")
+    args = ap.parse_args()
+    if not shutil.which("tshark"):
+        print("tshark is not installed: run tools/build.sh (it installs the test oracles)")
+        return 1
+    root = pathlib.Path(args.testdata)
+    files = sorted(p for d in ("real", "crafted") for p in (root / d).glob("*")
+                   if p.suffix in (".pcap", ".pcapng"))
+    failures, checked, seen_known, compared = [], 0, set(), collections.Counter()
+    for f in files:
+        rel = f.relative_to(root).as_posix()
+        res = subprocess.run([args.ctana, "summary", "--json", str(f)], capture_output=True, text=True)
+        if res.returncode == 2:
+            continue  # not a trace (empty file): nothing to compare
+        ours = ctana_counts(json.loads(res.stdout))
+        theirs, _ = tshark_counts(str(f), DECODE_AS.get(rel, []))
+        theirs = +theirs
+        known = KNOWN_DIFFERENCES.get(rel, {})
+        for k in sorted(set(ours) | set(theirs) | set(known)):
+            if k in known:
+                seen_known.add((rel, k))
+                exp_ours, exp_theirs, _why = known[k]
+                if (ours[k], theirs[k]) != (exp_ours, exp_theirs):
+                    failures.append(f"{rel}: {k}: documented difference changed: ctana {ours[k]} tshark {theirs[k]}"
+                                    f" (documented: ctana {exp_ours} tshark {exp_theirs})")
+            elif ours[k] != theirs[k]:
+                failures.append(f"{rel}: {k}: ctana {ours[k]} != tshark {theirs[k]}")
+            compared[k.split(".")[0]] += theirs[k]
+        checked += 1
+        if ours:
+            print(f"{rel}: " + " ".join(f"{k}={ours[k]}" for k in sorted(ours)))
+    for rel, diffs in KNOWN_DIFFERENCES.items():
+        for k in diffs:
+            if (rel, k) not in seen_known:
+                failures.append(f"{rel}: documented difference for {k} was not checked (file missing?)")
+    for msg in failures:
+        print("FAIL", msg)
+    nfail = len({m.split(':')[0] for m in failures})
+    print(f"{checked - nfail} passed, {nfail} failed (files compared with tshark); tshark counted "
+          + ", ".join(f"{p} {n}" for p, n in sorted(compared.items())))
+    # the comparison must have had something to compare for every protocol
+    empty = [p for p in ("ftp", "dns", "dhcp", "tls", "icmp") if compared[p] == 0]
+    if empty:
+        print("FAIL no messages compared for " + ", ".join(empty))
+    return 1 if failures or empty or checked < 20 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
