@@ -184,7 +184,10 @@ void add_metrics(const Json& d, Profile& p) {
   m["ftp.error_replies"] = num(d, {"ftp", "error_replies"});
   m["ftp.transfers"] = num(d, {"ftp", "transfers"});
   m["ftp.bytes"] = num(d, {"ftp", "bytes"});
-  if (auto f = d.find("ftp"); f != d.end() && f->contains("sessions"))
+  if (auto f = d.find("ftp"); f != d.end() && f->contains("reply_codes") && (*f)["reply_codes"].is_object()) {
+    for (const auto& [code, n] : (*f)["reply_codes"].items())  // over every session, listed or not
+      m["ftp.reply." + code] = n.is_number() ? n.get<double>() : 0;
+  } else if (f != d.end() && f->contains("sessions"))
     for (const auto& s : (*f)["sessions"])
       if (s.contains("reply_codes") && s["reply_codes"].is_object())
         for (const auto& [code, n] : s["reply_codes"].items()) {
