@@ -11,7 +11,7 @@ build_dir=${BUILD_DIR:-build}
 
 # Build dependencies, the test oracles (tshark) the cross-check test compares against, and the
 # JSON Schema validator of the schema test.
-packages=(cmake make g++ pkg-config python3 libpcap-dev libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev)
+packages=(cmake make g++ pkg-config python3 libpcap-dev libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libabsl-dev)
 [ "$mode" = test ] && packages+=(libgtest-dev tshark python3-jsonschema)
 
 missing=()

@@ -6,6 +6,8 @@
 #include <map>
 #include <unordered_map>
 
+#include <absl/container/flat_hash_map.h>
+
 #include "ctana/decode.hpp"
 
 namespace ctana {
@@ -75,8 +77,8 @@ struct ConvVal {
 }  // namespace
 
 struct SummaryAnalyzer::State {
-  std::unordered_map<std::uint32_t, Count> protocols;
-  std::unordered_map<ConvKey, ConvVal, ConvKeyHash> convs;
+  absl::flat_hash_map<std::uint32_t, Count> protocols;
+  absl::flat_hash_map<ConvKey, ConvVal, ConvKeyHash> convs;
   std::map<std::pair<Layer, const char*>, DecodeProblemRow> problems;
 };
 

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <unordered_map>
 
+#include <absl/container/flat_hash_map.h>
+
 #include "ctana/tcp.hpp"
 
 #include "analyze/tcp_reassembly.hpp"
@@ -182,6 +184,10 @@ struct KeyHash {
   std::size_t operator()(const Key& k) const noexcept { return hash_endpoints(k.a, k.b, k.pa, k.pb); }
 };
 
+struct AddrHash {
+  std::size_t operator()(const IpAddr& a) const noexcept { return hash_endpoints(a, IpAddr{}, 0, 0); }
+};
+
 // Per-connection state for findings.
 struct Watch {
   std::uint32_t syns = 0, synacks = 0;
@@ -251,7 +257,7 @@ struct TcpAnalyzer::Impl {
   TcpOptions opt;
   std::vector<Conn> conns;
   std::vector<std::uint32_t> free_slots;
-  std::unordered_map<Key, std::uint32_t, KeyHash> index;
+  absl::flat_hash_map<Key, std::uint32_t, KeyHash> index;
   std::uint32_t lru_head[2] = {kNone, kNone}, lru_tail[2] = {kNone, kNone};
   std::uint64_t next_id = 1;
   std::uint64_t open = 0;
@@ -264,7 +270,7 @@ struct TcpAnalyzer::Impl {
   std::vector<TcpStreamSink*> sinks;
   ReassemblyStats rstats;
   std::vector<std::pair<IpAddr, SourceStats>> sources;  // small: per source address
-  std::unordered_map<std::string, std::size_t> source_index;
+  absl::flat_hash_map<IpAddr, std::size_t, AddrHash> source_index;
   static constexpr std::size_t kMaxSources = 4096;
 
   explicit Impl(TcpOptions o) : opt(std::move(o)) {}
@@ -955,27 +961,28 @@ void TcpAnalyzer::Impl::connection_findings(Conn& cn) {
   auto ep = [](const IpAddr& a, std::uint16_t port) {
     return a.version == 6 ? fmt::format("[{}]:{}", a.str(), port) : fmt::format("{}:{}", a.str(), port);
   };
-  const std::string conn = fmt::format("{} -> {}", ep(c.client, c.client_port), ep(c.server, c.server_port));
-  const std::string side[2] = {fmt::format("client {}", c.client.str()), fmt::format("server {}", c.server.str())};
+  // built only when a finding needs them: most connections have none
+  auto conn = [&c, &ep] { return fmt::format("{} -> {}", ep(c.client, c.client_port), ep(c.server, c.server_port)); };
+  auto side = [&c](int d) { return d == 0 ? fmt::format("client {}", c.client.str()) : fmt::format("server {}", c.server.str()); };
   auto add = [&](Severity s, const char* cat, const char* kind, std::int64_t ts, std::string sum, std::string expl) {
     emit(Finding{s, cat, kind, ts, c.id, std::move(sum), std::move(expl)});
   };
 
   if (c.state == TcpState::syn_sent) {
     add(Severity::error, "init", "syn_unanswered", c.syn_ns,
-        fmt::format("{}: connection attempt never answered ({} SYN{}{})", conn, w.syns, w.syns == 1 ? "" : "s",
+        fmt::format("{}: connection attempt never answered ({} SYN{}{})", conn(), w.syns, w.syns == 1 ? "" : "s",
                     w.syns > 1 ? fmt::format(", longest gap {}", secs(w.max_syn_gap_ns)) : ""),
         "The client sent SYN and retransmitted it, but neither a SYN/ACK nor a RST came back. A firewall "
         "dropping the SYN, a routing problem, or a server host that is down are the usual causes; a refused "
         "port would have answered with RST.");
   } else if (c.state == TcpState::refused && refused_listed(c)) {
     add(Severity::warning, "init", "refused", c.dir[1].rst_ns,
-        fmt::format("{}: connection refused (SYN answered by RST)", conn),
+        fmt::format("{}: connection refused (SYN answered by RST)", conn()),
         "The server host answered the SYN with a reset: nothing listens on that port, or the listener's "
         "backlog was full, or a firewall rejects the connection.");
   } else if (c.state == TcpState::syn_received) {
     add(Severity::error, "init", "handshake_incomplete", c.synack_ns,
-        fmt::format("{}: SYN/ACK sent {} time{} but the final ACK never came", conn, w.synacks,
+        fmt::format("{}: SYN/ACK sent {} time{} but the final ACK never came", conn(), w.synacks,
                     w.synacks == 1 ? "" : "s"),
         "The server answered the SYN, but the client's ACK did not arrive: the server's replies are "
         "probably not reaching the client (asymmetric routing, a firewall on the return path).");
@@ -983,14 +990,14 @@ void TcpAnalyzer::Impl::connection_findings(Conn& cn) {
 
   if (w.rto_backoff && c.state == TcpState::reset) {
     add(Severity::error, "traffic", "retransmission_backoff_reset", w.rto_backoff_first_ns,
-        fmt::format("{}: data retransmitted {} times with growing back-off, then the connection was reset", conn,
+        fmt::format("{}: data retransmitted {} times with growing back-off, then the connection was reset", conn(),
                     w.rto_run_max),
         "One side kept retransmitting the same data with increasing intervals (exponential back-off) and was "
         "never acknowledged; then the connection was reset. The peer stopped acknowledging: it is gone, "
         "unreachable, or its replies are lost.");
   } else if (w.rto_run_max >= 3) {
     add(Severity::warning, "traffic", "retransmission_backoff", w.rto_backoff_first_ns ? w.rto_backoff_first_ns : c.first_ns,
-        fmt::format("{}: the same segment was retransmitted {} times", conn, w.rto_run_max),
+        fmt::format("{}: the same segment was retransmitted {} times", conn(), w.rto_run_max),
         "Repeated retransmissions of one segment mean the receiver did not acknowledge it for a long time: "
         "heavy loss on the path or an unresponsive peer.");
   }
@@ -1007,7 +1014,7 @@ void TcpAnalyzer::Impl::connection_findings(Conn& cn) {
     }
     if (D.flags[7] > 0 && longest >= 500'000'000) {
       add(open_at_end ? Severity::error : Severity::warning, "traffic", "zero_window", start,
-          fmt::format("{}: {} advertised a zero window for {}{} ({} window probes)", conn, side[d], secs(longest),
+          fmt::format("{}: {} advertised a zero window for {}{} ({} window probes)", conn(), side(d), secs(longest),
                       open_at_end ? (c.state == TcpState::reset ? ", then the connection was reset" : ", until the end")
                                   : ", then opened it again",
                       w.zw_probes[d]),
@@ -1016,7 +1023,7 @@ void TcpAnalyzer::Impl::connection_findings(Conn& cn) {
     }
     if (w.ka_unanswered[d] >= 2) {
       add(Severity::warning, "session", "keepalive_unanswered", c.last_ns,
-          fmt::format("{}: the last {} keepalives from {} were not answered", conn, w.ka_unanswered[d], side[d]),
+          fmt::format("{}: the last {} keepalives from {} were not answered", conn(), w.ka_unanswered[d], side(d)),
           "Keepalive probes that get no reply mean the peer host or the path to it is gone; the connection "
           "will be dropped without a FIN or RST from the peer.");
     }
@@ -1026,7 +1033,7 @@ void TcpAnalyzer::Impl::connection_findings(Conn& cn) {
       const std::uint32_t segs = (w.gap_max[d] + mss - 1) / mss;
       if (segs >= 3) {
         add(Severity::warning, "traffic", "sequence_gap", w.gap_ns[d],
-            fmt::format("{}: data from {} jumped {} bytes ahead: roughly {} segment{} missing", conn, side[d],
+            fmt::format("{}: data from {} jumped {} bytes ahead: roughly {} segment{} missing", conn(), side(d),
                         w.gap_max[d], segs, segs == 1 ? "" : "s"),
             "Segments arrived with a large hole before them: packets were lost upstream of the capture point "
             "(or the trace dropped them). Retransmissions should follow; if they do not, the trace missed them.");
@@ -1037,31 +1044,31 @@ void TcpAnalyzer::Impl::connection_findings(Conn& cn) {
     // (a back-off of one segment is reported above and explains the rate)
     if (retrans >= 5 && data_pkts > 0 && retrans * 20 >= data_pkts && w.rto_run_max < 3) {
       add(Severity::warning, "traffic", "high_retransmission_rate", c.first_ns,
-          fmt::format("{}: {} of {} data segments from {} were retransmissions ({:.1f}%)", conn, retrans, data_pkts,
-                      side[d], 100.0 * static_cast<double>(retrans) / static_cast<double>(data_pkts)),
+          fmt::format("{}: {} of {} data segments from {} were retransmissions ({:.1f}%)", conn(), retrans, data_pkts,
+                      side(d), 100.0 * static_cast<double>(retrans) / static_cast<double>(data_pkts)),
           "More than 5% of the data was sent twice: packet loss or heavy reordering on the path slows this "
           "connection down.");
     }
     if (w.collapse_secs[d] >= 3) {
       add(Severity::warning, "traffic", "throughput_collapse", w.collapse_ns[d],
-          fmt::format("{}: data from {} fell from {} B/s to at most {} B/s for {} s before it picked up again", conn,
-                      side[d], w.collapse_peak[d], w.collapse_rate[d], w.collapse_secs[d]),
+          fmt::format("{}: data from {} fell from {} B/s to at most {} B/s for {} s before it picked up again", conn(),
+                      side(d), w.collapse_peak[d], w.collapse_rate[d], w.collapse_secs[d]),
           "The transfer slowed to a crawl and recovered: retransmission timeouts after losses, a stalled "
           "receiver (look for zero windows), or a sender waiting on its own disk or application.");
     }
     // window full: this side's data kept hitting the edge of the peer's receive window
     if (D.flags[13] >= 10 && data_pkts > 0 && std::uint64_t{D.flags[13]} * 20 >= data_pkts) {
       add(Severity::warning, "traffic", "window_limited", c.first_ns,
-          fmt::format("{}: {} of {} data segments from {} filled the receiver's window (largest window {})", conn,
-                      D.flags[13], data_pkts, side[d],
+          fmt::format("{}: {} of {} data segments from {} filled the receiver's window (largest window {})", conn(),
+                      D.flags[13], data_pkts, side(d),
                       c.dir[1 - d].max_window ? std::to_string(c.dir[1 - d].max_window) : std::string("unknown")),
           "The sender had more to send but the receiver's advertised window was full: throughput was limited by "
           "the receiver (a small receive buffer, or an application that reads slowly), not by the network.");
     }
     if (D.flags[4] > 0) {
       add(Severity::info, "traffic", "segments_not_captured", c.first_ns,
-          fmt::format("{}: {} time{} data from {} continued past a gap: segments missing from the trace", conn,
-                      D.flags[4], D.flags[4] == 1 ? "" : "s", side[d]),
+          fmt::format("{}: {} time{} data from {} continued past a gap: segments missing from the trace", conn(),
+                      D.flags[4], D.flags[4] == 1 ? "" : "s", side(d)),
           "The sequence numbers jumped forward: the trace did not see some segments (lost before the capture "
           "point, or dropped by the capture itself).");
     }
@@ -1071,30 +1078,29 @@ void TcpAnalyzer::Impl::connection_findings(Conn& cn) {
     const bool long_idle = w.idle_before_rst_ns >= 10'000'000'000;
     add(long_idle ? Severity::warning : Severity::info, "term", long_idle ? "reset_after_idle" : "reset",
         c.dir[c.reset_by].rst_ns,
-        fmt::format("{}: reset by {} after {} without new data", conn, side[c.reset_by], secs(w.idle_before_rst_ns)),
+        fmt::format("{}: reset by {} after {} without new data", conn(), side(c.reset_by), secs(w.idle_before_rst_ns)),
         long_idle ? "The connection was idle for a long time and then reset: one side gave up waiting (an "
                     "idle timeout, a keepalive failure, or a firewall that forgot the connection)."
                   : "The connection ended with a reset instead of an orderly FIN exchange.");
   }
   if (c.state == TcpState::closing && !c.evicted_idle) {
     add(Severity::info, "term", "half_closed", c.dir[c.first_fin_by].fin_ns,
-        fmt::format("{}: {} sent FIN, the other side never did", conn, side[c.first_fin_by]),
+        fmt::format("{}: {} sent FIN, the other side never did", conn(), side(c.first_fin_by)),
         "Only one side closed its half of the connection before the trace ended.");
   }
   if (c.slow_responses > 0) {
     add(Severity::warning, "response time", "slow_response", c.first_ns,
-        fmt::format("{}: {} of {} responses took longer than {} (longest {})", conn, c.slow_responses, c.exchanges,
+        fmt::format("{}: {} of {} responses took longer than {} (longest {})", conn(), c.slow_responses, c.exchanges,
                     ms(opt.rt_threshold_ns), ms(c.rt_max_ns)),
         "The server took long to answer a request once it had arrived: host (server) time, not network time.");
   }
 }
 
 SourceStats* TcpAnalyzer::Impl::source(const IpAddr& a) {
-  const std::string key(reinterpret_cast<const char*>(a.b.data()), 16);
-  auto it = source_index.find(key);
+  auto it = source_index.find(a);
   if (it != source_index.end()) return &sources[it->second].second;
   if (sources.size() >= kMaxSources) return nullptr;
-  source_index.emplace(key, sources.size());
+  source_index.emplace(a, sources.size());
   sources.emplace_back(a, SourceStats{});
   return &sources.back().second;
 }
