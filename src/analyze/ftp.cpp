@@ -63,7 +63,15 @@ struct FtpAnalyzer::Impl {
   std::deque<FtpSession> sessions;      // the first kMaxSessions, kept for the report
   std::unordered_map<std::uint64_t, Ctl> ctl;  // by TCP connection number
   std::vector<Expect> expects;
-  std::unordered_multimap<std::string, std::size_t> expect_index;  // "addr|port" -> expects[]
+  struct Endpoint {
+    IpAddr addr;
+    std::uint16_t port = 0;
+    bool operator==(const Endpoint&) const = default;
+  };
+  struct EndpointHash {
+    std::size_t operator()(const Endpoint& e) const noexcept { return hash_endpoints(e.addr, e.addr, e.port, e.port); }
+  };
+  std::unordered_multimap<Endpoint, std::size_t, EndpointHash> expect_index;  // -> expects[]
   std::map<std::string, std::uint32_t> failed_by_client;  // brute force
   std::map<std::string, std::int64_t> first_failed_ns;    // the time of each client's first failed login
   std::size_t max_expects = 100000;
@@ -79,11 +87,10 @@ struct FtpAnalyzer::Impl {
   }
 
   FtpSession& sess(Ctl& k) { return k.session >= 0 ? sessions[static_cast<std::size_t>(k.session)] : k.scratch; }
-  static std::string expect_key(const IpAddr& a, std::uint16_t port) { return a.str() + "|" + std::to_string(port); }
   void expect(Ctl& k, const IpAddr& a, std::uint16_t port, bool passive, std::int64_t ts, std::string announced) {
     if (k.session < 0 || expects.size() >= max_expects) return;  // nothing to link it to
     expects.push_back(Expect{static_cast<std::size_t>(k.session), -1, a, port, passive, ts, false, std::move(announced)});
-    expect_index.emplace(expect_key(a, port), expects.size() - 1);
+    expect_index.emplace(Endpoint{a, port}, expects.size() - 1);
     k.open_expect = static_cast<long>(expects.size() - 1);
   }
   void client_line(FtpSession& s, Ctl& k, std::string_view line, std::int64_t ts);
@@ -338,10 +345,14 @@ void FtpAnalyzer::on_connection(const TcpConnection& c) {
   // A data connection goes to the address and port a PORT/EPRT or a 227/229 reply announced.
   auto& im = *impl_;
   if (im.expects.empty()) return;
-  auto [lo, hi] = im.expect_index.equal_range(Impl::expect_key(c.server, c.server_port));
-  for (auto it = lo; it != hi; ++it) {
-    Expect& e = im.expects[it->second];
-    if (e.matched || c.first_ns + 1'000'000'000 < e.ts) continue;
+  // The oldest announcement of this endpoint not yet matched (the index keeps no order).
+  auto [lo, hi] = im.expect_index.equal_range(Impl::Endpoint{c.server, c.server_port});
+  auto best = hi;
+  for (auto it = lo; it != hi; ++it)
+    if (c.first_ns + 1'000'000'000 >= im.expects[it->second].ts && (best == hi || it->second < best->second)) best = it;
+  if (best != hi) {
+    Expect& e = im.expects[best->second];
+    im.expect_index.erase(best);  // matched: only unmatched announcements stay in the index
     e.matched = true;
     if (e.transfer < 0) return;
     FtpTransfer& t = im.sessions[e.session].transfers[static_cast<std::size_t>(e.transfer)];
