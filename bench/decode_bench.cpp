@@ -1,15 +1,19 @@
-// Micro-benchmarks of the hot path: decoding one packet, reading records, the summary analyzer.
-// Built with -DCTANA_BENCH=ON; not part of the test run. Run: build/ctana_bench
+// Micro-benchmarks of the hot paths: decoding one packet, reading records (pcap, pcapng, CTRACE),
+// the summary and TCP analyzers, stream reassembly, DNS and TLS parsing, the whole pipeline on one
+// thread and on two. Built with -DCTANA_BENCH=ON; not part of the test run. Run: build/ctana_bench
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "analyze/tcp_reassembly.hpp"
 #include "ctana/decode.hpp"
+#include "ctana/dns.hpp"
 #include "ctana/reader.hpp"
 #include "ctana/summary.hpp"
 #include "ctana/tcp.hpp"
+#include "ctana/tls.hpp"
 
 using namespace ctana;
 
@@ -120,8 +124,8 @@ static void BM_TcpAnalyzer(benchmark::State& state) {
 }
 BENCHMARK(BM_TcpAnalyzer)->Unit(benchmark::kMillisecond);
 
-// Reading records from a file given in CTANA_BENCH_FILE (e.g. a pcap made by
-// tools/bench/scale-pcap.py); skipped when unset.
+// Reading records from a file given in CTANA_BENCH_FILE (a pcap made by tools/bench/scale-pcap.py,
+// or its CTRACE form from `ctana convert --to ctrace`); skipped when unset.
 static void BM_ReadFile(benchmark::State& state) {
   const char* path = std::getenv("CTANA_BENCH_FILE");
   if (!path) {
@@ -147,5 +151,102 @@ static void BM_ReadFile(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(records));
 }
 BENCHMARK(BM_ReadFile)->Unit(benchmark::kMillisecond);
+
+// A DNS response: www.example.com A with a CNAME and two addresses, names compressed.
+static void BM_DnsParse(benchmark::State& state) {
+  const std::vector<std::uint8_t> msg = {
+      0x12, 0x34, 0x81, 0x80, 0, 1, 0, 3, 0, 0, 0, 0,                                  // header
+      3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1,  // question
+      0xc0, 12, 0, 5, 0, 1, 0, 0, 0x0e, 0x10, 0, 6, 3, 'w', 'e', 'b', 0xc0, 16,         // CNAME web.example.com
+      0xc0, 45, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 93, 184, 216, 34,                   // A
+      0xc0, 45, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 93, 184, 216, 35};                  // A
+  dns::Message m;
+  for (auto _ : state) {
+    const char* err = nullptr;
+    if (!dns::parse(Bytes(msg), m, err)) {
+      state.SkipWithError(err);
+      return;
+    }
+    benchmark::DoNotOptimize(m.answers.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_DnsParse);
+
+// The first ClientHello of a real openssl capture, parsed from its handshake body.
+static void BM_TlsClientHello(benchmark::State& state) {
+  OpenError err;
+  auto rd = open_trace(CTANA_TESTDATA "/real/tls-ports.pcap", err);
+  if (!rd) {
+    state.SkipWithError(err.message.c_str());
+    return;
+  }
+  std::vector<std::uint8_t> body;
+  Record r;
+  Packet p;
+  while (body.empty() && rd->next(r)) {
+    decode(r, p);
+    if (p.l4 == L4::tcp && tls::looks_like_client_hello(p.payload) && p.payload.size() > 9)
+      body.assign(p.payload.begin() + 9, p.payload.end());
+  }
+  if (body.empty()) {
+    state.SkipWithError("no ClientHello in tls-ports.pcap");
+    return;
+  }
+  for (auto _ : state) {
+    tls::ClientHello ch;
+    benchmark::DoNotOptimize(tls::parse_client_hello(Bytes(body), ch));
+    benchmark::DoNotOptimize(ch.sni.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_TlsClientHello);
+
+// One direction of a stream, 1000-byte segments; Arg(1): every 8th pair arrives swapped, so
+// the reassembler holds and releases out-of-order data.
+static void BM_Reassembly(benchmark::State& state) {
+  const bool reorder = state.range(0) != 0;
+  const std::vector<std::uint8_t> seg(1000, 0x41);
+  std::vector<std::uint32_t> order;
+  for (std::uint32_t i = 0; i < 4096; ++i) order.push_back(i);
+  if (reorder)
+    for (std::size_t i = 0; i + 1 < order.size(); i += 8) std::swap(order[i], order[i + 1]);
+  std::uint64_t delivered = 0;
+  const detail::StreamReassembler::DataFn data = [&delivered](std::uint64_t, Bytes d, std::int64_t) { delivered += d.size(); };
+  const detail::StreamReassembler::GapFn gap = [](std::uint64_t, std::uint64_t, std::int64_t) {};
+  for (auto _ : state) {
+    ReassemblyStats st;
+    detail::ReassemblyBudget budget{1u << 20, 64u << 20, st};
+    detail::StreamReassembler s;
+    s.syn(999);
+    for (std::uint32_t i : order) s.segment(1000 + i * 1000, 1000, Bytes(seg), i, budget, data, gap);
+    s.flush(0, budget, data, gap);
+  }
+  benchmark::DoNotOptimize(delivered);
+  state.SetBytesProcessed(state.iterations() * 4096 * 1000);
+}
+BENCHMARK(BM_Reassembly)->Arg(0)->Arg(1);
+
+// The whole summary pipeline (every analyzer) on CTANA_BENCH_FILE, or on a real capture of
+// testdata/ when unset; Arg = threads (1: one thread, 2: with the analysis thread).
+static void BM_Pipeline(benchmark::State& state) {
+  const char* env = std::getenv("CTANA_BENCH_FILE");
+  const std::string path = env ? env : CTANA_TESTDATA "/real/tcp-v4-v6.pcap";
+  RunOptions opt;
+  opt.threads = static_cast<unsigned>(state.range(0));
+  std::uint64_t bytes = 0, records = 0;
+  for (auto _ : state) {
+    const RunResult res = run_summary(path, opt);
+    if (!res.error.empty()) {
+      state.SkipWithError(res.error.c_str());
+      return;
+    }
+    bytes += res.report.read.bytes_read;
+    records += res.report.records.read;
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
+  state.SetItemsProcessed(static_cast<std::int64_t>(records));
+}
+BENCHMARK(BM_Pipeline)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 BENCHMARK_MAIN();
