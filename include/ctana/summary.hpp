@@ -54,6 +54,11 @@ struct RunOptions {
   // Called with the TCP analyzer before the run, to attach callbacks.
   std::function<void(TcpAnalyzer&)> tcp_hook;
   OpenOptions open;         // format options (CTRACE field map overrides, TOD leap seconds)
+  // Threads: 1 reads and analyses on the calling thread; 2 adds an analysis thread; 0 picks 2
+  // when the machine has two cores or more. The report is the same whatever the number.
+  unsigned threads = 0;
+  // Called about every 100 ms while reading: bytes read so far and the file size (0 if unknown).
+  std::function<void(std::uint64_t done, std::uint64_t total)> progress;
 };
 
 // Read, filter, decode and summarise a whole trace. Never throws on bad input: open errors

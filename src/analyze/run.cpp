@@ -3,7 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
+#include <thread>
+
+#include "analyze/pipeline.hpp"
 
 #include "ctana/ctrace_summary.hpp"
 #include "ctana/decode.hpp"
@@ -142,20 +146,30 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
   std::unique_ptr<CtraceSummaryAnalyzer> ctrace;
   if (rep.format == Format::ctrace) ctrace = std::make_unique<CtraceSummaryAnalyzer>(rep.ctrace.emplace());
 
+  // The summary (and CTRACE) counts are made on the reading thread; everything that follows
+  // connections, and every analyzer that reports findings, on the analysis thread.
+  std::vector<Analyzer*> near{&summary};
+  if (ctrace) near.push_back(ctrace.get());
+  const std::vector<Analyzer*> far(analyzers.begin() + 1, analyzers.end());
+  const unsigned threads = opt.threads ? opt.threads : std::min(2u, std::max(1u, std::thread::hardware_concurrency()));
+  Pipeline pipe(near, far, threads > 1);
   std::map<std::uint16_t, std::uint64_t> links;
   Record rec;
-  Packet pkt;
+  auto next_progress = std::chrono::steady_clock::now();
   while (reader->next(rec)) {
     ++rep.records.read;
     ++links[rec.link];
+    if (opt.progress && (rep.records.read & 4095) == 0 && std::chrono::steady_clock::now() >= next_progress) {
+      opt.progress(reader->stats().bytes_read, rep.file_size);
+      next_progress = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+    }
     if ((filter && !filter->matches(rec)) || rec.ts_ns < opt.start_ns || rec.ts_ns >= opt.end_ns) {
       ++rep.records.filtered_out;
       continue;
     }
-    decode(rec, pkt);
-    for (Analyzer* a : analyzers) a->on_packet(pkt);
-    if (ctrace) ctrace->on_packet(pkt);
+    pipe.push(rec);
   }
+  pipe.drain();
   for (Analyzer* a : analyzers) a->finish();
   if (ftp) ftp->finish();
   if (tls) tls->finish();

@@ -3,7 +3,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 
 #include "cli/commands.hpp"
@@ -37,6 +41,41 @@ bool parse_time(const std::string& s, std::int64_t& ns) {
   ns = static_cast<std::int64_t>(t) * 1'000'000'000 + static_cast<std::int64_t>(std::llround(sec * 1e9));
   return true;
 }
+// The progress line on stderr (docs/cli.md): only on a terminal, not with -q, and only once a run
+// has taken a second; erased when the run ends, before any message is logged.
+class ProgressLine {
+ public:
+  ProgressLine()
+      : on_(::isatty(STDERR_FILENO) && spdlog::get_level() <= spdlog::level::warn),
+        start_(std::chrono::steady_clock::now()) {}
+  ~ProgressLine() {
+    if (shown_) std::fputs("\r\x1b[K", stderr);
+  }
+  ProgressLine(const ProgressLine&) = delete;
+  ProgressLine& operator=(const ProgressLine&) = delete;
+  bool on() const { return on_; }
+
+  void update(std::uint64_t done, std::uint64_t total) {
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    if (s < 1.0 || done == 0) return;
+    const double rate = static_cast<double>(done) / s;  // bytes per second
+    std::string line = fmt::format("\rctana: {:.0f} MB", static_cast<double>(done) / 1e6);
+    if (total >= done && total > 0) {
+      line += fmt::format(" of {:.0f} MB ({:.0f}%)", static_cast<double>(total) / 1e6, 100.0 * static_cast<double>(done) / static_cast<double>(total));
+      line += fmt::format(", {:.0f} MB/s, {:.0f} s left", rate / 1e6, static_cast<double>(total - done) / rate);
+    } else {
+      line += fmt::format(", {:.0f} MB/s", rate / 1e6);
+    }
+    line += "\x1b[K";
+    std::fputs(line.c_str(), stderr);
+    std::fflush(stderr);
+    shown_ = true;
+  }
+
+ private:
+  bool on_, shown_ = false;
+  std::chrono::steady_clock::time_point start_;
+};
 }  // namespace
 
 void add_gate_options(CLI::App* sub, GateArgs& g) {
@@ -67,6 +106,10 @@ void add_input_options(CLI::App* sub, InputArgs& a, bool tcp_options, bool file)
   sub->add_option("--port", a.ports, "Only packets to or from this TCP/UDP port (repeatable)");
   sub->add_option("--start", a.start, "Only packets at or after this time (UTC, 2024-01-02T03:04:05[.f] or epoch s)");
   sub->add_option("--end", a.end, "Only packets before this time");
+  sub->add_option("--threads", a.threads,
+                  "1: read and analyse on one thread; 2: analyse on a second thread (default: 2 on a machine "
+                  "with two cores or more). The report is the same")
+      ->check(CLI::Range(1, 2));
   add_ctrace_open_options(sub, a.open);
   if (!tcp_options) return;
   sub->add_option("--local", a.local, "The traced host's addresses (CIDR, repeatable or comma-separated)")
@@ -141,6 +184,7 @@ bool make_run_options(const InputArgs& a, RunOptions& opt, std::string& error) {
   opt.tcp_options.rt_threshold_ns = static_cast<std::int64_t>(a.rt_threshold_ms * 1e6);
   opt.ftp_options.show_secrets = a.show_secrets;
   opt.open = a.open;
+  opt.threads = a.threads;
   opt.max_listed_connections = a.max_listed;
   opt.max_listed_findings = a.max_listed;
   return true;
@@ -155,7 +199,11 @@ bool run_command(const InputArgs& a, RunResult& res, int& exit_code, const std::
     return false;
   }
   if (adjust) adjust(opt);
-  res = run_summary(a.file, opt);
+  {
+    ProgressLine progress;
+    if (progress.on()) opt.progress = [&progress](std::uint64_t done, std::uint64_t total) { progress.update(done, total); };
+    res = run_summary(a.file, opt);
+  }
   if (!res.error.empty()) {
     spdlog::error("{}", res.error);
     exit_code = res.exit_code;

@@ -22,6 +22,7 @@ struct InputArgs {
   double delayed_ack_ms = 200, idle_timeout_s = 600, rt_threshold_ms = 1000;
   std::size_t max_listed = 10'000;
   bool show_secrets = false;
+  unsigned threads = 0;               // --threads (0: as many as help, at most 2)
   OpenOptions open;                   // --ctrace-field, --tod-leap-seconds
 };
 
