@@ -55,7 +55,8 @@ struct RunOptions {
   std::function<void(TcpAnalyzer&)> tcp_hook;
   OpenOptions open;         // format options (CTRACE field map overrides, TOD leap seconds)
   // Threads: 1 reads and analyses on the calling thread; 2 adds an analysis thread; 0 picks 2
-  // when the machine has two cores or more. The report is the same whatever the number.
+  // when the machine has two cores or more and the input is not a file under 4 MiB. The report
+  // is the same whatever the number.
   unsigned threads = 0;
   // Called about every 100 ms while reading: bytes read so far and the file size (0 if unknown).
   std::function<void(std::uint64_t done, std::uint64_t total)> progress;

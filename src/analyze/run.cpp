@@ -146,12 +146,19 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
   std::unique_ptr<CtraceSummaryAnalyzer> ctrace;
   if (rep.format == Format::ctrace) ctrace = std::make_unique<CtraceSummaryAnalyzer>(rep.ctrace.emplace());
 
-  // The summary (and CTRACE) counts are made on the reading thread; everything that follows
-  // connections, and every analyzer that reports findings, on the analysis thread.
-  std::vector<Analyzer*> near{&summary};
-  if (ctrace) near.push_back(ctrace.get());
-  const std::vector<Analyzer*> far(analyzers.begin() + 1, analyzers.end());
-  const unsigned threads = opt.threads ? opt.threads : std::min(2u, std::max(1u, std::thread::hardware_concurrency()));
+  // Everything that follows connections, and every analyzer that reports findings, runs on the
+  // analysis thread. The summary (and CTRACE) counts are made on the reading thread for pcap and
+  // pcapng; a CTRACE reader has more to do (the entry scan, the trace headers), so there they
+  // join the analysis thread, which keeps the two threads about equally busy.
+  std::vector<Analyzer*> near{&summary}, far(analyzers.begin() + 1, analyzers.end());
+  if (ctrace) {
+    near.clear();
+    far.insert(far.begin(), {&summary, ctrace.get()});
+  }
+  // Automatic: two threads on two cores, unless the file is so small (< 4 MiB) that starting the
+  // second thread would take longer than it saves.
+  const bool small = rep.file_size > 0 && rep.file_size < (4u << 20);
+  const unsigned threads = opt.threads ? opt.threads : (std::thread::hardware_concurrency() >= 2 && !small ? 2 : 1);
   Pipeline pipe(near, far, threads > 1);
   std::map<std::uint16_t, std::uint64_t> links;
   Record rec;
