@@ -251,11 +251,30 @@ struct SourceStats {  // per source address: scans and bursts of short connectio
   std::uint16_t last_port = 0;
 };
 
+// Connection slots, allocated 256 at a time. Growing never moves a connection: a vector would
+// move every one of them each time it doubles, and fault in twice the memory.
+class ConnSlots {
+ public:
+  Conn& operator[](std::uint32_t i) { return chunks_[i >> kShift][i & kMask]; }
+  const Conn& operator[](std::uint32_t i) const { return chunks_[i >> kShift][i & kMask]; }
+  std::uint32_t size() const { return n_; }
+  void emplace_back() {
+    if ((n_ >> kShift) == chunks_.size()) chunks_.push_back(std::make_unique<Conn[]>(kMask + 1));
+    ++n_;
+  }
+
+ private:
+  static constexpr unsigned kShift = 8;
+  static constexpr std::uint32_t kMask = (1u << kShift) - 1;
+  std::vector<std::unique_ptr<Conn[]>> chunks_;
+  std::uint32_t n_ = 0;
+};
+
 }  // namespace
 
 struct TcpAnalyzer::Impl {
   TcpOptions opt;
-  std::vector<Conn> conns;
+  ConnSlots conns;
   std::vector<std::uint32_t> free_slots;
   absl::flat_hash_map<Key, std::uint32_t, KeyHash> index;
   std::uint32_t lru_head[2] = {kNone, kNone}, lru_tail[2] = {kNone, kNone};
