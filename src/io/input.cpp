@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -54,7 +55,9 @@ std::size_t Input::fill(std::size_t n) {
   }
   if (n + kChunk / 2 > buf_.size()) buf_.resize(std::max(n + kChunk / 2, buf_.size()));
   while (end_ < n && !eof_) {
-    const ssize_t got = ::read(fd_, buf_.data() + end_, buf_.size() - end_);
+    // At most a chunk per read, even into a buffer grown for one large record: the bytes are
+    // parsed soon after, while they are still in the cache.
+    const ssize_t got = ::read(fd_, buf_.data() + end_, std::min(buf_.size() - end_, std::max(n - end_, kChunk)));
     if (got > 0) {
       end_ += static_cast<std::size_t>(got);
     } else if (got == 0) {
