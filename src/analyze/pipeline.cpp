@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <string_view>
+#include <system_error>
 #include <utility>
 
 #include "ctana/decode.hpp"
@@ -47,7 +48,12 @@ Pipeline::Pipeline(std::vector<Analyzer*> near, std::vector<Analyzer*> far, bool
     batches_.push_back(std::make_unique<Batch>());
     free_.push_back(batches_.back().get());
   }
-  worker_ = std::thread([this] { work(); });
+  try {
+    worker_ = std::thread([this] { work(); });
+  } catch (const std::system_error&) {  // no thread to be had (limits): one thread it is
+    batches_.clear();
+    free_.clear();
+  }
 }
 
 Pipeline::~Pipeline() { stop(); }
