@@ -1,0 +1,204 @@
+// CTRACE data trace (SYSTCPDA format 5): the header fields through the field map (job name,
+// domain, type, protocol, state, connection id, addresses, ports, direction), start and end
+// records, overrides, segmented records, and damaged records.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "ctana/ctrace.hpp"
+#include "ctana/summary.hpp"
+#include "ctrace_util.hpp"
+#include "test_util.hpp"
+
+using namespace ctana;
+using namespace ctana::test;
+
+namespace {
+
+// IBM's data trace sample (z/OS CS IP Diagnosis Guide, "Formatting data traces using IPCS"):
+// record 63, a start record: "To Jobname : USER12 ... Full=0", "Tod Clock : 2009/06/22
+// 13:18:52.705248", "Cid: 00000058", "Domain : AF_Inet Type: Stream Protocol: TCP", "State : API
+// Data Flow Starts", buffer time 13:18:52.705250. Synthetic CTE in the H1 layout (96-byte
+// header, out bit X'10', DtDomain..DtState at +16..19, cid at +92), not a captured record.
+const char* kIbmStartRecord =
+    "0072 0010 00000005 C45FFFFE509E2000"                    // CTE header, CTETIME
+    "0060 0000 10 00 0000 E4E2C5D9F1F24040 02010601 00000000"  // len, seq, flags, devty, job, dt bytes
+    "C45FFFFE509E0000"                                       // PTH time
+    "00000000000000000000000000000000 00000000000000000000000000000000"  // src, dst
+    "0000 0000 00000001 00 06 0000 00000000 00000000 00000001 0000 0000 00000058"
+    "0072";
+
+TEST(CtraceDataTrace, IbmStartRecordFields) {
+  const auto bytes = hex(kIbmStartRecord);
+  ASSERT_EQ(bytes.size(), 0x72u);
+  TempFile tf(bytes);
+  const auto all = read_all(tf.path);
+  ASSERT_TRUE(all.error.empty()) << all.error;
+  ASSERT_EQ(all.recs.size(), 1u);
+  const auto& r = all.recs[0].rec;
+  EXPECT_EQ(r.link, linktype::ctrace_data);
+  EXPECT_EQ(r.meta.format_id, ctrace::kFmtData);
+  EXPECT_EQ(all.recs[0].job, "USER12");
+  EXPECT_EQ(r.meta.cid, 0x58u);
+  EXPECT_EQ(r.meta.dt.domain, ctrace::kDtAfInet);
+  EXPECT_EQ(r.meta.dt.type, ctrace::kDtStream);
+  EXPECT_EQ(r.meta.dt.proto, 6);
+  EXPECT_EQ(r.meta.dt.state, ctrace::kDtStart);
+  EXPECT_EQ(ctrace::dt_domain_label(r.meta.dt.domain), "AF_Inet");
+  EXPECT_EQ(ctrace::dt_type_label(r.meta.dt.type), "Stream");
+  EXPECT_EQ(ctrace::dt_proto_label(r.meta.dt.proto), "TCP");
+  EXPECT_EQ(ctrace::dt_state_label(r.meta.dt.state), "API Data Flow Starts");
+  EXPECT_EQ(r.meta.dt.src.version, 0);  // zero addresses: none
+  EXPECT_EQ(r.orig_len, 0u);
+  EXPECT_TRUE(all.recs[0].data.empty());
+  EXPECT_EQ(r.ts_ns, 1245676732705248000);
+  EXPECT_EQ(r.meta.trace_time_ns, 1245676732705250000);
+}
+
+TEST(CtraceDataTrace, Labels) {
+  EXPECT_EQ(ctrace::dt_domain_label(19), "AF_Inet6");
+  EXPECT_EQ(ctrace::dt_domain_label(7), "Unknown:7");
+  EXPECT_EQ(ctrace::dt_type_label(2), "Datagram");
+  EXPECT_EQ(ctrace::dt_type_label(3), "Raw");
+  EXPECT_EQ(ctrace::dt_type_label(9), "Unknown:9");
+  EXPECT_EQ(ctrace::dt_proto_label(17), "UDP");
+  EXPECT_EQ(ctrace::dt_state_label(2), "API Data Flow Ends");
+  EXPECT_EQ(ctrace::dt_state_label(0), "");
+  EXPECT_EQ(ctrace::dt_state_label(5), "Unknown:5");
+}
+
+ctrace::WritePacket data_record(Bytes data, std::int64_t ts, Direction dir, std::uint8_t state = ctrace::kDtData) {
+  static const std::uint8_t a[4] = {10, 1, 2, 3}, b[4] = {10, 9, 8, 7};
+  ctrace::WritePacket w;
+  w.format_id = ctrace::kFmtData;
+  w.data = data;
+  w.ts_ns = ts;
+  w.dir = dir;
+  w.name = "FTPD1";
+  w.cid = 0x1234;
+  const bool out = dir == Direction::out;
+  w.dt_src = Bytes(out ? a : b, 4);
+  w.dt_dst = Bytes(out ? b : a, 4);
+  w.dt_sport = out ? 21 : 40000;
+  w.dt_dport = out ? 40000 : 21;
+  w.dt_state = state;
+  return w;
+}
+
+// Every header field the writer puts in comes back through the reader's field map.
+TEST(CtraceDataTrace, WriterFieldsReadBack) {
+  const std::string text = "220 hello\r\n";
+  const std::vector<std::uint8_t> data(text.begin(), text.end());
+  std::vector<std::uint8_t> v6a(16), v6b(16);
+  v6a[0] = 0xfd, v6a[15] = 1, v6b[0] = 0xfd, v6b[15] = 2;
+  const auto bytes = write_ctrace(ctrace::WriterOptions{}, [&](ctrace::Writer& w) {
+    const std::int64_t t = 1'700'000'000'000'000'000;
+    for (int i = 0; i < 6; ++i) {  // enough two-way records to calibrate the direction bit
+      auto x = data_record(Bytes(data), t + i * 1000, i % 2 ? Direction::in : Direction::out,
+                           i == 0 ? ctrace::kDtStart : i == 5 ? ctrace::kDtEnd : ctrace::kDtData);
+      if (x.dt_state != ctrace::kDtData) x.data = {};
+      w.write(x);
+    }
+    auto y = data_record(Bytes(data), t + 9000, Direction::in);
+    y.dt_src = Bytes(v6a), y.dt_dst = Bytes(v6b);
+    y.dt_domain = ctrace::kDtAfInet6, y.dt_type = ctrace::kDtDatagram, y.dt_proto = 17;
+    y.cid = 0;
+    w.write(y);
+  });
+  TempFile tf(bytes);
+  const auto all = read_all(tf.path);
+  ASSERT_TRUE(all.error.empty()) << all.error;
+  ASSERT_EQ(all.recs.size(), 7u);
+  // Only data trace records: the direction bit comes from their own conversations.
+  EXPECT_EQ(all.stats.ctrace->direction_bit, "flags+0 X'10' set=out");
+  const auto& s = all.recs[0].rec.meta;
+  EXPECT_EQ(s.dt.state, ctrace::kDtStart);
+  EXPECT_TRUE(all.recs[0].data.empty());
+  const auto& d = all.recs[1].rec;
+  EXPECT_EQ(all.recs[1].job, "FTPD1");
+  EXPECT_EQ(d.dir, Direction::in);
+  EXPECT_EQ(d.meta.dt.state, ctrace::kDtData);
+  EXPECT_EQ(d.meta.dt.src.str(), "10.9.8.7");
+  EXPECT_EQ(d.meta.dt.dst.str(), "10.1.2.3");
+  EXPECT_EQ(d.meta.dt.sport, 40000);
+  EXPECT_EQ(d.meta.dt.dport, 21);
+  EXPECT_EQ(d.meta.cid, 0x1234u);
+  EXPECT_EQ(all.recs[1].data, data);
+  EXPECT_EQ(all.recs[2].rec.dir, Direction::out);
+  EXPECT_EQ(all.recs[2].rec.meta.dt.src.str(), "10.1.2.3");
+  EXPECT_EQ(all.recs[2].rec.meta.dt.sport, 21);
+  EXPECT_EQ(all.recs[5].rec.meta.dt.state, ctrace::kDtEnd);
+  const auto& u = all.recs[6].rec.meta;
+  EXPECT_EQ(u.dt.domain, ctrace::kDtAfInet6);
+  EXPECT_EQ(u.dt.type, ctrace::kDtDatagram);
+  EXPECT_EQ(u.dt.proto, 17);
+  EXPECT_EQ(u.dt.src.str(), "fd00::1");
+  EXPECT_EQ(u.dt.dst.str(), "fd00::2");
+  EXPECT_EQ(u.cid, 0u);
+}
+
+// --ctrace-field moves the data trace fields like any other.
+TEST(CtraceDataTrace, FieldOverrides) {
+  auto bytes = hex(kIbmStartRecord);
+  // Put another connection id and state at PTH+20..23 / +21 and read them from there.
+  bytes[16 + 20] = 0x00, bytes[16 + 21] = 0x00, bytes[16 + 22] = 0x00, bytes[16 + 23] = 0x99;
+  TempFile tf(bytes);
+  OpenOptions oo;
+  oo.ctrace_fields = {{"cid", 20}, {"dtstate", 17}, {"dtdomain", -1}};
+  OpenError err;
+  auto r = open_trace(tf.path, err, oo);
+  ASSERT_TRUE(r) << err.message;
+  Record rec;
+  ASSERT_TRUE(r->next(rec));
+  EXPECT_EQ(rec.meta.cid, 0x99u);
+  EXPECT_EQ(rec.meta.dt.state, 1);   // the type byte (1) read as the state
+  EXPECT_EQ(rec.meta.dt.domain, 0);  // absent
+  const auto& layout = r->stats().ctrace->layout;
+  const auto cid = std::find_if(layout.begin(), layout.end(), [](const auto& f) { return f.name == "cid"; });
+  ASSERT_NE(cid, layout.end());
+  EXPECT_EQ(cid->offset, 20);
+}
+
+// A socket write larger than one entry is segmented like a packet, and joined again.
+TEST(CtraceDataTrace, SegmentedRecordsAreJoined) {
+  std::vector<std::uint8_t> big(3000);
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<std::uint8_t>('a' + i % 26);
+  ctrace::WriterOptions opt;
+  opt.max_cte_data = 700;
+  const auto bytes = write_ctrace(opt, [&](ctrace::Writer& w) {
+    w.write(data_record(Bytes(big), 1'700'000'000'000'000'000, Direction::out));
+  });
+  TempFile tf(bytes);
+  const auto all = read_all(tf.path);
+  ASSERT_EQ(all.recs.size(), 1u);
+  EXPECT_EQ(all.recs[0].data, big);
+  EXPECT_TRUE(all.recs[0].rec.meta.flags & SourceMeta::kSegmented);
+  EXPECT_EQ(all.recs[0].job, "FTPD1");
+  EXPECT_EQ(all.recs[0].rec.meta.cid, 0x1234u);
+  EXPECT_EQ(all.stats.ctrace->trace_segments, 5u);
+}
+
+// A header too short for some data trace fields: those are absent, never read past the header.
+TEST(CtraceDataTrace, ShortHeaderHasNoFields) {
+  // PTH_Len 48: the job name (+8), the dt bytes (+16) and the source address (+32) are inside it;
+  // the destination (+48), the ports (+64) and the connection id (+92) are not.
+  auto h = hex("0046 0010 00000005 C45FFFFE509E2000"
+               "0030 0000 10 00 0000 E4E2C5D9F1F24040 02010600 00000000 C45FFFFE509E0000"
+               "00000000000000000000FFFF0A090807"
+               "0A010203"  // 4 bytes of socket data
+               "0046");
+  ASSERT_EQ(h.size(), 0x46u);
+  TempFile tf(h);
+  const auto all = read_all(tf.path);
+  ASSERT_EQ(all.recs.size(), 1u);
+  const auto& m = all.recs[0].rec.meta;
+  EXPECT_EQ(all.recs[0].job, "USER12");
+  EXPECT_EQ(m.dt.type, ctrace::kDtStream);
+  EXPECT_EQ(m.dt.src.str(), "10.9.8.7");
+  EXPECT_EQ(m.dt.dst.version, 0);
+  EXPECT_EQ(m.cid, 0u);
+  EXPECT_EQ(m.dt.sport, 0);
+  EXPECT_EQ(all.recs[0].data, hex("0A010203"));
+}
+
+}  // namespace
