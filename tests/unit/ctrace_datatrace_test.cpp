@@ -3,9 +3,13 @@
 // records, overrides, segmented records, and damaged records.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 
+#include "ctana/convert.hpp"
 #include "ctana/ctrace.hpp"
+#include "ctana/tcp.hpp"
 #include "ctana/summary.hpp"
 #include "ctrace_util.hpp"
 #include "test_util.hpp"
@@ -199,6 +203,133 @@ TEST(CtraceDataTrace, ShortHeaderHasNoFields) {
   EXPECT_EQ(m.cid, 0u);
   EXPECT_EQ(m.dt.sport, 0);
   EXPECT_EQ(all.recs[0].data, hex("0A010203"));
+}
+
+}  // namespace
+
+// ---- the writer's data trace (ctana convert --to ctrace --data-trace) ----
+
+namespace {
+
+std::string ep(const IpAddr& a, std::uint16_t port) { return a.str() + ":" + std::to_string(port); }
+
+// The ordered TCP payload of each direction of each connection, as the TCP reassembler gives it.
+struct Collect final : TcpStreamSink {
+  std::map<std::string, std::string> streams;  // "src:port>dst:port" -> bytes
+  bool wants(const TcpConnection&) override { return true; }
+  void on_data(const TcpConnection& c, int from, std::uint64_t, Bytes d, std::int64_t) override {
+    const std::string k = from == 0 ? ep(c.client, c.client_port) + ">" + ep(c.server, c.server_port)
+                                    : ep(c.server, c.server_port) + ">" + ep(c.client, c.client_port);
+    streams[k].append(d.begin(), d.end());
+  }
+  void on_gap(const TcpConnection&, int, std::uint64_t, std::uint64_t, std::int64_t) override {}
+  void on_close(const TcpConnection&) override {}
+};
+
+std::map<std::string, std::string> tcp_streams(const std::string& path) {
+  Collect col;
+  RunOptions ro;
+  ro.tcp_hook = [&col](TcpAnalyzer& t) { t.add_stream_sink(&col); };
+  EXPECT_EQ(run_summary(path, ro).exit_code, 0);
+  return col.streams;
+}
+
+std::string convert_data_trace(const std::string& src, const std::string& tag, ConvertOptions::DataTrace mode) {
+  const std::string out = (std::filesystem::temp_directory_path() / ("ctana-dt-" + std::to_string(::getpid()) + "-" + tag + ".ct")).string();
+  ConvertOptions co;
+  co.to = ConvertOptions::To::ctrace;
+  co.data_trace = mode;
+  co.data_job = "FTPJOB";
+  const auto cr = convert_trace(src, out, co);
+  EXPECT_EQ(cr.exit_code, 0) << cr.error;
+  return out;
+}
+
+// The data trace of a real capture holds each connection's socket data once and in order: the
+// same bytes per direction as the TCP reassembly of the packets, between a start and an end record.
+TEST(CtraceDataTraceWriter, SocketDataEqualsReassembledPayload) {
+  const std::string src = testdata("real/ftp-login.pcap");
+  const auto want = tcp_streams(src);
+  ASSERT_EQ(want.size(), 7u);  // 2 control connections both ways, 3 data connections one way
+  const std::string out = convert_data_trace(src, "only", ConvertOptions::DataTrace::only);
+  const auto all = read_all(out);
+  ASSERT_TRUE(all.error.empty()) << all.error;
+  std::map<std::string, std::string> got;
+  std::map<std::uint32_t, std::vector<std::uint8_t>> states;  // cid -> states in file order
+  std::size_t out_from_client_side = 0, data = 0;
+  for (const auto& o : all.recs) {
+    const auto& m = o.rec.meta;
+    ASSERT_EQ(m.format_id, ctrace::kFmtData);
+    EXPECT_EQ(o.job, "FTPJOB");
+    EXPECT_EQ(m.dt.proto, 6);
+    EXPECT_EQ(m.dt.type, ctrace::kDtStream);
+    EXPECT_EQ(m.dt.domain, ctrace::kDtAfInet);
+    states[m.cid].push_back(m.dt.state);
+    if (m.dt.state != ctrace::kDtData) {
+      EXPECT_TRUE(o.data.empty());
+      continue;
+    }
+    ++data;
+    got[ep(m.dt.src, m.dt.sport) + ">" + ep(m.dt.dst, m.dt.dport)].append(o.data.begin(), o.data.end());
+    // The converter takes 10.99.0.1 (the busier address, first in order on a tie) as the z/OS host.
+    if (o.rec.dir == Direction::out) {
+      EXPECT_EQ(m.dt.src.str(), "10.99.0.1");
+      ++out_from_client_side;
+    } else {
+      EXPECT_EQ(m.dt.dst.str(), "10.99.0.1");
+    }
+  }
+  EXPECT_EQ(got, want);
+  ASSERT_EQ(states.size(), 5u);
+  for (const auto& [cid, st] : states) {
+    SCOPED_TRACE(cid);
+    ASSERT_GE(st.size(), 3u);
+    EXPECT_EQ(st.front(), ctrace::kDtStart);
+    EXPECT_EQ(st.back(), ctrace::kDtEnd);
+    EXPECT_EQ(std::count(st.begin(), st.end(), ctrace::kDtStart), 1);
+    EXPECT_EQ(std::count(st.begin(), st.end(), ctrace::kDtEnd), 1);
+  }
+  EXPECT_EQ(data, 54u);
+  EXPECT_EQ(out_from_client_side, 16u);  // the FTP client's commands (3 + 13); it sends nothing on the data connections
+  std::filesystem::remove(out);
+}
+
+// With the packet records too: the same packets as a plain conversion, in order, plus the data
+// trace records, each after its inbound packet or before its outbound one.
+TEST(CtraceDataTraceWriter, WithPacketsKeepsThePacketTrace) {
+  const std::string src = testdata("real/ftp-login.pcap");
+  const std::string both = convert_data_trace(src, "both", ConvertOptions::DataTrace::with_packets);
+  const std::string plain = convert_data_trace(src, "plain", ConvertOptions::DataTrace::none);
+  const auto a = read_all(both), b = read_all(plain);
+  std::vector<std::vector<std::uint8_t>> pa, pb;
+  std::size_t dt = 0;
+  for (std::size_t i = 0; i < a.recs.size(); ++i) {
+    if (a.recs[i].rec.meta.format_id != ctrace::kFmtData) {
+      pa.push_back(a.recs[i].data);
+      continue;
+    }
+    ++dt;
+    const auto& m = a.recs[i].rec.meta;
+    if (m.dt.state != ctrace::kDtData) continue;
+    // Inbound data follows the packet that carried it; outbound data comes before its packet
+    // (with at most a start or end record between them).
+    const bool in = a.recs[i].rec.dir == Direction::in;
+    std::size_t j = in ? i - 1 : i + 1;
+    while (j > 0 && j + 1 < a.recs.size() && a.recs[j].rec.meta.format_id == ctrace::kFmtData &&
+           a.recs[j].rec.meta.dt.state != ctrace::kDtData)
+      j = in ? j - 1 : j + 1;
+    const auto& pk = a.recs[j];
+    ASSERT_EQ(pk.rec.meta.format_id, ctrace::kFmtPacket) << "record " << i + 1;
+    const auto& d = a.recs[i].data;
+    ASSERT_GE(pk.data.size(), d.size());
+    EXPECT_TRUE(std::equal(d.begin(), d.end(), pk.data.end() - static_cast<std::ptrdiff_t>(d.size())))
+        << "record " << i + 1 << ": the data is the end of the packet next to it";
+  }
+  for (const auto& o : b.recs) pb.push_back(o.data);
+  EXPECT_EQ(pa, pb);
+  EXPECT_EQ(dt, 64u);
+  std::filesystem::remove(both);
+  std::filesystem::remove(plain);
 }
 
 }  // namespace
