@@ -98,6 +98,21 @@ std::string app_name_for_port(std::uint16_t port) {
   }
 }
 
+std::string app_for_port(std::uint16_t port, const std::vector<std::pair<std::string, std::uint16_t>>& names) {
+  for (const auto& [name, p] : names)
+    if (p == port) return name;
+  return app_name_for_port(port);
+}
+
+bool client_by_ports(std::uint16_t sport, std::uint16_t dport,
+                     const std::vector<std::pair<std::string, std::uint16_t>>& names) {
+  // The well-known (or lower) port is taken to be the server's.
+  auto known = [&names](std::uint16_t port) { return port < 1024 || !app_for_port(port, names).empty(); };
+  const bool s = known(sport), d = known(dport);
+  if (s != d) return d;
+  return sport >= dport;
+}
+
 bool in_networks(const IpAddr& a, const std::vector<std::pair<IpAddr, int>>& nets) {
   for (const auto& [net, bits] : nets) {
     if (net.version != a.version) continue;
@@ -268,6 +283,7 @@ struct TcpAnalyzer::Impl {
   std::function<void(const Packet&, const TcpPacketInfo&, const TcpConnection&)> pkt_cb;
   std::function<void(const Finding&)> finding_cb;
   std::vector<TcpStreamSink*> sinks;
+  std::function<bool(const TcpConnection&)> claim;
   ReassemblyStats rstats;
   std::vector<std::pair<IpAddr, SourceStats>> sources;  // small: per source address
   absl::flat_hash_map<IpAddr, std::size_t, AddrHash> source_index;
@@ -301,11 +317,7 @@ struct TcpAnalyzer::Impl {
 
   bool is_local(const IpAddr& a) const { return in_networks(a, opt.local_nets); }
 
-  std::string app_for(std::uint16_t port) const {
-    for (const auto& [name, p] : opt.port_names)
-      if (p == port) return name;
-    return app_name_for_port(port);
-  }
+  std::string app_for(std::uint16_t port) const { return app_for_port(port, opt.port_names); }
 
   std::uint32_t create(const Packet& p, const Key& k) {
     std::uint32_t i;
@@ -327,11 +339,7 @@ struct TcpAnalyzer::Impl {
       c.roles_known = true;
       src_is_client = !ackf;  // SYN/ACK comes from the server
     } else {
-      // Roles unknown: the well-known (or lower) port is taken to be the server's.
-      auto known = [this](std::uint16_t port) { return port < 1024 || !app_for(port).empty(); };
-      const bool s = known(p.tcp.sport), d = known(p.tcp.dport);
-      if (s != d) src_is_client = d;
-      else src_is_client = p.tcp.sport >= p.tcp.dport;
+      src_is_client = client_by_ports(p.tcp.sport, p.tcp.dport, opt.port_names);
     }
     c.client = src_is_client ? p.src : p.dst;
     c.server = src_is_client ? p.dst : p.src;
@@ -340,7 +348,7 @@ struct TcpAnalyzer::Impl {
     c.first_ns = c.last_ns = p.rec->ts_ns;
     c.app = app_for(c.server_port);
     if (c.app.empty()) c.app = app_for(c.client_port);
-    if (!sinks.empty()) {
+    if (!sinks.empty() && !(claim && claim(c))) {  // a data trace may already deliver its payload
       std::uint64_t mask = 0;
       for (std::size_t s = 0; s < sinks.size() && s < 64; ++s)
         if (sinks[s]->wants(c)) mask |= std::uint64_t{1} << s;
@@ -1203,6 +1211,20 @@ void TcpAnalyzer::on_tcp_packet(std::function<void(const Packet&, const TcpPacke
 }
 void TcpAnalyzer::on_finding(std::function<void(const Finding&)> f) { impl_->finding_cb = std::move(f); }
 void TcpAnalyzer::add_stream_sink(TcpStreamSink* sink) { impl_->sinks.push_back(sink); }
+const std::vector<TcpStreamSink*>& TcpAnalyzer::stream_sinks() const { return impl_->sinks; }
+void TcpAnalyzer::set_stream_claim(std::function<bool(const TcpConnection&)> f) { impl_->claim = std::move(f); }
+std::uint64_t TcpAnalyzer::new_connection_id() { return impl_->next_id++; }
+std::uint64_t TcpAnalyzer::open_connection_id(const IpAddr& a, std::uint16_t pa, const IpAddr& b, std::uint16_t pb) const {
+  Key k;
+  const bool low = std::tie(a, pa) <= std::tie(b, pb);
+  k.a = low ? a : b;
+  k.b = low ? b : a;
+  k.pa = low ? pa : pb;
+  k.pb = low ? pb : pa;
+  const auto it = impl_->index.find(k);
+  return it == impl_->index.end() ? 0 : impl_->conns[it->second].c.id;
+}
+const TcpOptions& TcpAnalyzer::options() const { return impl_->opt; }
 const ReassemblyStats& TcpAnalyzer::reassembly() const { return impl_->rstats; }
 const TcpTotals& TcpAnalyzer::totals() const { return impl_->totals; }
 const Samples& TcpAnalyzer::response_times() const { return impl_->response_times; }

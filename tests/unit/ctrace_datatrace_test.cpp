@@ -6,13 +6,16 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <random>
 
 #include "ctana/convert.hpp"
 #include "ctana/ctrace.hpp"
 #include "ctana/tcp.hpp"
 #include "ctana/summary.hpp"
+#include "ctana/decode.hpp"
 #include "ctrace_util.hpp"
 #include "test_util.hpp"
+#include "io/datatrace_writer.hpp"
 
 using namespace ctana;
 using namespace ctana::test;
@@ -330,6 +333,283 @@ TEST(CtraceDataTraceWriter, WithPacketsKeepsThePacketTrace) {
   EXPECT_EQ(dt, 64u);
   std::filesystem::remove(both);
   std::filesystem::remove(plain);
+}
+
+}  // namespace
+
+// ---- data trace connections and their analysis (DataTraceStreams) ----
+
+namespace {
+
+using Row = CtraceReport::DataConnection;
+
+// FTP read from the data trace gives what FTP read from the packets gives: the same sessions,
+// users, login results, commands with their (masked) arguments and reply codes, transfers with
+// their data connections and bytes, and the same totals.
+TEST(CtraceDataTraceAnalysis, FtpFromTheDataTraceEqualsFtpFromThePackets) {
+  const std::string src = testdata("real/ftp-login.pcap");
+  const std::string dt = convert_data_trace(src, "ftp", ConvertOptions::DataTrace::only);
+  const auto a = run_summary(src, RunOptions{});
+  const auto b = run_summary(dt, RunOptions{});
+  ASSERT_EQ(b.exit_code, 0) << b.error;
+  const FtpReport& fa = a.report.ftp;
+  const FtpReport& fb = b.report.ftp;
+  ASSERT_EQ(fb.sessions.size(), 2u);
+  EXPECT_EQ(fb.sessions_total, 2u);
+  EXPECT_EQ(fb.failed_logins, 1u);
+  EXPECT_EQ(fb.transfers_total, 3u);
+  EXPECT_EQ(fb.bytes_total, 20'695u);
+  EXPECT_EQ(fb.commands, fa.commands);
+  EXPECT_EQ(fb.reply_codes, fa.reply_codes);
+  EXPECT_EQ(fb.bytes_total, fa.bytes_total);
+  EXPECT_EQ(fb.sessions[1].user, "ctanatest");
+  EXPECT_EQ(fb.sessions[1].login, "ok");
+  EXPECT_EQ(fb.sessions[0].login, "failed");
+  for (std::size_t i = 0; i < 2; ++i) {
+    SCOPED_TRACE(i);
+    const FtpSession& x = fa.sessions[i];
+    const FtpSession& y = fb.sessions[i];
+    EXPECT_EQ(y.connection, x.connection);
+    EXPECT_EQ(y.client, x.client);
+    EXPECT_EQ(y.server_port, x.server_port);
+    EXPECT_EQ(y.user, x.user);
+    EXPECT_EQ(y.login, x.login);
+    EXPECT_EQ(y.type, x.type);
+    EXPECT_EQ(y.commands, x.commands);
+    EXPECT_EQ(y.replies, x.replies);
+    EXPECT_EQ(y.reply_codes, x.reply_codes);
+    EXPECT_EQ(y.gaps, 0u);
+    EXPECT_EQ(y.end, "closed");
+    ASSERT_EQ(y.log.size(), x.log.size());
+    for (std::size_t k = 0; k < x.log.size(); ++k) {
+      EXPECT_EQ(y.log[k].verb, x.log[k].verb);
+      EXPECT_EQ(y.log[k].arg, x.log[k].arg);
+      EXPECT_EQ(y.log[k].reply, x.log[k].reply);
+    }
+    ASSERT_EQ(y.transfers.size(), x.transfers.size());
+    for (std::size_t k = 0; k < x.transfers.size(); ++k) {
+      EXPECT_EQ(y.transfers[k].command, x.transfers[k].command);
+      EXPECT_EQ(y.transfers[k].file, x.transfers[k].file);
+      EXPECT_EQ(y.transfers[k].bytes, x.transfers[k].bytes);
+      EXPECT_EQ(y.transfers[k].reply, x.transfers[k].reply);
+      EXPECT_EQ(y.transfers[k].data_connection, x.transfers[k].data_connection);
+      EXPECT_EQ(y.transfers[k].data_end, "closed");
+    }
+  }
+  const FtpSession& good = fb.sessions[1];
+  const auto pass = std::find_if(good.log.begin(), good.log.end(), [](const auto& c) { return c.verb == "PASS"; });
+  ASSERT_NE(pass, good.log.end());
+  EXPECT_EQ(pass->arg, "*****");
+  EXPECT_EQ(pass->reply, 230);
+  // No packets: the TCP analysis saw nothing, the data trace everything.
+  EXPECT_EQ(b.report.tcp.totals.connections, 0u);
+  const auto& c = *b.report.ctrace;
+  ASSERT_EQ(c.data_connections.size(), 5u);
+  EXPECT_EQ(c.data_connections_total, 5u);
+  const Row& r0 = c.data_connections[0];
+  EXPECT_EQ(r0.connection, 1u);
+  EXPECT_EQ(r0.job, "FTPJOB");
+  EXPECT_EQ(r0.cid, 1u);
+  EXPECT_EQ(r0.client.str(), "10.99.0.1");
+  EXPECT_EQ(r0.client_port, 48002);
+  EXPECT_EQ(r0.server_port, 21);
+  EXPECT_TRUE(r0.start);
+  EXPECT_TRUE(r0.end);
+  EXPECT_EQ(r0.analysis, Row::Analysis::data_trace);
+  EXPECT_EQ(r0.records[0], 3u);  // USER, PASS, QUIT
+  const auto streams = tcp_streams(src);
+  EXPECT_EQ(r0.bytes[0], streams.at("10.99.0.1:48002>10.99.0.2:21").size());
+  EXPECT_EQ(r0.bytes[1], streams.at("10.99.0.2:21>10.99.0.1:48002").size());
+  EXPECT_EQ(r0.bytes[0], 40u);
+  EXPECT_EQ(c.data_connections[3].bytes[1], 20'513u);  // RETR ctana-sample.txt
+  ASSERT_EQ(c.data_jobs.size(), 1u);
+  const auto& j = c.data_jobs[0];
+  EXPECT_EQ(j.name, "FTPJOB");
+  EXPECT_EQ(j.records, 64u);
+  EXPECT_EQ(j.connections, 5u);
+  EXPECT_EQ(j.start_records, 5u);
+  EXPECT_EQ(j.end_records, 5u);
+  EXPECT_EQ(j.bytes_in + j.bytes_out, j.bytes);
+  EXPECT_EQ(j.bytes, 21'606u);
+  std::filesystem::remove(dt);
+}
+
+// The rule against counting a connection twice: a file with both the packet trace and the data
+// trace of the same connections analyses each connection from the trace that shows it first.
+// Here the packet trace does (the SYN comes before any socket data): FTP counts 2 sessions, not
+// 4, and every data trace connection refers to its TCP connection's number.
+TEST(CtraceDataTraceAnalysis, PacketTraceFirstIsNotCountedTwice) {
+  const std::string src = testdata("real/ftp-login.pcap");
+  const std::string both = convert_data_trace(src, "mixed", ConvertOptions::DataTrace::with_packets);
+  const auto a = run_summary(src, RunOptions{});
+  const auto b = run_summary(both, RunOptions{});
+  ASSERT_EQ(b.exit_code, 0) << b.error;
+  EXPECT_EQ(b.report.ftp.sessions_total, 2u);
+  EXPECT_EQ(b.report.ftp.sessions.size(), 2u);
+  EXPECT_EQ(b.report.ftp.commands, a.report.ftp.commands);
+  EXPECT_EQ(b.report.ftp.reply_codes, a.report.ftp.reply_codes);
+  EXPECT_EQ(b.report.ftp.bytes_total, a.report.ftp.bytes_total);
+  EXPECT_EQ(b.report.tcp.totals.connections, 5u);
+  const auto& rows = b.report.ctrace->data_connections;
+  ASSERT_EQ(rows.size(), 5u);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i].analysis, Row::Analysis::packet_trace);
+    EXPECT_EQ(rows[i].connection, i + 1);  // the TCP connection's number
+    // The same endpoints; the roles may differ: a data trace has no SYN, so they come from the
+    // ports (the active FTP data connection from port 20 is the TCP client but looks like a server).
+    const auto& t = b.report.tcp.connections[i];
+    EXPECT_TRUE((rows[i].client == t.client && rows[i].client_port == t.client_port) ||
+                (rows[i].client == t.server && rows[i].client_port == t.server_port));
+  }
+  std::filesystem::remove(both);
+}
+
+// Packet records of one connection of ftp-login.pcap (the failed login, client port 48002),
+// as the converter writes them, and their decoded packets.
+struct OneConnection {
+  std::vector<Decoded> pkts;
+  std::vector<ctrace::WritePacket> recs;
+  OneConnection() {
+    OpenError err;
+    auto r = open_trace(testdata("real/ftp-login.pcap"), err);
+    Record rec;
+    while (r && r->next(rec)) {
+      Decoded d;
+      d.bytes.assign(rec.data.begin(), rec.data.end());
+      d.rec = rec;
+      d.rec.data = Bytes(d.bytes);
+      decode(d.rec, d.pkt);
+      if (d.pkt.l4 != L4::tcp || (d.pkt.tcp.sport != 48002 && d.pkt.tcp.dport != 48002)) continue;
+      pkts.push_back(std::move(d));
+    }
+    for (auto& d : pkts) {
+      d.rec.data = Bytes(d.bytes);  // the vector moved
+      decode(d.rec, d.pkt);
+      ctrace::WritePacket w;
+      w.data = d.rec.data.subspan(d.pkt.l3_offset);
+      w.ts_ns = d.rec.ts_ns;
+      w.dir = d.pkt.src.str() == "10.99.0.1" ? Direction::out : Direction::in;
+      recs.push_back(w);
+    }
+  }
+};
+
+// The other way round: the data trace shows the connection first (it ended before its packets
+// come, or is still open when they do). The TCP connection then gets no application analysis:
+// one FTP session, from the data trace.
+TEST(CtraceDataTraceAnalysis, DataTraceFirstIsNotCountedTwice) {
+  OneConnection oc;
+  ASSERT_EQ(oc.pkts.size(), 17u);
+  for (const bool ended : {true, false}) {
+    SCOPED_TRACE(ended ? "data trace ended before the packets" : "data trace open when the packets come");
+    const auto bytes = write_ctrace(ctrace::WriterOptions{}, [&](ctrace::Writer& w) {
+      DataTraceWriter dtw(w, "FTPD1");
+      for (std::size_t i = 0; i < oc.pkts.size(); ++i) {
+        // Without its last FIN the data trace connection has no end record: still open.
+        if (!ended && (oc.pkts[i].pkt.tcp.flags & tcpflag::fin)) break;
+        dtw.packet(oc.pkts[i].pkt, oc.recs[i], false);
+      }
+      for (const auto& x : oc.recs) w.write(x);
+    });
+    TempFile tf(bytes);
+    const auto res = run_summary(tf.path, RunOptions{});
+    ASSERT_EQ(res.exit_code, 0) << res.error;
+    const auto& ftp = res.report.ftp;
+    EXPECT_EQ(ftp.sessions_total, 1u);
+    ASSERT_EQ(ftp.sessions.size(), 1u);
+    EXPECT_EQ(ftp.sessions[0].connection, 1u);  // the data trace connection, numbered first
+    EXPECT_EQ(ftp.sessions[0].login, "failed");
+    EXPECT_EQ(ftp.sessions[0].commands, 3u);
+    EXPECT_EQ(res.report.tcp.totals.connections, 1u);
+    ASSERT_EQ(res.report.tcp.connections.size(), 1u);
+    EXPECT_EQ(res.report.tcp.connections[0].id, 2u);
+    const auto& rows = res.report.ctrace->data_connections;
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].analysis, Row::Analysis::data_trace);
+    EXPECT_EQ(rows[0].end, ended);
+    EXPECT_EQ(ftp.sessions[0].end, ended ? "closed" : "open");
+  }
+}
+
+// Without the TCP analysis the connections are counted, not analysed; datagram sockets never are.
+TEST(CtraceDataTraceAnalysis, NotAnalysedWithoutTcpOrStream) {
+  const std::string text = "hello";
+  const std::vector<std::uint8_t> data(text.begin(), text.end());
+  const auto bytes = write_ctrace(ctrace::WriterOptions{}, [&](ctrace::Writer& w) {
+    auto x = data_record(Bytes(data), 1'700'000'000'000'000'000, Direction::out);
+    w.write(x);
+    x.dt_type = ctrace::kDtDatagram, x.dt_proto = 17, x.dt_sport = 53, x.dt_dport = 5353, x.cid = 7;
+    w.write(x);
+  });
+  TempFile tf(bytes);
+  RunOptions ro;
+  auto res = run_summary(tf.path, ro);
+  auto& rows = res.report.ctrace->data_connections;
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].analysis, Row::Analysis::data_trace);
+  EXPECT_FALSE(rows[0].end);
+  EXPECT_EQ(rows[0].server_port, 21);
+  EXPECT_EQ(rows[0].bytes[1], 5u);  // sent by the server side (port 21)
+  EXPECT_EQ(rows[1].analysis, Row::Analysis::not_stream);
+  EXPECT_EQ(rows[1].connection, 0u);
+  EXPECT_EQ(res.report.ftp.sessions_total, 1u);
+  ro.tcp = false;
+  res = run_summary(tf.path, ro);
+  ASSERT_EQ(res.report.ctrace->data_connections.size(), 2u);
+  EXPECT_EQ(res.report.ctrace->data_connections[0].analysis, Row::Analysis::tcp_off);
+}
+
+// Damaged data trace files (cut anywhere, bytes flipped, header fields garbled) never crash the
+// reader or the analysis, and every record read is counted.
+TEST(CtraceDataTraceAnalysis, DamagedDataTraceNeverCrashes) {
+  const std::string src = testdata("real/ftp-login.pcap");
+  const std::string dt = convert_data_trace(src, "damage", ConvertOptions::DataTrace::with_packets);
+  std::vector<std::uint8_t> orig;
+  {
+    std::FILE* f = std::fopen(dt.c_str(), "rb");
+    ASSERT_TRUE(f);
+    int ch;
+    while ((ch = std::fgetc(f)) != EOF) orig.push_back(static_cast<std::uint8_t>(ch));
+    std::fclose(f);
+  }
+  std::filesystem::remove(dt);
+  std::mt19937 rng(5);
+  std::size_t runs = 0;
+  auto check = [&](const std::vector<std::uint8_t>& bytes) {
+    TempFile tf(bytes);
+    const auto res = run_summary(tf.path, RunOptions{});
+    ASSERT_TRUE(res.exit_code == 0 || res.exit_code == 3 || res.exit_code == 2) << res.exit_code;
+    if (res.exit_code == 2) return;
+    const auto& rc = res.report.records;
+    EXPECT_EQ(rc.decoded + rc.malformed + rc.truncated + rc.unsupported, rc.read);
+    if (res.report.ctrace) {
+      const auto& c = *res.report.ctrace;
+      std::uint64_t n = 0;
+      for (const auto& j : c.data_jobs) n += j.records;
+      std::uint64_t dtr = 0;
+      for (const auto& k : c.kinds) dtr += k.format_id == ctrace::kFmtData ? k.records : 0;
+      EXPECT_EQ(n, dtr);
+    }
+    ++runs;
+  };
+  for (std::size_t cut = 1; cut < orig.size(); cut += 97) check(std::vector<std::uint8_t>(orig.begin(), orig.begin() + static_cast<std::ptrdiff_t>(cut)));
+  for (int i = 0; i < 60; ++i) {
+    auto v = orig;
+    for (int k = 0; k < 1 + i % 8; ++k) v[rng() % v.size()] ^= static_cast<std::uint8_t>(1 + rng() % 255);
+    check(v);
+  }
+  // Every data trace header field garbled, CTE framing intact.
+  auto v = orig;
+  for (std::size_t p = 0; p + 18 <= v.size();) {
+    const std::size_t L = load_be16(v.data() + p);
+    if (L < 18 || p + L > v.size()) break;
+    if (load_be32(v.data() + p + 4) == ctrace::kFmtData && L >= 16 + 96 + 2)
+      for (std::size_t o : {16u, 17u, 18u, 19u, 32u, 40u, 48u, 64u, 66u, 92u, 93u, 95u}) v[p + 16 + o] = static_cast<std::uint8_t>(rng());
+    p += L;
+    while (p + 2 <= v.size() && load_be16(v.data() + p) == 0) p += 2;
+  }
+  check(v);
+  EXPECT_GT(runs, 350u);
 }
 
 }  // namespace
