@@ -142,6 +142,18 @@ std::string ctrace_comment(const Record& r) {
   if (!m.ids_policy.empty()) s += fmt::format("; policy {}", m.ids_policy);
   if (!m.ids_module.empty()) s += fmt::format("; module {}", m.ids_module);
   if (!m.job_name.empty()) s += fmt::format("; job {}", m.job_name);
+  if (m.format_id == ctrace::kFmtData) {
+    s += fmt::format("; {} {} {}; Cid {:08X}", ctrace::dt_domain_label(m.dt.domain), ctrace::dt_type_label(m.dt.type),
+                     ctrace::dt_proto_label(m.dt.proto), m.cid);
+    if (m.dt.state != ctrace::kDtData) s += fmt::format("; {}", ctrace::dt_state_label(m.dt.state));
+    auto ep = [](const IpAddr& a, std::uint16_t port) {
+      return a.version == 6 ? fmt::format("[{}]:{}", a.str(), port) : fmt::format("{}:{}", a.str(), port);
+    };
+    if (m.dt.src.version && m.dt.dst.version)
+      s += fmt::format("; {} -> {}", ep(m.dt.src, m.dt.sport), ep(m.dt.dst, m.dt.dport));
+  } else if (m.cid) {
+    s += fmt::format("; Cid {:08X}", m.cid);
+  }
   if (m.asid) s += fmt::format("; asid {:04X}", m.asid);
   if (m.device_type) s += fmt::format("; device {}", ctrace::device_type_label(m.device_type));
   if (m.flags & SourceMeta::kLocal) s += "; local";

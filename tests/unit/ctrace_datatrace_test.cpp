@@ -13,6 +13,7 @@
 #include "ctana/tcp.hpp"
 #include "ctana/summary.hpp"
 #include "ctana/decode.hpp"
+#include "ctana/records.hpp"
 #include "ctrace_util.hpp"
 #include "test_util.hpp"
 #include "io/datatrace_writer.hpp"
@@ -610,6 +611,88 @@ TEST(CtraceDataTraceAnalysis, DamagedDataTraceNeverCrashes) {
   }
   check(v);
   EXPECT_GT(runs, 350u);
+}
+
+}  // namespace
+
+// ---- listings: ctana records (SUMMARY and FORMAT) ----
+
+namespace {
+
+std::vector<std::string> listing(const std::string& path, bool format, bool show_secrets = false, const OpenOptions& oo = {}) {
+  std::vector<std::string> out;
+  OpenError err;
+  auto r = open_trace(path, err, oo);
+  EXPECT_TRUE(r) << err.message;
+  Record rec;
+  Packet p;
+  while (r && r->next(rec)) {
+    decode(rec, p);
+    out.push_back(format ? record_detail(p, 64, show_secrets) : record_summary_line(p));
+  }
+  return out;
+}
+
+// The FORMAT block of IBM's sample start record has IBM's lines (without the sample's callout
+// numbers), column for column.
+TEST(CtraceDataTraceRecords, FormatLinesMatchIbmSample) {
+  TempFile tf(hex(kIbmStartRecord));
+  // One record cannot calibrate the direction bit: name it (the record has X'10' set: "To").
+  OpenOptions oo;
+  oo.ctrace_fields = {{"out", 0x10}};
+  const auto d = listing(tf.path, true, false, oo);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0],
+            " 1 DATA     00000005 13:18:52.705250 Data Trace\n"
+            " To Jobname        : USER12                                    Full=0\n"
+            "  Tod Clock        : 2009/06/22 13:18:52.705248                Cid: 00000058\n"
+            "  Domain           : AF_Inet          Type: Stream             Protocol: TCP\n"
+            "  State            : API Data Flow Starts\n"
+            "\n");
+  const auto s = listing(tf.path, false, false, oo);
+  EXPECT_EQ(s[0].substr(0, 2), "OD");
+  EXPECT_EQ(listing(tf.path, false)[0].substr(0, 2), " D");  // direction unknown without it
+  EXPECT_NE(s[0].find("job USER12 Cid 00000058 API Data Flow Starts"), std::string::npos) << s[0];
+}
+
+// The data trace fixture's records: D lines with sender and receiver; the FORMAT dump of the PASS
+// command masked unless asked.
+TEST(CtraceDataTraceRecords, ListingsOfTheFtpDataTrace) {
+  const std::string dt = convert_data_trace(testdata("real/ftp-login.pcap"), "records", ConvertOptions::DataTrace::only);
+  const auto s = listing(dt, false);
+  ASSERT_EQ(s.size(), 64u);
+  EXPECT_EQ(s[2].substr(0, 2), "OD");
+  EXPECT_NE(s[2].find("10.99.0.1-48002 -> 10.99.0.2-21"), std::string::npos) << s[2];
+  EXPECT_NE(s[2].find("job FTPJOB Cid 00000001"), std::string::npos) << s[2];
+  EXPECT_NE(s[8].find("API Data Flow Ends"), std::string::npos) << s[8];
+  const auto f = listing(dt, true), shown = listing(dt, true, true);
+  std::string all, all_shown;
+  for (const auto& x : f) all += x;
+  for (const auto& x : shown) all_shown += x;
+  EXPECT_EQ(all.find("Secr3tPass!"), std::string::npos);
+  EXPECT_NE(all.find("|PASS ***********|"), std::string::npos);
+  EXPECT_NE(all.find("50415353 202A2A2A 2A2A2A2A 2A2A2A2A"), std::string::npos);  // the hex is masked too
+  EXPECT_NE(all_shown.find("|PASS Secr3tPass!|"), std::string::npos);
+  EXPECT_NE(all.find(" From Jobname      : FTPJOB                                    Full=27\n"), std::string::npos);
+  EXPECT_NE(all.find("  Source           : 10.99.0.2-21\n  Destination      : 10.99.0.1-48002\n Data              : 27\n"),
+            std::string::npos);
+  std::filesystem::remove(dt);
+}
+
+TEST(CtraceDataTraceRecords, MaskSecrets) {
+  std::vector<std::uint8_t> scratch;
+  auto mask = [&scratch](const std::string& t) {
+    const Bytes b = mask_secrets(Bytes(reinterpret_cast<const std::uint8_t*>(t.data()), t.size()), scratch);
+    return std::string(b.begin(), b.end());
+  };
+  EXPECT_EQ(mask("PASS abc\r\n"), "PASS ***\r\n");
+  EXPECT_EQ(mask("USER u\r\npass secret\r\nACCT x\nPWD\r\n"), "USER u\r\npass ******\r\nACCT *\nPWD\r\n");
+  EXPECT_EQ(mask("PASSWORD x\r\n"), "PASSWORD x\r\n");  // not the PASS command
+  EXPECT_EQ(mask("xPASS abc"), "xPASS abc");            // not at a line start
+  EXPECT_EQ(mask("PASS"), "PASS");
+  const std::string plain = "220 ready\r\n";
+  const Bytes pb(reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size());
+  EXPECT_EQ(mask_secrets(pb, scratch).data(), pb.data());  // nothing to mask: no copy
 }
 
 }  // namespace
