@@ -9,6 +9,7 @@
 
 #include <absl/container/flat_hash_map.h>
 
+#include "analyze/table_util.hpp"
 #include "ctana/ctrace.hpp"
 
 namespace ctana {
@@ -39,13 +40,7 @@ struct KeyHash {
 };
 
 Key tuple_key(const IpAddr& x, std::uint16_t px, const IpAddr& y, std::uint16_t py) {
-  Key k;
-  const bool low = std::tie(x, px) <= std::tie(y, py);
-  k.a = low ? x : y;
-  k.b = low ? y : x;
-  k.pa = low ? px : py;
-  k.pb = low ? py : px;
-  return k;
+  return detail::endpoint_key<Key>(x, px, y, py);
 }
 
 struct Conn {
@@ -98,15 +93,7 @@ struct DataTraceStreams::Impl {
   }
 
   std::uint32_t create(const Record& r, const Key& k, bool by_tuple) {
-    std::uint32_t i;
-    if (!free_slots.empty()) {
-      i = free_slots.back();
-      free_slots.pop_back();
-      conns[i] = Conn{};
-    } else {
-      i = static_cast<std::uint32_t>(conns.size());
-      conns.emplace_back();
-    }
+    const std::uint32_t i = detail::take_slot(conns, free_slots);
     Conn& cn = conns[i];
     const auto& m = r.meta;
     const auto& dt = m.dt;

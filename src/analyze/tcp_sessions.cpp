@@ -13,6 +13,7 @@
 
 #include "ctana/tcp.hpp"
 
+#include "analyze/table_util.hpp"
 #include "analyze/tcp_reassembly.hpp"
 
 namespace ctana {
@@ -320,15 +321,7 @@ struct TcpAnalyzer::Impl {
   std::string app_for(std::uint16_t port) const { return app_for_port(port, opt.port_names); }
 
   std::uint32_t create(const Packet& p, const Key& k) {
-    std::uint32_t i;
-    if (!free_slots.empty()) {
-      i = free_slots.back();
-      free_slots.pop_back();
-      conns[i] = Conn{};
-    } else {
-      i = static_cast<std::uint32_t>(conns.size());
-      conns.emplace_back();
-    }
+    const std::uint32_t i = detail::take_slot(conns, free_slots);
     Conn& cn = conns[i];
     cn.live = true;
     TcpConnection& c = cn.c;
@@ -400,13 +393,7 @@ struct TcpAnalyzer::Impl {
   }
 
   static Key key_of(const TcpConnection& c) {
-    Key k;
-    const bool low = std::tie(c.client, c.client_port) <= std::tie(c.server, c.server_port);
-    k.a = low ? c.client : c.server;
-    k.b = low ? c.server : c.client;
-    k.pa = low ? c.client_port : c.server_port;
-    k.pb = low ? c.server_port : c.client_port;
-    return k;
+    return detail::endpoint_key<Key>(c.client, c.client_port, c.server, c.server_port);
   }
 
   void decide_local(TcpConnection& c) const {
@@ -591,12 +578,7 @@ void TcpAnalyzer::Impl::analyze(const Packet& p) {
   now = std::max(now, ts);
   if (now - last_sweep > 1'000'000'000) sweep(now);
 
-  Key k;
-  const bool src_low = std::tie(p.src, p.tcp.sport) <= std::tie(p.dst, p.tcp.dport);
-  k.a = src_low ? p.src : p.dst;
-  k.b = src_low ? p.dst : p.src;
-  k.pa = src_low ? p.tcp.sport : p.tcp.dport;
-  k.pb = src_low ? p.tcp.dport : p.tcp.sport;
+  const Key k = detail::endpoint_key<Key>(p.src, p.tcp.sport, p.dst, p.tcp.dport);
 
   const std::uint8_t fl = p.tcp.flags;
   const bool syn = fl & tcpflag::syn, ackf = fl & tcpflag::ack, fin = fl & tcpflag::fin, rst = fl & tcpflag::rst;
@@ -1215,13 +1197,7 @@ const std::vector<TcpStreamSink*>& TcpAnalyzer::stream_sinks() const { return im
 void TcpAnalyzer::set_stream_claim(std::function<bool(const TcpConnection&)> f) { impl_->claim = std::move(f); }
 std::uint64_t TcpAnalyzer::new_connection_id() { return impl_->next_id++; }
 std::uint64_t TcpAnalyzer::open_connection_id(const IpAddr& a, std::uint16_t pa, const IpAddr& b, std::uint16_t pb) const {
-  Key k;
-  const bool low = std::tie(a, pa) <= std::tie(b, pb);
-  k.a = low ? a : b;
-  k.b = low ? b : a;
-  k.pa = low ? pa : pb;
-  k.pb = low ? pb : pa;
-  const auto it = impl_->index.find(k);
+  const auto it = impl_->index.find(detail::endpoint_key<Key>(a, pa, b, pb));
   return it == impl_->index.end() ? 0 : impl_->conns[it->second].c.id;
 }
 const TcpOptions& TcpAnalyzer::options() const { return impl_->opt; }
