@@ -197,7 +197,9 @@ struct DataTraceStreams::Impl {
     const std::int64_t ts = r.ts_ns;
     now = std::max(now, ts);
     if (last_sweep == INT64_MIN) last_sweep = ts;
-    if (now - last_sweep > kSweepNs) sweep(now);
+    // Idle connections are looked for every quarter of the idle timeout (at least every second):
+    // a sweep visits every open connection.
+    if (now - last_sweep > std::max(kSweepNs, opt.idle_timeout_ns / 4)) sweep(now);
 
     const bool start = dt.state == ctrace::kDtStart, end = dt.state == ctrace::kDtEnd;
     if (auto* j = job_row(m.job_name)) {
