@@ -66,7 +66,7 @@ struct DataTraceStreams::Impl {
   std::vector<std::pair<std::uint64_t, Row>> rows;         // finished, kept for the report
   std::map<std::string, CtraceReport::Job, std::less<>> jobs;
   std::vector<std::function<void(const TcpConnection&)>> conn_cbs;
-  std::uint64_t next_seq = 0, own_ids = 0;
+  std::uint64_t next_seq = 0;
   std::int64_t now = INT64_MIN, last_sweep = INT64_MIN;
   static constexpr std::size_t kMaxJobs = 10'000;
 
