@@ -23,6 +23,10 @@ struct ConvertOptions {
   bool osaenta = false;
   // CTRACE output only: invert one byte every N bytes of the written file (damaged fixtures).
   std::uint64_t flip_every = 0;
+  // CTRACE output only: write the TCP payload of each connection as data trace (id 5) records
+  // (start record, socket data in order, end record) instead of packet records, or as well.
+  enum class DataTrace { none, only, with_packets } data_trace = DataTrace::none;
+  std::string data_job = "CTANAJOB";  // job name of the data trace records
   OpenOptions open;             // how to read the input (CTRACE field overrides, leap seconds)
 };
 
@@ -31,6 +35,8 @@ struct ConvertResult {
   std::string error;            // one line when nothing could be converted
   std::uint64_t records_in = 0, records_out = 0;
   std::uint64_t not_converted = 0;  // records the output format cannot hold (reason in `note`)
+  std::uint64_t data_trace_connections = 0;  // --data-trace: connections written (with a start record)
+  std::uint64_t data_trace_gap_bytes = 0;    // --data-trace: TCP payload never captured, so not written
   std::string note;
   ReadStats read;
 };

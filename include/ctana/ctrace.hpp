@@ -52,17 +52,29 @@ std::string ids_probe_description(std::uint32_t probe);
 
 // The packet trace header field map: where each PTHDR_T field lives (offset from the start of
 // the header; -1 = not present). Hypothesis H1 of the spec is the default; the reader
-// calibrates it per file from the data.
+// calibrates it per file from the data. The data trace (id 5) fields dtdomain..dtstate are the
+// four bytes after the 8-byte job name (they move with `name`); cid is ctana's guess (+92).
 enum class Field : std::uint8_t {
   len, seqnum, flags, devty, name, time, src, dst, sport, dport, counter, proto, plen, tlen, infix,
-  droprsn, asid, count_
+  droprsn, asid, dtdomain, dttype, dtproto, dtstate, cid, count_
 };
 inline constexpr std::size_t kFieldCount = static_cast<std::size_t>(Field::count_);
 std::string_view field_name(Field f);
 inline std::uint8_t field_size(Field f) {
-  constexpr std::uint8_t sizes[] = {2, 2, 1, 1, 16, 8, 16, 16, 2, 2, 4, 1, 4, 4, 4, 2, 2};
+  constexpr std::uint8_t sizes[] = {2, 2, 1, 1, 16, 8, 16, 16, 2, 2, 4, 1, 4, 4, 4, 2, 2, 1, 1, 1, 1, 4};
+  static_assert(std::size(sizes) == kFieldCount);
   return sizes[static_cast<std::size_t>(f)];
 }
+
+// Data trace (id 5) header values (spec 5.5). The codes are guesses (ctana's writer uses them);
+// the labels are IPCS's.
+inline constexpr std::uint8_t kDtAfInet = 2, kDtAfInet6 = 19;          // DtDomain
+inline constexpr std::uint8_t kDtStream = 1, kDtDatagram = 2, kDtRaw = 3;  // DtType
+inline constexpr std::uint8_t kDtData = 0, kDtStart = 1, kDtEnd = 2;   // DtState
+std::string dt_domain_label(std::uint8_t d);  // "AF_Inet", "AF_Inet6", "Unknown:n"
+std::string dt_type_label(std::uint8_t t);    // "Stream", "Datagram", "Raw", "Unknown:n"
+std::string dt_proto_label(std::uint8_t p);   // "TCP", "UDP", "RAW" (0), "Unknown:n"
+std::string dt_state_label(std::uint8_t s);   // "API Data Flow Starts", "API Data Flow Ends", "" (data), "Unknown:n"
 
 struct FieldMap {
   std::array<std::int16_t, kFieldCount> off{};
@@ -85,6 +97,7 @@ struct FieldMap {
 
 // ctana's concrete H1 layout used by the writer (offsets from the PTHDR start).
 inline constexpr std::uint16_t kH1Len = 96;
+inline constexpr std::uint16_t kH1Cid = 92;
 inline constexpr std::uint8_t kH1OutBit = 0x10;
 // IDS extension (ctana's writer layout; the real one is not public): after the H1 base header.
 inline constexpr std::uint16_t kIdsExtOff = 96, kIdsExtLen = 80, kIdsPthLen = kIdsExtOff + kIdsExtLen;
@@ -116,7 +129,12 @@ struct WritePacket {
   bool local = false;
   // IDS
   std::string_view module, job, policy;
-  std::uint32_t correlator = 0, cid = 0;
+  std::uint32_t correlator = 0, cid = 0;  // cid also for data trace records
+  // Data trace (format 5): sender and receiver of the socket data (IPv4 as 4 bytes, IPv6 as 16;
+  // empty = zero), ports, and the header bytes of spec 5.5. `name` is the job name.
+  Bytes dt_src, dt_dst;
+  std::uint16_t dt_sport = 0, dt_dport = 0;
+  std::uint8_t dt_domain = kDtAfInet, dt_type = kDtStream, dt_proto = 6, dt_state = kDtData;
 };
 
 class Writer {

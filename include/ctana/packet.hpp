@@ -25,7 +25,8 @@ inline constexpr std::uint16_t ipv4 = 228;
 inline constexpr std::uint16_t ipv6 = 229;
 inline constexpr std::uint16_t linux_sll2 = 276;
 // Not a LINKTYPE number: CTRACE records that hold no network packet (data trace socket data,
-// records of unknown layout). The decoders count them as unsupported (non-IP).
+// records of unknown layout). The decoders count them as unsupported (non-IP); the data trace
+// connections are analysed from the record metadata (ctana/datatrace.hpp).
 inline constexpr std::uint16_t ctrace_data = 0xF005;
 }  // namespace linktype
 
@@ -34,6 +35,23 @@ std::string_view linktype_name(std::uint16_t lt);  // "EN10MB", "LINUX_SLL", ...
 
 enum class Direction : std::uint8_t { unknown, in, out };
 std::string_view direction_name(Direction d);
+
+struct IpAddr {
+  std::array<std::uint8_t, 16> b{};  // IPv4 in the first 4 bytes
+  std::uint8_t version = 0;          // 0 (none), 4 or 6
+
+  static IpAddr v4(const std::uint8_t* p);
+  static IpAddr v6(const std::uint8_t* p);
+  std::string str() const;
+  // Two 8-byte compares: table lookups do this for every packet (a defaulted == calls memcmp).
+  bool operator==(const IpAddr& o) const noexcept {
+    std::uint64_t x[2], y[2];
+    std::memcpy(x, b.data(), 16);
+    std::memcpy(y, o.b.data(), 16);
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0 && version == o.version;
+  }
+  auto operator<=>(const IpAddr&) const = default;
+};
 
 // Where a record came from in the file. CTRACE fields are zero/empty for pcap input.
 struct SourceMeta {
@@ -57,6 +75,14 @@ struct SourceMeta {
   std::string_view job_name;         // valid until the reader's next record
   std::string_view ids_policy;       // valid until the reader's next record
   std::string_view ids_module;       // SYSTCPIS module that fired the probe; valid until next record
+  std::uint32_t cid = 0;             // connection id (data trace, IDS); 0 = none
+  // Data trace (format 5) header: sender and receiver of the socket data, ports, and the
+  // domain / type / protocol / state bytes (ctrace::kDt* codes). Zero for other records.
+  struct DataTrace {
+    IpAddr src, dst;
+    std::uint16_t sport = 0, dport = 0;
+    std::uint8_t domain = 0, type = 0, proto = 0, state = 0;
+  } dt;
 };
 
 // One record as read from a trace file: bytes plus what the file format says about them.
@@ -71,23 +97,6 @@ struct Record {
   std::uint64_t offset = 0;          // file offset of the record (its header) for messages
   std::uint64_t index = 0;           // 1-based record number in the file
   SourceMeta meta;
-};
-
-struct IpAddr {
-  std::array<std::uint8_t, 16> b{};  // IPv4 in the first 4 bytes
-  std::uint8_t version = 0;          // 0 (none), 4 or 6
-
-  static IpAddr v4(const std::uint8_t* p);
-  static IpAddr v6(const std::uint8_t* p);
-  std::string str() const;
-  // Two 8-byte compares: table lookups do this for every packet (a defaulted == calls memcmp).
-  bool operator==(const IpAddr& o) const noexcept {
-    std::uint64_t x[2], y[2];
-    std::memcpy(x, b.data(), 16);
-    std::memcpy(y, o.b.data(), 16);
-    return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0 && version == o.version;
-  }
-  auto operator<=>(const IpAddr&) const = default;
 };
 
 // A hash of two endpoints (addresses and ports) and a tag, for connection and conversation tables.

@@ -116,7 +116,29 @@ struct CtraceReport {
   };
   struct Job {
     std::string name;
-    std::uint64_t records = 0, bytes = 0;
+    std::uint64_t records = 0, bytes = 0;    // every data trace record of the job, socket data traced
+    std::uint64_t bytes_in = 0, bytes_out = 0;  // received / sent by the job (direction bit; unknown: neither)
+    std::uint64_t start_records = 0, end_records = 0;  // "API Data Flow Starts" / "Ends"
+    std::uint64_t connections = 0;           // data trace connections whose first record was the job's
+  };
+  // One connection of the data trace (docs/ctrace.md "Data trace connections").
+  struct DataConnection {
+    enum class Analysis : std::uint8_t {
+      data_trace,    // its socket data went to the application analyzers (FTP, DNS, TLS)
+      packet_trace,  // the packet trace carries it: analysed from there, not twice
+      not_stream,    // datagram or raw socket: no ordered stream to analyse
+      tcp_off,       // the TCP analysis (and with it the application analysis) is off
+    };
+    std::uint64_t connection = 0;  // connection number (shared with TCP); 0 when not analysed
+    std::string job;
+    std::uint32_t cid = 0;
+    IpAddr client, server;         // by ports when the roles are not known; none when the header has none
+    std::uint16_t client_port = 0, server_port = 0;
+    std::uint8_t domain = 0, type = 0, proto = 0;
+    std::array<std::uint64_t, 2> records{}, bytes{};  // data records / socket data: [0] client -> server, [1] back
+    bool start = false, end = false;  // start / end record seen
+    std::int64_t first_ns = 0, last_ns = 0;
+    Analysis analysis = Analysis::data_trace;
   };
   std::vector<Link> links;
   std::vector<Kind> kinds;
@@ -124,6 +146,9 @@ struct CtraceReport {
   std::vector<Probe> ids_probes;
   std::vector<Source> ids_sources;     // top 20 by events
   std::vector<Job> data_jobs;
+  std::vector<DataConnection> data_connections;  // the first 10,000, in order of first record
+  std::uint64_t data_connections_total = 0;
+  std::uint64_t data_records_untracked = 0;      // records beyond the open-connection cap
   std::uint64_t abbreviated = 0, segmented = 0, local = 0, atls_clear = 0, atls_confidential = 0;
 };
 

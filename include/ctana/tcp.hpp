@@ -197,6 +197,15 @@ class TcpAnalyzer final : public Analyzer {
   void on_finding(std::function<void(const Finding&)> f);
   // Ordered payload delivery (see TcpStreamSink); the sink must outlive the analyzer's run.
   void add_stream_sink(TcpStreamSink* sink);
+  const std::vector<TcpStreamSink*>& stream_sinks() const;
+  // Other sources of ordered payload (the CTRACE data trace, DataTraceStreams) share the sinks and
+  // the connection numbers. `claim` is asked for every new connection: true when that source
+  // already delivers this connection's payload, which then is not reassembled for the sinks.
+  void set_stream_claim(std::function<bool(const TcpConnection&)> claim);
+  std::uint64_t new_connection_id();  // the next connection number, taken from the TCP numbering
+  // The number of the tracked connection between these endpoints (either order), 0 if none.
+  std::uint64_t open_connection_id(const IpAddr& a, std::uint16_t pa, const IpAddr& b, std::uint16_t pb) const;
+  const TcpOptions& options() const;
   const ReassemblyStats& reassembly() const;
 
   const TcpTotals& totals() const;
@@ -209,6 +218,12 @@ class TcpAnalyzer final : public Analyzer {
 };
 
 std::string app_name_for_port(std::uint16_t port);
+// The --app name of a port, else app_name_for_port().
+std::string app_for_port(std::uint16_t port, const std::vector<std::pair<std::string, std::uint16_t>>& names);
+// When the roles of a connection are not known (no SYN): whether the side with port `sport` is the
+// client; the well-known (or lower) port is taken to be the server's.
+bool client_by_ports(std::uint16_t sport, std::uint16_t dport,
+                     const std::vector<std::pair<std::string, std::uint16_t>>& names);
 // Whether `a` lies in one of the networks (address, prefix length).
 bool in_networks(const IpAddr& a, const std::vector<std::pair<IpAddr, int>>& nets);
 // Parse "10.1.0.0/16" or "2001:db8::/32" or a plain address (full length).

@@ -1,5 +1,6 @@
 // CTRACE summary analyzer: counts what the CTRACE metadata of each record says. Bounded state:
-// one row per link, format id, discard code, probe id and job; IDS source addresses are capped.
+// one row per link, format id, discard code and probe id; IDS source addresses are capped. The
+// data trace jobs and connections are DataTraceStreams' (src/analyze/datatrace.cpp).
 #include "ctana/ctrace_summary.hpp"
 
 #include <algorithm>
@@ -16,8 +17,7 @@ struct CtraceSummaryAnalyzer::State {
   std::map<std::uint16_t, std::uint64_t> discards;
   std::map<IpAddr, std::uint64_t> sources;
   std::uint64_t sources_untracked = 0;
-  std::map<std::string, CtraceReport::Job, std::less<>> jobs;
-  static constexpr std::size_t kMaxSources = 100'000, kMaxJobs = 10'000;
+  static constexpr std::size_t kMaxSources = 100'000;
 };
 
 CtraceSummaryAnalyzer::CtraceSummaryAnalyzer(CtraceReport& out) : out_(out), st_(std::make_unique<State>()) {}
@@ -49,15 +49,6 @@ void CtraceSummaryAnalyzer::on_packet(const Packet& p) {
       else ++st.sources_untracked;
     }
   }
-  if (m.format_id == ctrace::kFmtData && !m.job_name.empty()) {
-    auto it = st.jobs.find(m.job_name);
-    if (it == st.jobs.end() && st.jobs.size() < State::kMaxJobs)
-      it = st.jobs.emplace(std::string(m.job_name), CtraceReport::Job{std::string(m.job_name), 0, 0}).first;
-    if (it != st.jobs.end()) {
-      ++it->second.records;
-      it->second.bytes += r.data.size();
-    }
-  }
   if (m.flags & SourceMeta::kAbbreviated) ++out_.abbreviated;
   if (m.flags & SourceMeta::kSegmented) ++out_.segmented;
   if (m.flags & SourceMeta::kLocal) ++out_.local;
@@ -81,7 +72,6 @@ void CtraceSummaryAnalyzer::finish() {
   std::stable_sort(out_.ids_sources.begin(), out_.ids_sources.end(),
                    [](const auto& x, const auto& y) { return x.events > y.events; });
   if (out_.ids_sources.size() > 20) out_.ids_sources.resize(20);
-  for (auto& [name, j] : st.jobs) out_.data_jobs.push_back(std::move(j));
 }
 
 }  // namespace ctana

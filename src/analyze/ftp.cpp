@@ -97,6 +97,7 @@ struct FtpAnalyzer::Impl {
   void server_line(FtpSession& s, Ctl& k, std::string_view line, std::int64_t ts);
   void final_reply(FtpSession& s, Ctl& k, int code, std::string_view text, std::int64_t ts);
   void lines(FtpSession& s, Ctl& k, int from, std::uint64_t off, Bytes data, std::int64_t ts);
+  void link_transfer(const TcpConnection& c, const Expect& e, bool swapped);
 };
 
 FtpAnalyzer::FtpAnalyzer(FtpOptions opt, FtpReport& out, std::function<void(const Finding&)> findings)
@@ -342,37 +343,48 @@ void FtpAnalyzer::on_close(const TcpConnection& c) {
 }
 
 void FtpAnalyzer::on_connection(const TcpConnection& c) {
-  // A data connection goes to the address and port a PORT/EPRT or a 227/229 reply announced.
+  // A data connection goes to the address and port a PORT/EPRT or a 227/229 reply announced. When
+  // the connection's roles were only guessed from its ports (no SYN seen, or a data trace), the
+  // announced endpoint may be the side taken as the client.
   auto& im = *impl_;
   if (im.expects.empty()) return;
-  // The oldest announcement of this endpoint not yet matched (the index keeps no order).
-  auto [lo, hi] = im.expect_index.equal_range(Impl::Endpoint{c.server, c.server_port});
-  auto best = hi;
-  for (auto it = lo; it != hi; ++it)
-    if (c.first_ns + 1'000'000'000 >= im.expects[it->second].ts && (best == hi || it->second < best->second)) best = it;
-  if (best != hi) {
-    Expect& e = im.expects[best->second];
-    im.expect_index.erase(best);  // matched: only unmatched announcements stay in the index
-    e.matched = true;
-    if (e.transfer < 0) return;
-    FtpTransfer& t = im.sessions[e.session].transfers[static_cast<std::size_t>(e.transfer)];
-    t.data_connection = c.id;
-    // passive: the FTP client opened it (its client side); active: the FTP server did
-    const int sender = e.passive ? (t.upload ? 0 : 1) : (t.upload ? 1 : 0);
-    t.bytes = c.dir[static_cast<std::size_t>(sender)].payload_bytes;
-    im.out.bytes_total += t.bytes;
-    t.data_end = std::string(tcp_state_name(c.state));
-    if (c.state == TcpState::syn_sent) {
-      im.finding(Severity::error, "ftp_data_connection_unanswered", c.first_ns, im.sessions[e.session].connection,
-                 fmt::format("FTP {} {}: the data connection to {} was never answered ({})", t.command, t.file,
-                             ep(c.server, c.server_port), e.announced),
-                 e.passive ? "The client tried the port the server announced but got no answer: a firewall blocks "
-                             "the passive data ports, or the server announced a port (PASSIVEDATAPORTS) or an "
-                             "address (behind NAT) that cannot be reached."
-                           : "The server tried to connect back to the port the client announced but got no "
-                             "answer: a firewall in front of the client blocks it; passive mode usually helps.");
+  for (const bool swapped : {false, true}) {
+    if (swapped && c.roles_known) break;
+    // The oldest announcement of this endpoint not yet matched (the index keeps no order).
+    auto [lo, hi] = swapped ? im.expect_index.equal_range(Impl::Endpoint{c.client, c.client_port})
+                            : im.expect_index.equal_range(Impl::Endpoint{c.server, c.server_port});
+    auto best = hi;
+    for (auto it = lo; it != hi; ++it)
+      if (c.first_ns + 1'000'000'000 >= im.expects[it->second].ts && (best == hi || it->second < best->second))
+        best = it;
+    if (best != hi) {
+      Expect& e = im.expects[best->second];
+      im.expect_index.erase(best);  // matched: only unmatched announcements stay in the index
+      e.matched = true;
+      if (e.transfer >= 0) im.link_transfer(c, e, swapped);
+      return;
     }
-    return;
+  }
+}
+
+void FtpAnalyzer::Impl::link_transfer(const TcpConnection& c, const Expect& e, bool swapped) {
+  FtpTransfer& t = sessions[e.session].transfers[static_cast<std::size_t>(e.transfer)];
+  t.data_connection = c.id;
+  // passive: the FTP client opened it (its client side); active: the FTP server did
+  int sender = e.passive ? (t.upload ? 0 : 1) : (t.upload ? 1 : 0);
+  if (swapped) sender = 1 - sender;
+  t.bytes = c.dir[static_cast<std::size_t>(sender)].payload_bytes;
+  out.bytes_total += t.bytes;
+  t.data_end = std::string(tcp_state_name(c.state));
+  if (c.state == TcpState::syn_sent) {
+    finding(Severity::error, "ftp_data_connection_unanswered", c.first_ns, sessions[e.session].connection,
+            fmt::format("FTP {} {}: the data connection to {} was never answered ({})", t.command, t.file,
+                        ep(c.server, c.server_port), e.announced),
+            e.passive ? "The client tried the port the server announced but got no answer: a firewall blocks "
+                        "the passive data ports, or the server announced a port (PASSIVEDATAPORTS) or an "
+                        "address (behind NAT) that cannot be reached."
+                      : "The server tried to connect back to the port the client announced but got no "
+                        "answer: a firewall in front of the client blocks it; passive mode usually helps.");
   }
 }
 

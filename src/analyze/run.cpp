@@ -10,6 +10,7 @@
 #include "analyze/pipeline.hpp"
 
 #include "ctana/ctrace_summary.hpp"
+#include "ctana/datatrace.hpp"
 #include "ctana/decode.hpp"
 #include "ctana/dhcp.hpp"
 #include "ctana/filter.hpp"
@@ -144,7 +145,19 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
   }
   analyzers.insert(analyzers.end(), opt.extra.begin(), opt.extra.end());
   std::unique_ptr<CtraceSummaryAnalyzer> ctrace;
-  if (rep.format == Format::ctrace) ctrace = std::make_unique<CtraceSummaryAnalyzer>(rep.ctrace.emplace());
+  std::unique_ptr<DataTraceStreams> datatrace;
+  if (rep.format == Format::ctrace) {
+    ctrace = std::make_unique<CtraceSummaryAnalyzer>(rep.ctrace.emplace());
+    // Data trace streams feed the TCP analyzer's sinks: right after it, so that they finish (and
+    // hand over the rest of their streams) before the application analyzers do.
+    DataTraceOptions dto;
+    dto.idle_timeout_ns = opt.tcp_options.idle_timeout_ns;
+    dto.max_listed = opt.max_listed_connections;
+    dto.port_names = opt.tcp_options.port_names;
+    datatrace = std::make_unique<DataTraceStreams>(dto, *rep.ctrace, tcp.get());
+    if (ftp) datatrace->on_connection([f = ftp.get()](const TcpConnection& c) { f->on_connection(c); });
+    analyzers.insert(analyzers.begin() + (tcp ? 2 : 1), datatrace.get());
+  }
 
   // Everything that follows connections, and every analyzer that reports findings, runs on the
   // analysis thread. The summary (and CTRACE) counts are made on the reading thread for pcap and

@@ -42,7 +42,7 @@ std::string proto_label(std::uint32_t code) {
       const auto n = ethertype_name(static_cast<std::uint16_t>(v));
       return n.empty() ? fmt::format("ethertype-0x{:04x}", v) : std::string(n);
     }
-    case kLinktype: return fmt::format("linktype-{}", v);
+    case kLinktype: return v == linktype::ctrace_data ? std::string("ctrace-data") : fmt::format("linktype-{}", v);
     default:
       switch (v) {
         case kV4Frag: return "ipv4-fragment";

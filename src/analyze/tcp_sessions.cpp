@@ -13,6 +13,7 @@
 
 #include "ctana/tcp.hpp"
 
+#include "analyze/table_util.hpp"
 #include "analyze/tcp_reassembly.hpp"
 
 namespace ctana {
@@ -96,6 +97,21 @@ std::string app_name_for_port(std::uint16_t port) {
     case 8443: return "https-alt";
     default: return "";
   }
+}
+
+std::string app_for_port(std::uint16_t port, const std::vector<std::pair<std::string, std::uint16_t>>& names) {
+  for (const auto& [name, p] : names)
+    if (p == port) return name;
+  return app_name_for_port(port);
+}
+
+bool client_by_ports(std::uint16_t sport, std::uint16_t dport,
+                     const std::vector<std::pair<std::string, std::uint16_t>>& names) {
+  // The well-known (or lower) port is taken to be the server's.
+  auto known = [&names](std::uint16_t port) { return port < 1024 || !app_for_port(port, names).empty(); };
+  const bool s = known(sport), d = known(dport);
+  if (s != d) return d;
+  return sport >= dport;
 }
 
 bool in_networks(const IpAddr& a, const std::vector<std::pair<IpAddr, int>>& nets) {
@@ -251,30 +267,11 @@ struct SourceStats {  // per source address: scans and bursts of short connectio
   std::uint16_t last_port = 0;
 };
 
-// Connection slots, allocated 256 at a time. Growing never moves a connection: a vector would
-// move every one of them each time it doubles, and fault in twice the memory.
-class ConnSlots {
- public:
-  Conn& operator[](std::uint32_t i) { return chunks_[i >> kShift][i & kMask]; }
-  const Conn& operator[](std::uint32_t i) const { return chunks_[i >> kShift][i & kMask]; }
-  std::uint32_t size() const { return n_; }
-  void emplace_back() {
-    if ((n_ >> kShift) == chunks_.size()) chunks_.push_back(std::make_unique<Conn[]>(kMask + 1));
-    ++n_;
-  }
-
- private:
-  static constexpr unsigned kShift = 8;
-  static constexpr std::uint32_t kMask = (1u << kShift) - 1;
-  std::vector<std::unique_ptr<Conn[]>> chunks_;
-  std::uint32_t n_ = 0;
-};
-
 }  // namespace
 
 struct TcpAnalyzer::Impl {
   TcpOptions opt;
-  ConnSlots conns;
+  detail::Slots<Conn> conns;
   std::vector<std::uint32_t> free_slots;
   absl::flat_hash_map<Key, std::uint32_t, KeyHash> index;
   std::uint32_t lru_head[2] = {kNone, kNone}, lru_tail[2] = {kNone, kNone};
@@ -287,6 +284,7 @@ struct TcpAnalyzer::Impl {
   std::function<void(const Packet&, const TcpPacketInfo&, const TcpConnection&)> pkt_cb;
   std::function<void(const Finding&)> finding_cb;
   std::vector<TcpStreamSink*> sinks;
+  std::function<bool(const TcpConnection&)> claim;
   ReassemblyStats rstats;
   std::vector<std::pair<IpAddr, SourceStats>> sources;  // small: per source address
   absl::flat_hash_map<IpAddr, std::size_t, AddrHash> source_index;
@@ -320,22 +318,10 @@ struct TcpAnalyzer::Impl {
 
   bool is_local(const IpAddr& a) const { return in_networks(a, opt.local_nets); }
 
-  std::string app_for(std::uint16_t port) const {
-    for (const auto& [name, p] : opt.port_names)
-      if (p == port) return name;
-    return app_name_for_port(port);
-  }
+  std::string app_for(std::uint16_t port) const { return app_for_port(port, opt.port_names); }
 
   std::uint32_t create(const Packet& p, const Key& k) {
-    std::uint32_t i;
-    if (!free_slots.empty()) {
-      i = free_slots.back();
-      free_slots.pop_back();
-      conns[i] = Conn{};
-    } else {
-      i = static_cast<std::uint32_t>(conns.size());
-      conns.emplace_back();
-    }
+    const std::uint32_t i = conns.take(free_slots);
     Conn& cn = conns[i];
     cn.live = true;
     TcpConnection& c = cn.c;
@@ -346,11 +332,7 @@ struct TcpAnalyzer::Impl {
       c.roles_known = true;
       src_is_client = !ackf;  // SYN/ACK comes from the server
     } else {
-      // Roles unknown: the well-known (or lower) port is taken to be the server's.
-      auto known = [this](std::uint16_t port) { return port < 1024 || !app_for(port).empty(); };
-      const bool s = known(p.tcp.sport), d = known(p.tcp.dport);
-      if (s != d) src_is_client = d;
-      else src_is_client = p.tcp.sport >= p.tcp.dport;
+      src_is_client = client_by_ports(p.tcp.sport, p.tcp.dport, opt.port_names);
     }
     c.client = src_is_client ? p.src : p.dst;
     c.server = src_is_client ? p.dst : p.src;
@@ -359,7 +341,7 @@ struct TcpAnalyzer::Impl {
     c.first_ns = c.last_ns = p.rec->ts_ns;
     c.app = app_for(c.server_port);
     if (c.app.empty()) c.app = app_for(c.client_port);
-    if (!sinks.empty()) {
+    if (!sinks.empty() && !(claim && claim(c))) {  // a data trace may already deliver its payload
       std::uint64_t mask = 0;
       for (std::size_t s = 0; s < sinks.size() && s < 64; ++s)
         if (sinks[s]->wants(c)) mask |= std::uint64_t{1} << s;
@@ -411,13 +393,7 @@ struct TcpAnalyzer::Impl {
   }
 
   static Key key_of(const TcpConnection& c) {
-    Key k;
-    const bool low = std::tie(c.client, c.client_port) <= std::tie(c.server, c.server_port);
-    k.a = low ? c.client : c.server;
-    k.b = low ? c.server : c.client;
-    k.pa = low ? c.client_port : c.server_port;
-    k.pb = low ? c.server_port : c.client_port;
-    return k;
+    return detail::endpoint_key<Key>(c.client, c.client_port, c.server, c.server_port);
   }
 
   void decide_local(TcpConnection& c) const {
@@ -602,12 +578,7 @@ void TcpAnalyzer::Impl::analyze(const Packet& p) {
   now = std::max(now, ts);
   if (now - last_sweep > 1'000'000'000) sweep(now);
 
-  Key k;
-  const bool src_low = std::tie(p.src, p.tcp.sport) <= std::tie(p.dst, p.tcp.dport);
-  k.a = src_low ? p.src : p.dst;
-  k.b = src_low ? p.dst : p.src;
-  k.pa = src_low ? p.tcp.sport : p.tcp.dport;
-  k.pb = src_low ? p.tcp.dport : p.tcp.sport;
+  const Key k = detail::endpoint_key<Key>(p.src, p.tcp.sport, p.dst, p.tcp.dport);
 
   const std::uint8_t fl = p.tcp.flags;
   const bool syn = fl & tcpflag::syn, ackf = fl & tcpflag::ack, fin = fl & tcpflag::fin, rst = fl & tcpflag::rst;
@@ -1222,6 +1193,14 @@ void TcpAnalyzer::on_tcp_packet(std::function<void(const Packet&, const TcpPacke
 }
 void TcpAnalyzer::on_finding(std::function<void(const Finding&)> f) { impl_->finding_cb = std::move(f); }
 void TcpAnalyzer::add_stream_sink(TcpStreamSink* sink) { impl_->sinks.push_back(sink); }
+const std::vector<TcpStreamSink*>& TcpAnalyzer::stream_sinks() const { return impl_->sinks; }
+void TcpAnalyzer::set_stream_claim(std::function<bool(const TcpConnection&)> f) { impl_->claim = std::move(f); }
+std::uint64_t TcpAnalyzer::new_connection_id() { return impl_->next_id++; }
+std::uint64_t TcpAnalyzer::open_connection_id(const IpAddr& a, std::uint16_t pa, const IpAddr& b, std::uint16_t pb) const {
+  const auto it = impl_->index.find(detail::endpoint_key<Key>(a, pa, b, pb));
+  return it == impl_->index.end() ? 0 : impl_->conns[it->second].c.id;
+}
+const TcpOptions& TcpAnalyzer::options() const { return impl_->opt; }
 const ReassemblyStats& TcpAnalyzer::reassembly() const { return impl_->rstats; }
 const TcpTotals& TcpAnalyzer::totals() const { return impl_->totals; }
 const Samples& TcpAnalyzer::response_times() const { return impl_->response_times; }

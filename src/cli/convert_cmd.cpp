@@ -15,6 +15,7 @@ struct ConvertArgs {
   std::string file, output, to;
   std::string framing = "raw";
   bool no_zero_fill = false;
+  bool data_trace = false, with_packets = false;
   ConvertOptions opt;
 };
 
@@ -30,6 +31,12 @@ int run_convert_command(ConvertArgs& a) {
   static const std::map<std::string, F> framings = {{"raw", F::raw}, {"rdw", F::rdw}, {"bdw", F::bdw}, {"vbs", F::vbs}};
   a.opt.ctrace.framing = framings.at(a.framing);
   a.opt.ctrace.zero_fill = !a.no_zero_fill;
+  using DT = ConvertOptions::DataTrace;
+  a.opt.data_trace = !a.data_trace ? DT::none : a.with_packets ? DT::with_packets : DT::only;
+  if (a.data_trace && a.opt.to != To::ctrace) {
+    spdlog::error("--data-trace: only with --to ctrace");
+    return kExitUsage;
+  }
   ConvertResult res = convert_trace(a.file, a.output, a.opt);
   if (!res.error.empty()) {
     spdlog::error("{}", res.error);
@@ -38,6 +45,11 @@ int run_convert_command(ConvertArgs& a) {
   for (const auto& is : res.read.issues) spdlog::warn("{}: offset {}: {}", a.file, is.offset, is.message);
   if (!res.note.empty()) spdlog::warn("{}: {}", a.file, res.note);
   if (res.exit_code == kExitPartial) spdlog::warn("{}: partial result: the input is damaged or truncated", a.file);
+  if (a.data_trace)
+    spdlog::info("{}: {} TCP connections written as data trace{}", a.file, res.data_trace_connections,
+                 res.data_trace_gap_bytes ? fmt::format("; {} bytes of TCP payload were never captured and are not in it",
+                                                        res.data_trace_gap_bytes)
+                                          : std::string());
   spdlog::info("{}: {} records read, {} written to {}", a.file, res.records_in, res.records_out, a.output);
   return res.exit_code;
 }
@@ -75,6 +87,20 @@ Command add_convert_command(CLI::App& app) {
                   "CTRACE output: bytes of OSA descriptor before each OSAENTA frame (default 0)")
       ->check(CLI::Range(0, 64));
   sub->add_option("--flip-every", args->opt.flip_every, "CTRACE output: invert one byte every N bytes (damage)");
+  sub->add_flag("--data-trace", args->data_trace,
+                "CTRACE output: the TCP payload of each connection as data trace (id 5) records instead of packet "
+                "records: start record, socket data in order, end record");
+  auto* with = sub->add_flag("--with-packets", args->with_packets,
+                             "CTRACE output with --data-trace: write the packet trace records too");
+  sub->add_option("--data-job", args->opt.data_job, "CTRACE output: job name of the data trace records (default CTANAJOB)")
+      ->check([](const std::string& s) {
+        if (s.empty() || s.size() > 8) return std::string("1 to 8 characters");
+        for (char c : s)
+          if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '@' || c == '#' || c == '$'))
+            return std::string("upper-case letters, digits, @, # and $ only");
+        return std::string();
+      });
+  with->needs(sub->get_option("--data-trace"));
   add_ctrace_open_options(sub, args->opt.open);
   return {sub, [args] { return run_convert_command(*args); }};
 }

@@ -10,6 +10,7 @@
 #include "cli/commands.hpp"
 #include "ctana/ctrace.hpp"
 #include "ctana/reader.hpp"
+#include "ctana/records.hpp"
 #include "ctana/render.hpp"
 
 namespace ctana::cli {
@@ -20,6 +21,7 @@ struct ProbeArgs {
   OpenOptions open;
   std::size_t per_kind = 2;
   std::size_t dump_bytes = 128;
+  bool show_secrets = false;
 };
 
 void hex_dump(std::string& o, Bytes b) {
@@ -63,7 +65,9 @@ int run_probe(const ProbeArgs& a) {
                              r.data.size(), r.orig_len, iso_time(r.ts_ns),
                              r.meta.discard_code ? fmt::format(", discard {}", r.meta.discard_code) : std::string(),
                              r.meta.job_name.empty() ? std::string() : fmt::format(", job {}", r.meta.job_name));
-      hex_dump(k.dumps, r.data.first(std::min(r.data.size(), a.dump_bytes)));
+      std::vector<std::uint8_t> scratch;
+      const Bytes d = a.show_secrets ? r.data : mask_secrets(r.data, scratch);
+      hex_dump(k.dumps, d.first(std::min(d.size(), a.dump_bytes)));
     }
     ++k.records;
     k.bytes += r.data.size();
@@ -138,6 +142,7 @@ Command add_ctrace_command(CLI::App& app) {
   probe->add_option("FILE", args->file, "CTRACE file, or - for standard input")->required();
   probe->add_option("--records", args->per_kind, "Records to dump per format id (default 2)")->check(CLI::Range(0, 1000));
   probe->add_option("--bytes", args->dump_bytes, "Bytes to dump per record (default 128)")->check(CLI::Range(0, 65536));
+  probe->add_flag("--show-secrets", args->show_secrets, "Show the arguments of PASS and ACCT lines in the dumps instead of *");
   add_ctrace_open_options(probe, args->open);
   return {sub, [args] { return run_probe(*args); }};
 }

@@ -14,7 +14,7 @@ namespace ctana::cli {
 namespace {
 struct RecordsArgs {
   std::string file, output, start, stop;
-  bool format = false;
+  bool format = false, show_secrets = false;
   std::uint64_t first = 1, last = 0;
   std::size_t dump = 64;
   OpenOptions open;
@@ -68,7 +68,7 @@ int run_records(const RecordsArgs& a) {
       if ((from >= 0 && day_us < from) || (to >= 0 && day_us > to)) continue;
     }
     decode(r, p);
-    const std::string s = a.format ? record_detail(p, a.dump) : record_summary_line(p);
+    const std::string s = a.format ? record_detail(p, a.dump, a.show_secrets) : record_summary_line(p);
     std::fwrite(s.data(), 1, s.size(), out);
   }
   if (std::fflush(out) != 0) {
@@ -92,6 +92,7 @@ Command add_records_command(CLI::App& app) {
   sub->add_option("--stop", args->stop, "Only records at or before this UTC time of day");
   sub->add_option("--dump", args->dump, "Bytes of hex dump per record with --format (default 64)")->check(CLI::Range(0, 65536));
   sub->add_option("-o,--output", args->output, "Write the listing to this file");
+  sub->add_flag("--show-secrets", args->show_secrets, "Show the arguments of PASS and ACCT lines in --format data dumps instead of *");
   add_ctrace_open_options(sub, args->open);
   return {sub, [args] { return run_records(*args); }};
 }

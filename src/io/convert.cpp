@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ctana/decode.hpp"
+#include "io/datatrace_writer.hpp"
 
 namespace ctana {
 
@@ -141,6 +142,18 @@ std::string ctrace_comment(const Record& r) {
   if (!m.ids_policy.empty()) s += fmt::format("; policy {}", m.ids_policy);
   if (!m.ids_module.empty()) s += fmt::format("; module {}", m.ids_module);
   if (!m.job_name.empty()) s += fmt::format("; job {}", m.job_name);
+  if (m.format_id == ctrace::kFmtData) {
+    s += fmt::format("; {} {} {}; Cid {:08X}", ctrace::dt_domain_label(m.dt.domain), ctrace::dt_type_label(m.dt.type),
+                     ctrace::dt_proto_label(m.dt.proto), m.cid);
+    if (m.dt.state != ctrace::kDtData) s += fmt::format("; {}", ctrace::dt_state_label(m.dt.state));
+    auto ep = [](const IpAddr& a, std::uint16_t port) {
+      return a.version == 6 ? fmt::format("[{}]:{}", a.str(), port) : fmt::format("{}:{}", a.str(), port);
+    };
+    if (m.dt.src.version && m.dt.dst.version)
+      s += fmt::format("; {} -> {}", ep(m.dt.src, m.dt.sport), ep(m.dt.dst, m.dt.dport));
+  } else if (m.cid) {
+    s += fmt::format("; Cid {:08X}", m.cid);
+  }
   if (m.asid) s += fmt::format("; asid {:04X}", m.asid);
   if (m.device_type) s += fmt::format("; device {}", ctrace::device_type_label(m.device_type));
   if (m.flags & SourceMeta::kLocal) s += "; local";
@@ -185,8 +198,12 @@ ConvertResult convert_trace(const std::string& in, const std::string& out, const
   }
   Out o(fp);
   std::unique_ptr<ctrace::Writer> cw;
+  std::unique_ptr<DataTraceWriter> dtw;
   if (ctrace_out) cw = std::make_unique<ctrace::Writer>(fp, opt.ctrace);
   else if (opt.to == ConvertOptions::To::pcapng) write_shb(o);
+  if (ctrace_out && opt.data_trace != ConvertOptions::DataTrace::none)
+    dtw = std::make_unique<DataTraceWriter>(*cw, opt.data_job);
+  std::uint64_t packets_out = 0;  // packet records written (for --discard-every, --ids-every)
 
   std::map<std::uint32_t, std::uint32_t> idb;  // input interface id -> pcapng interface id
   bool pcap_header = false;
@@ -248,6 +265,20 @@ ConvertResult convert_trace(const std::string& in, const std::string& out, const
       if (r.link == linktype::ctrace_data) {
         w.format_id = r.meta.format_id ? r.meta.format_id : ctrace::kFmtData;
         w.data = r.data;
+        w.orig_len = r.orig_len;
+        w.cid = r.meta.cid;
+        if (w.format_id == ctrace::kFmtData) {  // keep the data trace header as read
+          const auto& dt = r.meta.dt;
+          auto addr = [](const IpAddr& a) { return Bytes(a.b.data(), a.version == 6 ? 16 : a.version == 4 ? 4 : 0); };
+          w.dt_src = addr(dt.src);
+          w.dt_dst = addr(dt.dst);
+          w.dt_sport = dt.sport;
+          w.dt_dport = dt.dport;
+          w.dt_domain = dt.domain;
+          w.dt_type = dt.type;
+          w.dt_proto = dt.proto;
+          w.dt_state = dt.state;
+        }
       } else if (p.l3 == L3::ipv4 || p.l3 == L3::ipv6) {
         if (r.link == linktype::ethernet && (opt.osaenta || r.meta.format_id == ctrace::kFmtOsaenta)) {
           w.format_id = ctrace::kFmtOsaenta;
@@ -270,7 +301,7 @@ ConvertResult convert_trace(const std::string& in, const std::string& out, const
         ++skipped[fmt::format("not an IP packet on link type {}", r.link)];
         continue;
       }
-      const std::uint64_t n = res.records_out + 1;
+      const std::uint64_t n = packets_out + 1;
       if (opt.discard_every && n % opt.discard_every == 0) w.discard_code = opt.discard_code;
       if (opt.ids_every && n % opt.ids_every == 0 && w.format_id == ctrace::kFmtPacket) {
         w.format_id = opt.ids_probe;
@@ -279,9 +310,29 @@ ConvertResult convert_trace(const std::string& in, const std::string& out, const
         w.policy = "ScanEvent-rule";
         w.correlator = static_cast<std::uint32_t>(n);
       }
+      if (dtw && p.l4 == L4::tcp && p.tcp.header_len >= 20) {
+        const std::uint64_t before = dtw->records();
+        const bool with_packets = opt.data_trace == ConvertOptions::DataTrace::with_packets;
+        dtw->packet(p, w, with_packets);
+        packets_out += with_packets;
+        res.records_out += dtw->records() - before + with_packets;
+        continue;
+      }
+      if (dtw && opt.data_trace == ConvertOptions::DataTrace::only && w.format_id != ctrace::kFmtData) {
+        ++skipped["not TCP (a data trace holds TCP socket data only)"];
+        continue;
+      }
       cw->write(w);
+      ++packets_out;
       ++res.records_out;
     }
+  }
+  if (dtw) {
+    const std::uint64_t before = dtw->records();
+    dtw->finish();
+    res.records_out += dtw->records() - before;
+    res.data_trace_connections = dtw->connections();
+    res.data_trace_gap_bytes = dtw->gap_bytes();
   }
   bool ok = cw ? cw->finish() : true;
   ok = ok && o.ok() && std::fflush(fp) == 0;

@@ -2,6 +2,8 @@
 // reason codes, IDS probe ids (spec sections 1, 4, 6, 8.3, 9; docs/ctrace.md).
 #include <fmt/format.h>
 
+#include <iterator>
+
 #include "ctana/ctrace.hpp"
 
 namespace ctana::ctrace {
@@ -206,16 +208,53 @@ std::string ids_probe_description(std::uint32_t probe) {
   return "";
 }
 
+std::string dt_domain_label(std::uint8_t d) {
+  if (d == kDtAfInet) return "AF_Inet";
+  if (d == kDtAfInet6) return "AF_Inet6";
+  return fmt::format("Unknown:{}", d);
+}
+
+std::string dt_type_label(std::uint8_t t) {
+  switch (t) {
+    case kDtStream: return "Stream";
+    case kDtDatagram: return "Datagram";
+    case kDtRaw: return "Raw";
+    default: return fmt::format("Unknown:{}", t);
+  }
+}
+
+std::string dt_proto_label(std::uint8_t p) {
+  switch (p) {
+    case 6: return "TCP";
+    case 17: return "UDP";
+    case 0: return "RAW";
+    default: return fmt::format("Unknown:{}", p);
+  }
+}
+
+std::string dt_state_label(std::uint8_t s) {
+  switch (s) {
+    case kDtData: return "";
+    case kDtStart: return "API Data Flow Starts";
+    case kDtEnd: return "API Data Flow Ends";
+    default: return fmt::format("Unknown:{}", s);
+  }
+}
+
 std::string_view field_name(Field f) {
-  static constexpr std::string_view names[] = {"len",   "seqnum", "flags", "devty",   "name", "time",
-                                               "src",   "dst",    "sport", "dport",   "counter", "proto",
-                                               "plen",  "tlen",   "infix", "droprsn", "asid"};
+  static constexpr std::string_view names[] = {"len",     "seqnum",  "flags",  "devty",   "name",    "time",
+                                               "src",     "dst",     "sport",  "dport",   "counter", "proto",
+                                               "plen",    "tlen",    "infix",  "droprsn", "asid",    "dtdomain",
+                                               "dttype",  "dtproto", "dtstate", "cid"};
+  static_assert(std::size(names) == kFieldCount);
   return names[static_cast<std::size_t>(f)];
 }
 
 FieldMap FieldMap::h1() {
   FieldMap m;
-  static constexpr std::int16_t offs[] = {0, 2, 4, 5, 8, 24, 32, 48, 64, 66, 68, 73, 76, 80, 84, 88, 90};
+  static constexpr std::int16_t offs[] = {0,  2,  4,  5,  8,  24, 32, 48, 64, 66, 68,
+                                          73, 76, 80, 84, 88, 90, 16, 17, 18, 19, kH1Cid};
+  static_assert(std::size(offs) == kFieldCount);
   for (std::size_t i = 0; i < kFieldCount; ++i) m.off[i] = offs[i];
   m.out_bit = 0;  // unknown until calibrated
   return m;

@@ -50,6 +50,17 @@ bool header_ok(const std::uint8_t* p, std::size_t avail) {
 
 inline std::uint64_t tod_at(const std::uint8_t* p) { return (std::uint64_t{load_be32(p)} << 32) | load_be32(p + 4); }
 
+// A 16-byte header address: IPv4 as ::FFFF:a.b.c.d (or with 00 00 FF FE at bytes 8-11, as
+// zWireshark accepts), all zeros = none, else IPv6.
+IpAddr pth_address(const std::uint8_t* p) {
+  static constexpr std::uint8_t zero[16] = {};
+  if (std::memcmp(p, zero, 16) == 0) return IpAddr{};
+  if ((std::memcmp(p, zero, 10) == 0 && p[10] == 0xFF && p[11] == 0xFF) ||
+      (std::memcmp(p, zero, 8) == 0 && p[8] == 0 && p[9] == 0 && p[10] == 0xFF && p[11] == 0xFE))
+    return IpAddr::v4(p + 12);
+  return IpAddr::v6(p);
+}
+
 // The de-framed byte stream the CTE scan runs on: the input itself (raw form), or the payloads
 // of RDW records (spanned segments joined), or a span in memory (calibration).
 class Source {
@@ -402,6 +413,77 @@ std::uint32_t ip_total_len(Bytes ip) {
   return (ip[0] >> 4) == 4 ? load_be16(ip.data() + 2) : 40u + load_be16(ip.data() + 4);
 }
 
+// One record for the direction calibration: its conversation direction (mapped source,
+// destination, ports) and the 4 bytes from the flags byte on.
+struct DirSample {
+  std::array<std::uint8_t, 36> key{};
+  std::uint32_t word = 0;
+  bool conversation = true;  // false: no ports, counts only for the source address sets
+};
+DirSample dir_sample(const std::array<std::uint8_t, 16>& s, const std::array<std::uint8_t, 16>& d, std::uint16_t sp,
+                     std::uint16_t dp, std::uint32_t word) {
+  DirSample x;
+  std::memcpy(x.key.data(), s.data(), 16);
+  std::memcpy(x.key.data() + 16, d.data(), 16);
+  x.key[32] = static_cast<std::uint8_t>(sp >> 8), x.key[33] = static_cast<std::uint8_t>(sp);
+  x.key[34] = static_cast<std::uint8_t>(dp >> 8), x.key[35] = static_cast<std::uint8_t>(dp);
+  x.word = word;
+  return x;
+}
+
+// Step 7 of the calibration: the flag bit that is constant per direction of every conversation
+// and flips between the two directions; it means outbound on the side whose source addresses
+// form the smaller set. Sets m.out_bit (or a note) and returns whether a bit was found.
+bool direction_bit(const std::vector<DirSample>& samples, FieldMap& m) {
+  using Key = std::array<std::uint8_t, 36>;
+  struct Tally {
+    std::uint32_t n = 0;
+    std::array<std::uint32_t, 32> ones{};
+  };
+  std::map<Key, Tally> keys;
+  for (const auto& x : samples) {
+    if (!x.conversation) continue;
+    auto& t = keys[x.key];
+    ++t.n;
+    for (int b = 0; b < 32; ++b) t.ones[b] += (x.word >> (31 - b)) & 1u;
+  }
+  int best_bit = -1;
+  double best_agree = 0;
+  std::uint32_t best_total = 0;
+  for (int b = 3; b < 32; ++b) {  // not Local, CfTxt, ClearTxt
+    std::uint32_t total = 0, good = 0;
+    for (const auto& [k, t] : keys) {
+      Key rk;
+      std::memcpy(rk.data(), k.data() + 16, 16);
+      std::memcpy(rk.data() + 16, k.data(), 16);
+      rk[32] = k[34], rk[33] = k[35], rk[34] = k[32], rk[35] = k[33];
+      auto it = keys.find(rk);
+      if (it == keys.end()) continue;
+      total += t.n;
+      const bool all1 = t.ones[b] == t.n, all0 = t.ones[b] == 0;
+      const bool r1 = it->second.ones[b] == it->second.n, r0 = it->second.ones[b] == 0;
+      if ((all1 && r0) || (all0 && r1)) good += t.n;
+    }
+    if (total && double(good) / total > best_agree) best_agree = double(good) / total, best_bit = b, best_total = total;
+  }
+  if (best_bit >= 0 && best_agree >= 0.9 && best_bit < 8) {
+    std::set<std::array<std::uint8_t, 16>> a1, a0;
+    for (const auto& x : samples) {
+      std::array<std::uint8_t, 16> src;
+      std::memcpy(src.data(), x.key.data(), 16);
+      ((x.word >> (31 - best_bit)) & 1u ? a1 : a0).insert(src);
+    }
+    m.out_bit = static_cast<std::uint8_t>(0x80u >> best_bit);
+    m.out_when_set = a1.size() <= a0.size();
+    m.out_agreement = static_cast<float>(best_agree);
+    return true;
+  }
+  m.note += std::string(m.note.empty() ? "" : "; ") +
+            (best_total == 0 ? "no conversation seen in both directions: direction unknown"
+                             : "no flag bit separates the two directions of the conversations: direction unknown");
+  return false;
+}
+
 void calibrate(const std::vector<CalRec>& recs, FieldMap& m) {
   const FieldMap h1 = FieldMap::h1();
   m = h1;
@@ -471,7 +553,11 @@ void calibrate(const std::vector<CalRec>& recs, FieldMap& m) {
     std::uint32_t c = 0;
     if (o >= 4)
       for (const auto& r : recs) c += ebcdic_name_like(Bytes(r.h + o, 16));
-    if (o >= 4 && c >= 0.9 * n) set(Field::name, o, c / n);
+    if (o >= 4 && c >= 0.9 * n) {
+      set(Field::name, o, c / n);
+      // The data trace's domain/type/protocol/state bytes follow its 8-byte job name (spec 5.5).
+      for (int k = 0; k < 4; ++k) m.off[static_cast<std::size_t>(Field::dtdomain) + k] = static_cast<std::int16_t>(o + 8 + k);
+    }
   }
   // 5. lengths: original (IP total length) and traced (bytes present) as u32 fields
   {
@@ -500,68 +586,15 @@ void calibrate(const std::vector<CalRec>& recs, FieldMap& m) {
     if (t < 0) m[Field::tlen] = -1;
     if (pick(Field::plen, plen, t) < 0) m[Field::plen] = -1;
   }
-  // 7. direction bit: constant per direction of every TCP/UDP conversation, flipping between the
-  // two directions; set on the side whose source addresses form the smaller set.
-  {
-    struct Key {
-      std::array<std::uint8_t, 36> b{};
-      auto operator<=>(const Key&) const = default;
-    };
-    struct Tally {
-      std::uint32_t n = 0;
-      std::array<std::uint32_t, 32> ones{};
-    };
-    std::map<Key, Tally> keys;
-    const int fo = m[Field::flags];
-    for (const auto& r : recs) {
-      std::uint16_t sp = 0, dp = 0;
-      if (!ports_of(r.ip, sp, dp)) continue;
-      Key k;
-      const auto s = mapped(r.ip, true), d = mapped(r.ip, false);
-      std::memcpy(k.b.data(), s.data(), 16);
-      std::memcpy(k.b.data() + 16, d.data(), 16);
-      k.b[32] = static_cast<std::uint8_t>(sp >> 8), k.b[33] = static_cast<std::uint8_t>(sp);
-      k.b[34] = static_cast<std::uint8_t>(dp >> 8), k.b[35] = static_cast<std::uint8_t>(dp);
-      auto& t = keys[k];
-      ++t.n;
-      const std::uint32_t w = load_be32(r.h + fo);
-      for (int b = 0; b < 32; ++b) t.ones[b] += (w >> (31 - b)) & 1u;
-    }
-    int best_bit = -1;
-    double best_agree = 0;
-    std::uint32_t best_total = 0;
-    for (int b = 0; b < 32; ++b) {
-      if (b < 3) continue;  // Local, CfTxt, ClearTxt
-      std::uint32_t total = 0, good = 0;
-      for (const auto& [k, t] : keys) {
-        Key rk;
-        std::memcpy(rk.b.data(), k.b.data() + 16, 16);
-        std::memcpy(rk.b.data() + 16, k.b.data(), 16);
-        rk.b[32] = k.b[34], rk.b[33] = k.b[35], rk.b[34] = k.b[32], rk.b[35] = k.b[33];
-        auto it = keys.find(rk);
-        if (it == keys.end()) continue;
-        total += t.n;
-        const bool all1 = t.ones[b] == t.n, all0 = t.ones[b] == 0;
-        const bool r1 = it->second.ones[b] == it->second.n, r0 = it->second.ones[b] == 0;
-        if ((all1 && r0) || (all0 && r1)) good += t.n;
-      }
-      if (total && double(good) / total > best_agree) best_agree = double(good) / total, best_bit = b, best_total = total;
-    }
-    if (best_bit >= 0 && best_agree >= 0.9 && best_bit < 8) {
-      std::set<std::array<std::uint8_t, 16>> a1, a0;
-      for (const auto& r : recs) {
-        const bool set1 = (r.h[fo] >> (7 - best_bit)) & 1u;
-        (set1 ? a1 : a0).insert(mapped(r.ip, true));
-      }
-      m.out_bit = static_cast<std::uint8_t>(0x80u >> best_bit);
-      m.out_when_set = a1.size() <= a0.size();
-      m.out_agreement = static_cast<float>(best_agree);
-    } else if (best_total == 0) {
-      m.note = "no conversation seen in both directions: direction unknown";
-    } else {
-      m.note = "no flag bit separates the two directions of the conversations: direction unknown";
-    }
+  // 7. direction bit, from the packet records' conversations
+  std::vector<DirSample> samples;
+  for (const auto& r : recs) {
+    std::uint16_t sp = 0, dp = 0;
+    const bool ports = ports_of(r.ip, sp, dp);
+    samples.push_back(dir_sample(mapped(r.ip, true), mapped(r.ip, false), sp, dp, load_be32(r.h + m[Field::flags])));
+    samples.back().conversation = ports;
   }
+  direction_bit(samples, m);
   m.from_data = true;
 }
 
@@ -695,21 +728,56 @@ class CtraceReader final : public Reader {
     Source mem(Bytes(copy), rs, cs);
     Scanner sc(mem, rs, cs);
     std::vector<CalRec> recs;
+    std::vector<std::pair<const std::uint8_t*, std::size_t>> data_recs;  // data trace headers
     for (;;) {
       const std::size_t L = sc.next();
       if (L == 0) break;
       const std::uint8_t* c = mem.data();
-      if (load_be32(c + 4) == kFmtPacket) {
+      const std::uint32_t fmt = load_be32(c + 4);
+      if (fmt == kFmtPacket) {
         const std::size_t pl = load_be16(c + 16);
         const std::size_t dl = L - 18 - pl;
         Bytes ip(c + 16 + pl, dl);
         bool ok = dl >= 20 && ((ip[0] >> 4) == 4 ? (ip[0] & 0xF) >= 5 : (ip[0] >> 4) == 6 && dl >= 40);
         if (ok) recs.push_back({c + 16, pl, dl, tod_at(c + 8), ip});
+      } else if (fmt == kFmtData && data_recs.size() < kCalibrationRecords) {
+        data_recs.emplace_back(c + 16, load_be16(c + 16));
       }
       mem.consume(L);
       if (recs.size() >= kCalibrationRecords) break;
     }
     calibrate(recs, map_);  // recs point into mem's buffer, alive here
+    if (!map_.out_bit) direction_from_data_trace(data_recs);
+  }
+
+  // Without a direction from the packet records, the data trace records' own conversations (the
+  // header's sender, receiver and ports, spec 5.5) can show the direction bit. Start and end
+  // records are left out: which side they name is not known.
+  void direction_from_data_trace(const std::vector<std::pair<const std::uint8_t*, std::size_t>>& data_recs) {
+    std::vector<DirSample> samples;
+    const int so = map_[Field::src], dso = map_[Field::dst], fo = map_[Field::flags];
+    if (so < 0 || dso < 0 || fo < 0) return;
+    for (const auto& [h, pl] : data_recs) {
+      std::uint8_t state = 0;
+      std::uint16_t sp = 0, dp = 0;
+      if (static_cast<std::size_t>(std::max({so, dso})) + 16 > pl || static_cast<std::size_t>(fo) + 4 > pl) continue;
+      if ((field(h, pl, Field::dtstate, state) && state != kDtData) || !field(h, pl, Field::sport, sp) ||
+          !field(h, pl, Field::dport, dp) || (sp == 0 && dp == 0))
+        continue;
+      std::array<std::uint8_t, 16> a, b;
+      std::memcpy(a.data(), h + so, 16);
+      std::memcpy(b.data(), h + dso, 16);
+      samples.push_back(dir_sample(a, b, sp, dp, load_be32(h + fo)));
+    }
+    if (samples.size() < 4) return;
+    FieldMap m = map_;
+    m.note.clear();
+    if (direction_bit(samples, m)) {
+      map_.out_bit = m.out_bit;
+      map_.out_when_set = m.out_when_set;
+      map_.out_agreement = m.out_agreement;
+      map_.note += fmt::format("{}direction bit from {} data trace records", map_.note.empty() ? "" : "; ", samples.size());
+    }
   }
 
   // Intern a name for an interface of this link kind; returns its index.
@@ -815,6 +883,8 @@ class CtraceReader final : public Reader {
     if (flags & map_.cleartxt_bit) r.meta.flags |= SourceMeta::kAtlsClear;
     if (map_.out_bit) r.dir = ((flags & map_.out_bit) != 0) == map_.out_when_set ? Direction::out : Direction::in;
 
+    field(h, pl, Field::cid, r.meta.cid);
+
     // Name / link kind.
     std::uint16_t link = linktype::raw;
     Bytes name;
@@ -822,6 +892,7 @@ class CtraceReader final : public Reader {
       link = linktype::ctrace_data;
       const int no = map_[Field::name];
       if (no >= 0 && static_cast<std::size_t>(no) + 8 <= pl) name = Bytes(h + no, 8);
+      data_trace_fields(h, pl, r.meta.dt);
     } else {
       const int no = map_[Field::name];
       if (no >= 0 && static_cast<std::size_t>(no) + 16 <= pl) name = Bytes(h + no, 16);
@@ -834,7 +905,7 @@ class CtraceReader final : public Reader {
     if (is_ids_probe(fmt)) ids_extension(h, pl, r);
 
     // Segmented records (spec 5.4): Tlen is the whole set's data; sequence numbers follow.
-    if (has_tlen && (seq > 0 || tlen > dlen) && fmt != kFmtData) {
+    if (has_tlen && (seq > 0 || tlen > dlen)) {
       ++cs_->trace_segments;
       if (seq == 0) {
         if (set_active_) drop_set("a new segmented record began before the previous one was complete");
@@ -878,6 +949,7 @@ class CtraceReader final : public Reader {
       r.interface_id = interface_for(Bytes(set_name_), set_link_, r.meta.device_type);
       r.interface_name = interfaces_[r.interface_id].name;
       r.link = set_link_;
+      if (r.meta.format_id == kFmtData) r.meta.job_name = job_ = interfaces_[r.interface_id].name;
       ++interfaces_[r.interface_id].records;
       r.index = ++stats_.records;
       return true;
@@ -889,18 +961,29 @@ class CtraceReader final : public Reader {
       dlen -= x;
     }
     r.data = Bytes(d, dlen);
-    r.orig_len = has_plen && plen >= dlen && fmt != kFmtData ? plen : static_cast<std::uint32_t>(dlen);
+    r.orig_len = has_plen && plen >= dlen ? plen : static_cast<std::uint32_t>(dlen);
     if (r.orig_len > dlen) r.meta.flags |= SourceMeta::kAbbreviated;
     r.link = link;
     r.interface_id = interface_for(name, link, devty);
     r.interface_name = interfaces_[r.interface_id].name;
-    if (fmt == kFmtData) {
-      job_ = interfaces_[r.interface_id].name;
-      r.meta.job_name = job_;
-    }
+    if (fmt == kFmtData) r.meta.job_name = job_ = interfaces_[r.interface_id].name;
     ++interfaces_[r.interface_id].records;
     r.index = ++stats_.records;
     return true;
+  }
+
+  // Data trace (id 5, spec 5.5): domain, type, protocol and state bytes after the job name, and
+  // the sender / receiver of the socket data and their ports where packet records have theirs.
+  void data_trace_fields(const std::uint8_t* h, std::size_t pl, SourceMeta::DataTrace& dt) const {
+    field(h, pl, Field::dtdomain, dt.domain);
+    field(h, pl, Field::dttype, dt.type);
+    field(h, pl, Field::dtproto, dt.proto);
+    field(h, pl, Field::dtstate, dt.state);
+    const int so = map_[Field::src], dso = map_[Field::dst];
+    if (so >= 0 && static_cast<std::size_t>(so) + 16 <= pl) dt.src = pth_address(h + so);
+    if (dso >= 0 && static_cast<std::size_t>(dso) + 16 <= pl) dt.dst = pth_address(h + dso);
+    field(h, pl, Field::sport, dt.sport);
+    field(h, pl, Field::dport, dt.dport);
   }
 
   // OSAENTA (id 7): whether the OSA puts a descriptor before the MAC header is not public
@@ -945,6 +1028,7 @@ class CtraceReader final : public Reader {
       ebcdic_name_into(Bytes(h + o, 8), module_);
       ebcdic_name_into(Bytes(h + o + 8, 8), job_);
       r.meta.ids_correlator = load_be32(h + o + 16);
+      if (const std::uint32_t cid = load_be32(h + o + 20)) r.meta.cid = cid;
       const std::size_t po = o + 24, pn = std::min<std::size_t>(48, pl - po);
       std::size_t k = 0;
       while (k < pn && h[po + k] != 0 && h[po + k] != 0x40) ++k;

@@ -81,7 +81,22 @@ void Writer::write(const WritePacket& p) {
     std::size_t o = 12;
     while (o + 4 <= data.size() && (load_be16(data.data() + o) == 0x8100 || load_be16(data.data() + o) == 0x88A8 || load_be16(data.data() + o) == 0x9100)) o += 4;
     if (o + 2 <= data.size()) ip_facts(data.subspan(o + 2), f);
-  } else if (p.format_id != kFmtData) {
+  } else if (p.format_id == kFmtData) {
+    // Socket data: the sender and receiver come with the record (an IPv4 address as ::FFFF:a.b.c.d).
+    auto addr = [](Bytes a, std::uint8_t* out) {
+      if (a.size() == 4) {
+        out[10] = out[11] = 0xFF;
+        std::memcpy(out + 12, a.data(), 4);
+      } else if (a.size() == 16) {
+        std::memcpy(out, a.data(), 16);
+      }
+    };
+    addr(p.dt_src, f.src);
+    addr(p.dt_dst, f.dst);
+    f.sport = p.dt_sport;
+    f.dport = p.dt_dport;
+    f.proto = p.dt_proto;
+  } else {
     ip_facts(data, f);
   }
   if (p.format_id == kFmtOsaenta && opt_.osa_prefix) {
@@ -118,9 +133,10 @@ void Writer::write(const WritePacket& p) {
     h[5] = p.device_type;
     if (p.format_id == kFmtData) {
       put_ebcdic(h + 8, 8, p.name);
-      h[16] = 2;  // AF_INET
-      h[17] = 1;  // stream
-      h[18] = 6;  // TCP
+      h[16] = p.dt_domain;
+      h[17] = p.dt_type;
+      h[18] = p.dt_proto;
+      h[19] = p.dt_state;
     } else {
       put_ebcdic(h + 8, 16, p.name.empty() ? "UNKNOWN" : p.name);
     }
@@ -136,6 +152,7 @@ void Writer::write(const WritePacket& p) {
     put32(h + 84, 1);
     put16(h + 88, p.discard_code);
     put16(h + 90, p.asid);
+    put32(h + kH1Cid, p.cid);
     if (ids) {
       std::uint8_t* x = h + kIdsExtOff;
       put_ebcdic(x, 8, p.module);

@@ -11,7 +11,26 @@ namespace ctana {
 
 namespace {
 using text::line;
+using Analysis = CtraceReport::DataConnection::Analysis;
 std::string pct1(double share) { return fmt::format("{:.1f}%", 100.0 * share); }
+std::string_view data_analysis_text(Analysis a) {
+  switch (a) {
+    case Analysis::data_trace: return "data trace";
+    case Analysis::packet_trace: return "packet trace (also in it)";
+    case Analysis::not_stream: return "- (not a stream)";
+    case Analysis::tcp_off: return "- (TCP analysis off)";
+  }
+  return "";
+}
+std::string_view data_analysis_key(Analysis a) {
+  switch (a) {
+    case Analysis::data_trace: return "data_trace";
+    case Analysis::packet_trace: return "packet_trace";
+    case Analysis::not_stream: return "not_stream";
+    case Analysis::tcp_off: return "tcp_off";
+  }
+  return "";
+}
 }  // namespace
 
 std::string render_ctrace_text(const SummaryReport& r) {
@@ -75,9 +94,35 @@ std::string render_ctrace_text(const SummaryReport& r) {
   }
   if (!c.data_jobs.empty()) {
     line(o, "");
-    line(o, "  Data trace jobs");
+    line(o, "  Data trace jobs (bytes in / out: received / sent by the job)");
+    line(o, "    {:<8} {:>7} {:>10} {:>6} {:>6} {:>14} {:>14} {:>14}", "Job", "Conns", "Records", "Start", "End",
+         "Bytes in", "Bytes out", "Bytes");
     for (const auto& j : c.data_jobs)
-      line(o, "    {:<8} {:>10} records {:>14} bytes", j.name, group_digits(j.records), group_digits(j.bytes));
+      line(o, "    {:<8} {:>7} {:>10} {:>6} {:>6} {:>14} {:>14} {:>14}", j.name, group_digits(j.connections),
+           group_digits(j.records), group_digits(j.start_records), group_digits(j.end_records), group_digits(j.bytes_in),
+           group_digits(j.bytes_out), group_digits(j.bytes));
+  }
+  if (!c.data_connections.empty()) {
+    constexpr std::size_t kTextRows = 50;
+    line(o, "");
+    line(o, "  Data trace connections ({}{}; c>s: client to server, roles from the ports)", group_digits(c.data_connections_total),
+         c.data_connections.size() > kTextRows ? fmt::format(", the first {} listed", kTextRows) : std::string());
+    line(o, "    {:<6} {:<8} {:<8} {:<22} {:<22} {:>8} {:>12} {:>8} {:>12}  {:<9} {}", "Conn", "Job", "Cid", "Client",
+         "Server", "Recs c>s", "Bytes c>s", "Recs s>c", "Bytes s>c", "Start/End", "Analysed from");
+    for (std::size_t i = 0; i < c.data_connections.size() && i < kTextRows; ++i) {
+      const auto& d = c.data_connections[i];
+      const auto ep = [](const IpAddr& a, std::uint16_t port) {
+        return a.version == 0 ? std::string("-") : a.version == 6 ? fmt::format("[{}]:{}", a.str(), port)
+                                                                   : fmt::format("{}:{}", a.str(), port);
+      };
+      line(o, "    {:<6} {:<8} {:08X} {:<22} {:<22} {:>8} {:>12} {:>8} {:>12}  {:<9} {}",
+           d.connection ? fmt::format("{}", d.connection) : std::string("-"), d.job, d.cid, ep(d.client, d.client_port),
+           ep(d.server, d.server_port), group_digits(d.records[0]), group_digits(d.bytes[0]), group_digits(d.records[1]),
+           group_digits(d.bytes[1]), fmt::format("{}/{}", d.start ? "yes" : "no", d.end ? "yes" : "no"),
+           data_analysis_text(d.analysis));
+    }
+    if (c.data_records_untracked)
+      line(o, "    {} records beyond the open-connection cap were not assigned to a connection", group_digits(c.data_records_untracked));
   }
 
   line(o, "");
@@ -152,8 +197,43 @@ std::string render_ctrace_json(const SummaryReport& r) {
   for (const auto& s : c.ids_sources) sources.push_back({{"address", s.address.str()}, {"events", s.events}});
   j["ids"] = {{"by_probe", std::move(probes)}, {"by_source", std::move(sources)}};
   json jobs = json::array();
-  for (const auto& jb : c.data_jobs) jobs.push_back({{"job", jb.name}, {"records", jb.records}, {"bytes", jb.bytes}});
+  for (const auto& jb : c.data_jobs)
+    jobs.push_back({{"job", jb.name},
+                    {"records", jb.records},
+                    {"bytes", jb.bytes},
+                    {"bytes_in", jb.bytes_in},
+                    {"bytes_out", jb.bytes_out},
+                    {"start_records", jb.start_records},
+                    {"end_records", jb.end_records},
+                    {"connections", jb.connections}});
   j["data_jobs"] = std::move(jobs);
+  json conns = json::array();
+  for (const auto& d : c.data_connections) {
+    auto dir = [&d](int k) {
+      return json{{"records", d.records[static_cast<std::size_t>(k)]}, {"bytes", d.bytes[static_cast<std::size_t>(k)]}};
+    };
+    auto addr = [](const IpAddr& a) { return a.version ? json(a.str()) : json(nullptr); };
+    conns.push_back({{"connection", d.connection ? json(d.connection) : json(nullptr)},
+                     {"job", d.job},
+                     {"cid", fmt::format("{:08X}", d.cid)},
+                     {"client", addr(d.client)},
+                     {"client_port", d.client_port},
+                     {"server", addr(d.server)},
+                     {"server_port", d.server_port},
+                     {"domain", ctrace::dt_domain_label(d.domain)},
+                     {"type", ctrace::dt_type_label(d.type)},
+                     {"protocol", ctrace::dt_proto_label(d.proto)},
+                     {"client_to_server", dir(0)},
+                     {"server_to_client", dir(1)},
+                     {"start_record", d.start},
+                     {"end_record", d.end},
+                     {"first", iso_time(d.first_ns)},
+                     {"last", iso_time(d.last_ns)},
+                     {"analysis", data_analysis_key(d.analysis)}});
+  }
+  j["data_connections"] = std::move(conns);
+  j["data_connections_total"] = c.data_connections_total;
+  j["data_records_untracked"] = c.data_records_untracked;
   json fields = json::array();
   for (const auto& fl : f.layout)
     fields.push_back({{"field", fl.name},

@@ -114,7 +114,34 @@ void hex_lines(std::string& o, Bytes b, std::size_t max) {
   }
 }
 
+// Text from column `col` on (at least one blank before it), as IPCS aligns its third field.
+void at_col(std::string& l, std::size_t col, std::string_view text) {
+  l.append(l.size() < col ? col - l.size() : 1, ' ');
+  l += text;
+}
+
+std::string endpoint(const IpAddr& a, std::uint16_t port) { return a.version ? fmt::format("{}-{}", a.str(), port) : std::string(); }
+
 }  // namespace
+
+Bytes mask_secrets(Bytes data, std::vector<std::uint8_t>& scratch) {
+  auto starts_secret = [&data](std::size_t i) {
+    if (i + 5 > data.size() || data[i + 4] != ' ') return false;
+    char w[4];
+    for (int k = 0; k < 4; ++k) w[k] = static_cast<char>(std::toupper(data[i + static_cast<std::size_t>(k)]));
+    return std::string_view(w, 4) == "PASS" || std::string_view(w, 4) == "ACCT";
+  };
+  bool copied = false;
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    if ((i != 0 && data[i - 1] != '\n') || !starts_secret(i)) continue;
+    if (!copied) {
+      scratch.assign(data.begin(), data.end());
+      copied = true;
+    }
+    for (std::size_t k = i + 5; k < scratch.size() && scratch[k] != '\r' && scratch[k] != '\n'; ++k) scratch[k] = '*';
+  }
+  return copied ? Bytes(scratch) : data;
+}
 
 std::string record_time(std::int64_t ns) {
   std::int64_t us = 0;
@@ -132,9 +159,13 @@ std::string record_summary_line(const Packet& p) {
   const char d = r.dir == Direction::in ? 'I' : r.dir == Direction::out ? 'O' : ' ';
   std::string src, dst, info;
   const bool ports = p.l4 == L4::tcp || p.l4 == L4::udp;
+  const bool data_trace = (r.meta.flags & SourceMeta::kCtrace) && r.meta.format_id == ctrace::kFmtData;
   if (p.l3 == L3::ipv4 || p.l3 == L3::ipv6) {
     src = ports ? fmt::format("{}-{}", p.src.str(), p.l4 == L4::tcp ? p.tcp.sport : p.udp.sport) : p.src.str();
     dst = ports ? fmt::format("{}-{}", p.dst.str(), p.l4 == L4::tcp ? p.tcp.dport : p.udp.dport) : p.dst.str();
+  } else if (data_trace && r.meta.dt.src.version && r.meta.dt.dst.version) {
+    src = endpoint(r.meta.dt.src, r.meta.dt.sport);
+    dst = endpoint(r.meta.dt.dst, r.meta.dt.dport);
   }
   if (p.l4 == L4::tcp)
     info = fmt::format("{} seq {} ack {} win {}", tcp_flag_words(p.tcp.flags), p.tcp.seq, p.tcp.ack, p.tcp.window);
@@ -142,7 +173,10 @@ std::string record_summary_line(const Packet& p) {
     info = fmt::format("type {} code {}", p.icmp.type, p.icmp.code);
   else if (p.l3 == L3::arp)
     info = "ARP";
-  else if (r.link == linktype::ctrace_data)
+  else if (data_trace) {
+    const std::string state = ctrace::dt_state_label(r.meta.dt.state);
+    info = fmt::format("job {} Cid {:08X}{}{}", r.meta.job_name, r.meta.cid, state.empty() ? "" : " ", state);
+  } else if (r.link == linktype::ctrace_data)
     info = fmt::format("job {}", r.meta.job_name);
   else if (p.l3 == L3::none)
     info = fmt::format("link type {}", r.link);
@@ -157,7 +191,7 @@ std::string record_summary_line(const Packet& p) {
                      datlen, ends, info);
 }
 
-std::string record_detail(const Packet& p, std::size_t dump_bytes) {
+std::string record_detail(const Packet& p, std::size_t dump_bytes, bool show_secrets) {
   const Record& r = *p.rec;
   const auto& m = r.meta;
   std::string o;
@@ -185,6 +219,34 @@ std::string record_detail(const Packet& p, std::size_t dump_bytes) {
   const std::string fromto = r.dir == Direction::out ? "To" : "From";
   const std::string what = m.format_id == ctrace::kFmtData ? "Jobname" : ctrace::is_ids_probe(m.format_id) ? "Link" : "Interface";
   const std::string amount = fmt::format("{}={}", r.orig_len > r.data.size() ? "Abbrev" : "Full", r.orig_len);
+  std::vector<std::uint8_t> scratch;
+  auto dump = [&](Bytes b, std::size_t max) { hex_lines(o, show_secrets ? b : mask_secrets(b, scratch), max); };
+  if (ct && m.format_id == ctrace::kFmtData) {
+    // IBM's data trace FORMAT lines (IP Diagnosis Guide, "Formatting data traces using IPCS"), then
+    // the sender and receiver, and the socket data.
+    std::int64_t us = 0;
+    const std::tm tm = utc_tm(r.ts_ns, us);
+    std::string l = fmt::format(" {:<18}: {}", fromto + " Jobname", r.interface_name);
+    at_col(l, 63, amount);
+    o += l + "\n";
+    l = fmt::format("  {:<17}: {:04d}/{:02d}/{:02d} {:02d}:{:02d}:{:02d}.{:06d}", "Tod Clock", tm.tm_year + 1900,
+                    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, us);
+    at_col(l, 63, fmt::format("Cid: {:08X}", m.cid));
+    o += l + "\n";
+    l = fmt::format("  {:<17}: {:<17}Type: {:<17}", "Domain", ctrace::dt_domain_label(m.dt.domain), ctrace::dt_type_label(m.dt.type));
+    at_col(l, 63, fmt::format("Protocol: {}", ctrace::dt_proto_label(m.dt.proto)));
+    o += l + "\n";
+    if (m.dt.state != ctrace::kDtData) kv("  ", "State", ctrace::dt_state_label(m.dt.state));
+    if (m.sequence) kv("  ", "Segment #", fmt::format("{}", m.sequence));
+    if (m.dt.src.version) kv("  ", "Source", endpoint(m.dt.src, m.dt.sport));
+    if (m.dt.dst.version) kv("  ", "Destination", endpoint(m.dt.dst, m.dt.dport));
+    if (!r.data.empty()) {
+      o += fmt::format(" Data              : {}\n", r.data.size());
+      dump(r.data, dump_bytes);
+    }
+    o += "\n";
+    return o;
+  }
   kv(" ", fmt::format("{} {}", fromto, what), std::string(r.interface_name),
      ct ? fmt::format("Device") : std::string("Link"), ct ? fmt::format("{:<17}{}", ctrace::device_type_label(m.device_type), amount)
                                                            : fmt::format("{:<17}{}", linktype_name(r.link), amount));
@@ -273,11 +335,11 @@ std::string record_detail(const Packet& p, std::size_t dump_bytes) {
     hex_lines(o, d.subspan(std::min<std::size_t>(p.l3_offset, d.size())), std::min<std::size_t>(hl, dump_bytes));
     if (!p.payload.empty() && dump_bytes > hl) {
       o += fmt::format(" Data              : {}\n", p.payload.size());
-      hex_lines(o, p.payload, dump_bytes - hl);
+      dump(p.payload, dump_bytes - hl);
     }
   } else {
     o += fmt::format(" Data              : {}\n", r.data.size());
-    hex_lines(o, r.data, dump_bytes);
+    dump(r.data, dump_bytes);
   }
   o += "\n";
   return o;

@@ -43,7 +43,10 @@ std::string render_summary_text(const SummaryReport& r) {
   for (std::size_t i = 0; i < r.link_types.size(); ++i) {
     const auto& lt = r.link_types[i];
     line(o, "{}: {}, {} records{}", i == 0 ? "Link types   " : "             ", link_label(lt.link),
-         group_digits(lt.records), lt.supported ? "" : " (unsupported: counted, not decoded)");
+         group_digits(lt.records),
+         lt.supported                          ? ""
+         : lt.link == linktype::ctrace_data ? " (CTRACE records without a packet, e.g. data trace: see CTRACE below)"
+                                              : " (unsupported: counted, not decoded)");
   }
   const bool show_ifaces = r.interfaces.size() > 1 || (r.interfaces.size() == 1 && !r.interfaces[0].name.empty());
   if (show_ifaces) {

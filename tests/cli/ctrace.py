@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""CTRACE fixtures through the command line: summary figures (framing, kinds, discards, IDS),
-exit codes for damaged and packed input, `convert` to pcapng read back by tshark with the
-CTRACE facts in packet comments, and `ctrace probe`."""
+"""CTRACE fixtures through the command line: summary figures (framing, kinds, discards, IDS,
+data trace jobs and connections, FTP read from a data trace), exit codes for damaged and packed
+input, `convert` to pcapng read back by tshark with the CTRACE facts in packet comments,
+`convert --data-trace` (the fixture reproduced, no double counting with the packet trace), and
+`ctrace probe`."""
 import argparse
 import json
 import os
@@ -133,6 +135,91 @@ def main():
         for key in ("discards", "ids", "record_kinds", "links"):
             check(a["ctrace"][key] == b["ctrace"][key], f"ctrace -> ctrace keeps {key}")
         check(a["packets"] == b["packets"], "ctrace -> ctrace keeps packet counts")
+
+    # Data trace (id 5): the FTP login read from the socket data alone gives the pcap's FTP session.
+    code, j, _ = summary("ftp-login-datatrace.ctrace")
+    pc = json.loads(subprocess.run([ctana, "summary", "--json", "testdata/real/ftp-login.pcap"], capture_output=True).stdout)
+    c = j["ctrace"]
+    check(code == 0, "data trace: exit 0")
+    check({k["kind"]: k["records"] for k in c["record_kinds"]} == {"data": 64}, f"data trace kinds {c['record_kinds']}")
+    check(c["data_jobs"] == [{"job": "CTANAJOB", "records": 64, "bytes": 21606, "bytes_in": 21416, "bytes_out": 190,
+                              "start_records": 5, "end_records": 5, "connections": 5}], f"data trace jobs {c['data_jobs']}")
+    dc = c["data_connections"]
+    check(len(dc) == 5 and c["data_connections_total"] == 5 and all(d["analysis"] == "data_trace" for d in dc),
+          f"data trace connections {dc}")
+    check([(d["connection"], d["client_port"], d["server_port"], d["cid"], d["start_record"], d["end_record"]) for d in dc]
+          == [(1, 48002, 21, "00000001", True, True), (2, 48008, 21, "00000002", True, True),
+              (3, 57104, 30000, "00000003", True, True), (4, 57110, 30000, "00000004", True, True),
+              (5, 44917, 20, "00000005", True, True)], f"data trace connection rows {dc}")
+    check(dc[3]["server_to_client"] == {"records": 15, "bytes": 20513}, f"RETR data connection {dc[3]}")
+    check(c["layout"]["direction_bit"] == "flags+0 X'10' set=out", f"data trace direction {c['layout']}")
+    f, pf = j["ftp"], pc["ftp"]
+    for key in ("sessions_total", "transfers", "bytes", "failed_logins", "error_replies", "commands", "reply_codes"):
+        check(f[key] == pf[key], f"data trace ftp.{key}: {f[key]} != pcap {pf[key]}")
+    sess = [(s["user"], s["login"], s["commands"], s["replies"], s["reply_codes"]) for s in f["sessions"]]
+    check(sess == [(s["user"], s["login"], s["commands"], s["replies"], s["reply_codes"]) for s in pf["sessions"]],
+          f"data trace FTP sessions {sess}")
+    check(f["sessions"][1]["user"] == "ctanatest" and f["sessions"][1]["login"] == "ok"
+          and f["sessions"][0]["login"] == "failed", f"data trace FTP logins {sess}")
+    check(j["tcp"]["connections"] == 0, "data trace: no TCP connections (no packets)")
+    res = subprocess.run([ctana, "summary", f"{TD}/ftp-login-datatrace.ctrace"], capture_output=True)
+    out = res.stdout.decode()
+    check("Data trace connections (5;" in out and "user ctanatest: login ok, 13 commands" in out
+          and "data conn 5 (closed)" in out, "data trace text summary")
+    res = subprocess.run([ctana, "records", f"{TD}/ftp-login-datatrace.ctrace"], capture_output=True)
+    lines = res.stdout.decode().splitlines()
+    check(res.returncode == 0 and len(lines) == 65, f"data trace records: {len(lines)} lines")
+    check(lines[1].startswith("ID       1 17:13:26.669454 CTANAJOB") and "10.99.0.2-21 -> 10.99.0.1-48002" in lines[1]
+          and lines[1].endswith("job CTANAJOB Cid 00000001 API Data Flow Starts"), f"data trace records line 1: {lines[1]!r}")
+    check(lines[3].startswith("OD       3") and "10.99.0.1-48002 -> 10.99.0.2-21" in lines[3], f"records line 3: {lines[3]!r}")
+    res = subprocess.run([ctana, "records", "--format", "--last", "9", f"{TD}/ftp-login-datatrace.ctrace"], capture_output=True)
+    out = res.stdout.decode()
+    check(" From Jobname      : CTANAJOB                                  Full=0\n" in out
+          and "  Tod Clock        : 2026/11/23 17:13:26.669454                Cid: 00000001\n" in out
+          and "  Domain           : AF_Inet          Type: Stream             Protocol: TCP\n" in out
+          and "  State            : API Data Flow Starts\n" in out and "  State            : API Data Flow Ends\n" in out
+          and "|PASS ***********|" in out, "data trace records --format lines")
+    res = subprocess.run([ctana, "ctrace", "probe", f"{TD}/ftp-login-datatrace.ctrace"], capture_output=True)
+    out = res.stdout.decode()
+    check(res.returncode == 0 and "00000005 data" in out and "dtstate" in out and "cid" in out, "data trace probe")
+
+    with tempfile.TemporaryDirectory() as td:
+        png = os.path.join(td, "dt.pcapng")
+        res = subprocess.run([ctana, "convert", f"{TD}/ftp-login-datatrace.ctrace", "-o", png], capture_output=True)
+        check(res.returncode == 0, f"data trace convert: exit {res.returncode} {res.stderr!r}")
+        if shutil.which("tshark"):
+            t = subprocess.run(["tshark", "-r", png, "-T", "fields", "-e", "frame.comment"], capture_output=True)
+            lines = t.stdout.decode().splitlines()
+            check(len(lines) == 64, f"tshark reads {len(lines)} data trace records")
+            check(sum("API Data Flow Starts" in l for l in lines) == 5 and sum("API Data Flow Ends" in l for l in lines) == 5,
+                  "start/end records in the packet comments")
+            check("job CTANAJOB; AF_Inet Stream TCP; Cid 00000001; 10.99.0.2:21 -> 10.99.0.1:48002" in lines[1],
+                  f"data trace comment {lines[1]!r}")
+        # The writer: the fixture is what `convert --data-trace` makes of the real capture.
+        again = os.path.join(td, "again.ctrace")
+        res = subprocess.run([ctana, "-v", "convert", "--to", "ctrace", "--data-trace", "--buffer-size", "4096",
+                              "testdata/real/ftp-login.pcap", "-o", again], capture_output=True)
+        check(res.returncode == 0 and "5 TCP connections written as data trace" in res.stderr.decode()
+              and "2 records not converted" in res.stderr.decode(), f"convert --data-trace: {res.stderr!r}")
+        with open(again, "rb") as a, open(f"{TD}/ftp-login-datatrace.ctrace", "rb") as b:
+            check(a.read() == b.read(), "convert --data-trace reproduces the fixture byte for byte")
+        # Packet trace and data trace of the same connections: FTP counted once, from the packets.
+        mixed = os.path.join(td, "mixed.ctrace")
+        res = subprocess.run([ctana, "convert", "--to", "ctrace", "--data-trace", "--with-packets",
+                              "testdata/real/ftp-login.pcap", "-o", mixed], capture_output=True)
+        check(res.returncode == 0, f"convert --with-packets: {res.stderr!r}")
+        m = json.loads(subprocess.run([ctana, "summary", "--json", mixed], capture_output=True).stdout)
+        check(m["ftp"]["sessions_total"] == 2 and m["ftp"]["commands"] == pf["commands"]
+              and m["ftp"]["reply_codes"] == pf["reply_codes"], f"mixed: FTP counted twice? {m['ftp']['sessions_total']}")
+        check([d["analysis"] for d in m["ctrace"]["data_connections"]] == ["packet_trace"] * 5
+              and [d["connection"] for d in m["ctrace"]["data_connections"]] == [1, 2, 3, 4, 5],
+              "mixed: data trace connections refer to the packet trace's")
+        check(m["tcp"]["connections"] == 5 and m["packets"]["tcp"] == 112, "mixed: the packet trace is all there")
+        res = subprocess.run([ctana, "convert", "--data-trace", "testdata/real/ftp-login.pcap", "-o", png], capture_output=True)
+        check(res.returncode == 1 and "--data-trace" in res.stderr.decode(), "--data-trace without --to ctrace is a usage error")
+        res = subprocess.run([ctana, "convert", "--to", "ctrace", "--with-packets", "testdata/real/ftp-login.pcap", "-o", mixed],
+                             capture_output=True)
+        check(res.returncode != 0, "--with-packets needs --data-trace")
 
     for f_ in failures:
         print("FAIL:", f_)
