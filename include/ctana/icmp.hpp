@@ -27,6 +27,7 @@ struct IcmpErrorRow {
   std::string what;         // "Port Unreachable", ...
   IpAddr reporter;          // who sent the error
   std::string about;        // "UDP 10.0.0.1:4096 -> 10.0.0.2:53" from the quoted packet
+  std::uint64_t connection = 0;  // the TCP connection the quoted packet belongs to, 0 if none
   std::uint32_t mtu = 0;    // fragmentation needed / packet too big
   std::uint64_t count = 0;
   std::int64_t first_ns = 0, last_ns = 0;
@@ -45,6 +46,9 @@ class IcmpAnalyzer final : public Analyzer {
  public:
   IcmpAnalyzer(IcmpReport& out, std::function<void(const Finding&)> findings);
   ~IcmpAnalyzer() override;
+  // The number of the TCP connection an error's quoted packet belongs to (see
+  // TcpAnalyzer::open_connection_id); without it, errors name no connection.
+  void set_connection_lookup(std::function<std::uint64_t(const IpAddr&, std::uint16_t, const IpAddr&, std::uint16_t)> f);
   void on_packet(const Packet& p) override;
   void finish() override;
 

@@ -13,6 +13,7 @@
 #include "ctana/dns.hpp"
 #include "ctana/ftp.hpp"
 #include "ctana/icmp.hpp"
+#include "ctana/network.hpp"
 #include "ctana/tls.hpp"
 #include "ctana/tcp.hpp"
 
@@ -194,6 +195,7 @@ struct SummaryReport {
   FtpReport ftp;
   DnsReport dns;
   IcmpReport icmp;
+  NetworkReport network;
   TlsReport tls;
   DhcpReport dhcp;
   std::optional<CtraceReport> ctrace;  // CTRACE input only

@@ -45,6 +45,8 @@ struct RunOptions {
   bool tls = true;          // TLS handshakes (needs tcp)
   bool dhcp = true;         // DHCP / BOOTP exchanges
   bool icmp = true;         // ICMP/ICMPv6 types, pings, errors
+  bool network = true;      // routing loops and broadcast storms
+  NetworkOptions network_options;
   bool dns = true;          // match DNS queries and responses (UDP, and TCP when tcp is on)
   DnsOptions dns_options;
   std::size_t max_listed_connections = 10'000;  // connections[] and exceptions[] caps

@@ -36,6 +36,7 @@ struct IcmpAnalyzer::Impl {
   std::map<std::tuple<bool, IpAddr, IpAddr, std::uint16_t, std::uint16_t>, std::int64_t> echo;
   std::map<std::tuple<bool, std::uint8_t, std::uint8_t, IpAddr, std::string>, IcmpErrorRow> errors;
   std::vector<std::int64_t> rtts;
+  std::function<std::uint64_t(const IpAddr&, std::uint16_t, const IpAddr&, std::uint16_t)> lookup;
   Impl(IcmpReport& r, std::function<void(const Finding&)> f) : out(r), emit(std::move(f)) {}
 };
 
@@ -44,6 +45,11 @@ IcmpAnalyzer::IcmpAnalyzer(IcmpReport& out, std::function<void(const Finding&)> 
   out.present = true;
 }
 IcmpAnalyzer::~IcmpAnalyzer() = default;
+
+void IcmpAnalyzer::set_connection_lookup(
+    std::function<std::uint64_t(const IpAddr&, std::uint16_t, const IpAddr&, std::uint16_t)> f) {
+  impl_->lookup = std::move(f);
+}
 
 void IcmpAnalyzer::on_packet(const Packet& p) {
   if ((p.l4 != L4::icmp && p.l4 != L4::icmpv6) || p.malformed() || p.rec->data.size() < p.l4_offset + 4) return;
@@ -88,6 +94,8 @@ void IcmpAnalyzer::on_packet(const Packet& p) {
         if (v6 && ic.type == 2) row.mtu = load_be32(h + 4);
       }
       row.first_ns = ts;
+      const QuotedPacket& q = ic.quote;
+      if (ic.has_quote && q.proto == 6 && q.has_ports && im.lookup) row.connection = im.lookup(q.src, q.sport, q.dst, q.dport);
       it = im.errors.emplace(key, row).first;
     }
     ++it->second.count;
@@ -141,9 +149,10 @@ void IcmpAnalyzer::finish() {
       expl = "See RFC 792 / RFC 4443 for this message.";
       sev = Severity::info;
     }
-    im.emit(Finding{sev, "traffic", "icmp_error", e.first_ns, 0,
-                    fmt::format("{} {} from {} about {} ({} time{})", e.v6 ? "ICMPv6" : "ICMP", e.what, e.reporter.str(),
-                                e.about, e.count, e.count == 1 ? "" : "s"),
+    im.emit(Finding{sev, "traffic", "icmp_error", e.first_ns, e.connection,
+                    fmt::format("{} {} from {} about {}{} ({} time{})", e.v6 ? "ICMPv6" : "ICMP", e.what, e.reporter.str(),
+                                e.about, e.connection ? fmt::format(" (connection {})", e.connection) : "", e.count,
+                                e.count == 1 ? "" : "s"),
                     expl});
   }
   if (im.out.echo_unanswered) {

@@ -15,6 +15,7 @@
 #include "ctana/dhcp.hpp"
 #include "ctana/filter.hpp"
 #include "ctana/icmp.hpp"
+#include "ctana/network.hpp"
 #include "ctana/stats.hpp"
 #include "ctana/summary.hpp"
 #include "ctana/tls.hpp"
@@ -102,6 +103,7 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
   std::unique_ptr<IcmpAnalyzer> icmp;
   std::unique_ptr<TlsAnalyzer> tls;
   std::unique_ptr<DhcpAnalyzer> dhcp;
+  std::unique_ptr<NetworkAnalyzer> network;
   KindMap kinds;
   TcpSamples samples;
   if (opt.dhcp) {
@@ -111,6 +113,10 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
   if (opt.icmp) {
     icmp = std::make_unique<IcmpAnalyzer>(rep.icmp, finding_collector(rep.tcp, opt, kinds));
     analyzers.push_back(icmp.get());
+  }
+  if (opt.network) {
+    network = std::make_unique<NetworkAnalyzer>(opt.network_options, rep.network, finding_collector(rep.tcp, opt, kinds));
+    analyzers.push_back(network.get());
   }
   if (opt.dns) {
     DnsOptions d = opt.dns_options;
@@ -140,6 +146,12 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
         ftp->on_tls([t = tls.get()](const TcpConnection& c, std::uint64_t co, std::uint64_t so) { t->start_tls(c, co, so); });
       }
     }
+    // ICMP errors and looping packets name the TCP connection they belong to.
+    auto conn_of = [t = tcp.get()](const IpAddr& a, std::uint16_t pa, const IpAddr& b, std::uint16_t pb) {
+      return t->open_connection_id(a, pa, b, pb);
+    };
+    if (icmp) icmp->set_connection_lookup(conn_of);
+    if (network) network->set_connection_lookup(conn_of);
     if (opt.tcp_hook) opt.tcp_hook(*tcp);
     analyzers.insert(analyzers.begin() + 1, tcp.get());  // before DNS: it finishes TCP streams first
   }

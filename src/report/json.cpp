@@ -219,6 +219,7 @@ json icmp_json(const IcmpReport& c) {
                       {"what", e.what},
                       {"reporter", e.reporter.str()},
                       {"about", e.about},
+                      {"connection", e.connection ? json(e.connection) : json(nullptr)},
                       {"mtu", e.mtu ? json(e.mtu) : json(nullptr)},
                       {"count", e.count},
                       {"first", iso_time(e.first_ns)},
@@ -233,6 +234,29 @@ json icmp_json(const IcmpReport& c) {
                     {"rtt_median_s", secs(c.echo_rtt_median_ns)},
                     {"rtt_max_s", secs(c.echo_rtt_max_ns)}}},
           {"errors", std::move(errors)}};
+}
+
+json network_json(const NetworkReport& n) {
+  json loops = json::array();
+  for (const auto& l : n.loops)
+    loops.push_back({{"about", l.about},
+                     {"src", l.src.str()},
+                     {"dst", l.dst.str()},
+                     {"passes", l.passes},
+                     {"first_ttl", l.first_ttl},
+                     {"last_ttl", l.last_ttl},
+                     {"connection", l.connection ? json(l.connection) : json(nullptr)},
+                     {"first", iso_time(l.first_ns)},
+                     {"last", iso_time(l.last_ns)}});
+  return {{"loops", std::move(loops)},
+          {"loops_untracked", n.loops_untracked},
+          {"group_frames", n.group_frames},
+          {"group_peak_per_second", n.group_peak_per_second},
+          {"group_peak_at", n.group_frames ? json(iso_time(n.group_peak_second_ns)) : json(nullptr)},
+          {"storm_seconds", n.storm_seconds},
+          {"storm_threshold", n.storm_threshold},
+          {"repeated_frame", n.repeated_frame_copies > 1 ? json({{"copies", n.repeated_frame_copies}, {"frame", n.repeated_frame}})
+                                                         : json(nullptr)}};
 }
 
 json dns_json(const DnsReport& d) {
@@ -521,6 +545,7 @@ std::string render_summary_json(const SummaryReport& r) {
   if (r.ftp.present) j["ftp"] = ftp_json(r.ftp);
   if (r.dns.present) j["dns"] = dns_json(r.dns);
   if (r.icmp.present) j["icmp"] = icmp_json(r.icmp);
+  if (r.network.present) j["network"] = network_json(r.network);
   if (r.tls.present) j["tls"] = tls_json(r.tls);
   if (r.dhcp.present) j["dhcp"] = dhcp_json(r.dhcp);
   if (r.ctrace) j["ctrace"] = json::parse(render_ctrace_json(r));

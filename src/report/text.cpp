@@ -243,8 +243,24 @@ std::string render_summary_text(const SummaryReport& r) {
                                    : std::string());
     for (const auto& t : c.types) line(o, "  {:>8}  {} {}", group_digits(t.count), t.v6 ? "ICMPv6" : "ICMP  ", t.name);
     for (const auto& e : c.errors)
-      line(o, "  error: {} {} from {} about {}{} ({} time{})", e.v6 ? "ICMPv6" : "ICMP", e.what, e.reporter.str(), e.about,
-           e.mtu ? fmt::format(", MTU {}", e.mtu) : "", e.count, e.count == 1 ? "" : "s");
+      line(o, "  error: {} {} from {} about {}{}{} ({} time{})", e.v6 ? "ICMPv6" : "ICMP", e.what, e.reporter.str(), e.about,
+           e.connection ? fmt::format(" (conn {})", e.connection) : "", e.mtu ? fmt::format(", MTU {}", e.mtu) : "",
+           e.count, e.count == 1 ? "" : "s");
+  }
+
+  const auto& nw = r.network;
+  if (nw.present && (!nw.loops.empty() || nw.storm_seconds)) {
+    line(o, "");
+    line(o, "Loops and storms: {} packet{} going round a routing loop, {} second{} of broadcast storm", 
+         group_digits(nw.loops.size() + nw.loops_untracked), nw.loops.size() + nw.loops_untracked == 1 ? "" : "s",
+         nw.storm_seconds, nw.storm_seconds == 1 ? "" : "s");
+    for (const auto& l : nw.loops)
+      line(o, "  loop: {}{}: {} passes, TTL {} down to {}", l.about,
+           l.connection ? fmt::format(" (conn {})", l.connection) : "", l.passes, l.first_ttl, l.last_ttl);
+    if (nw.storm_seconds)
+      line(o, "  storm: {} broadcast/multicast frames, up to {} in one second (threshold {}); most repeated frame: {} x {}",
+           group_digits(nw.group_frames), group_digits(nw.group_peak_per_second), group_digits(nw.storm_threshold),
+           group_digits(nw.repeated_frame_copies), nw.repeated_frame);
   }
 
   if (r.dns.present && (r.dns.queries || r.dns.responses)) {

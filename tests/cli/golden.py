@@ -44,6 +44,9 @@ CASES = [
     ("tls-ports.txt", ["summary", "testdata/real/tls-ports.pcap"], 0),
     ("tls-ports.json", ["summary", "--json", "testdata/real/tls-ports.pcap"], 0),
     ("summary-window.txt", ["summary", "--ip", "10.99.0.1", "--port", "21", "testdata/real/ftp-login.pcap"], 0),
+    ("routing-loop.txt", ["summary", "testdata/real/routing-loop.pcap"], 0),
+    ("routing-loop.json", ["summary", "--json", "testdata/real/routing-loop.pcap"], 0),
+    ("exceptions-storm.txt", ["exceptions", "testdata/real/broadcast-storm.pcap"], 0),
 ]
 
 
