@@ -9,6 +9,10 @@ namespace ctana {
 
 using json = nlohmann::ordered_json;
 
+std::string json_text(const json& j, int indent) {
+  return j.dump(indent, ' ', false, json::error_handler_t::replace);
+}
+
 namespace {
 std::string exit_meaning(int code) {
   switch (code) {
@@ -373,7 +377,7 @@ std::string render_sessions_json(const SummaryReport& r, std::uint64_t only_conn
     if (!only_conn || c.id == only_conn) conns.push_back(tcp_connection_json(c));
   j["connections"] = std::move(conns);
   j["connections_omitted"] = r.tcp.connections_omitted;
-  return j.dump(2) + "\n";
+  return json_text(j, 2) + "\n";
 }
 
 std::string render_flow_json_row(std::uint64_t nr, const Packet& p, const TcpPacketInfo& info, int local,
@@ -400,7 +404,7 @@ std::string render_flow_json_row(std::uint64_t nr, const Packet& p, const TcpPac
             {"window", info.window},
             {"data", p.payload_len},
             {"analysis", std::move(flags)}};
-  return j.dump() + "\n";
+  return json_text(j) + "\n";
 }
 
 std::string render_exceptions_json(const SummaryReport& r) {
@@ -412,7 +416,7 @@ std::string render_exceptions_json(const SummaryReport& r) {
   j.erase("tcp");
   j.erase("connections");
   j.erase("connections_omitted");
-  return j.dump(2) + "\n";
+  return json_text(j, 2) + "\n";
 }
 
 std::string render_summary_json(const SummaryReport& r) {
@@ -525,7 +529,7 @@ std::string render_summary_json(const SummaryReport& r) {
   if (r.dhcp.present) j["dhcp"] = dhcp_json(r.dhcp);
   if (r.ctrace) j["ctrace"] = json::parse(render_ctrace_json(r));
   j["exit"] = {{"code", r.exit_code}, {"meaning", exit_meaning(r.exit_code)}};
-  return j.dump(2) + "\n";
+  return json_text(j, 2) + "\n";
 }
 
 }  // namespace ctana
