@@ -1,12 +1,12 @@
-// libFuzzer target: one packet of a chosen link type through the decoder chain and the
-// analyzers. The first byte picks the link type; a few packets are built from the input so the
-// TCP analyzer sees a conversation.
-#include <cstdint>
+// libFuzzer target: packets of a chosen link type through the decoder chain, the summary, TCP
+// and ICMP analyzers, and the record listings (SUMMARY line, FORMAT block with hex dump). The
+// first byte picks the link type, the second whether the capture was snapped; the rest is cut
+// into up to 8 packets at 0xFF bytes, so the TCP analyzer sees a conversation.
 #include <vector>
 
-#include "ctana/decode.hpp"
+#include "ctana/icmp.hpp"
 #include "ctana/summary.hpp"
-#include "ctana/tcp.hpp"
+#include "fuzz_util.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const std::uint16_t kLinks[] = {ctana::linktype::ethernet, ctana::linktype::raw, ctana::linktype::ipv4,
@@ -18,7 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ctana::SummaryReport rep;
   ctana::SummaryAnalyzer summary(rep, ctana::SummaryOptions{});
   ctana::TcpAnalyzer tcp{ctana::TcpOptions{}};
-  // Split the rest into up to 8 packets at the positions of 0xFF bytes.
+  ctana::IcmpAnalyzer icmp(rep.icmp, nullptr);
   std::vector<ctana::Record> recs;
   std::size_t start = 2;
   for (std::size_t i = 2; i <= size && recs.size() < 8; ++i) {
@@ -36,10 +36,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ctana::Packet p;
   for (const auto& r : recs) {
     ctana::decode(r, p);
+    ctana::fuzz::require(p.l4_offset <= r.data.size() && p.l3_offset <= r.data.size(), "layer offset past the record");
     summary.on_packet(p);
     tcp.on_packet(p);
+    icmp.on_packet(p);
+    (void)ctana::record_summary_line(p);
+    (void)ctana::record_detail(p, 1024);
   }
   summary.finish();
   tcp.finish();
+  icmp.finish();
   return 0;
 }

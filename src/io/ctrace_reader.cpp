@@ -17,7 +17,6 @@ namespace {
 using namespace ctana::ctrace;
 
 constexpr std::size_t kCteMin = 18;
-constexpr std::size_t kCteMax = 65535;
 constexpr std::uint64_t kTodSecond = 1'000'000ull << 12;
 constexpr std::uint64_t kTodDay = 86'400ull * kTodSecond;
 constexpr std::size_t kHeaderLikeMax = 64;
