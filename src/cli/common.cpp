@@ -146,6 +146,15 @@ bool make_run_options(const InputArgs& a, RunOptions& opt, std::string& error) {
   return true;
 }
 
+void log_read_problems(const std::string& path, const ReadStats& rd) {
+  if (!rd.ascii_transfer.empty()) spdlog::warn("{}: {}", path, ascii_transfer_message(rd.ascii_transfer));
+  for (const auto& is : rd.issues) spdlog::warn("{}: offset {}: {}", path, is.offset, is.message);
+  if (rd.issues_dropped) spdlog::warn("{}: {} more read problems not shown", path, rd.issues_dropped);
+  if (rd.partial())
+    spdlog::warn("{}: partial result: the input is {}; all records that could be read are reported", path,
+                 rd.truncated ? "truncated" : rd.io_error ? "unreadable in part" : "damaged");
+}
+
 bool run_command(const InputArgs& a, RunResult& res, int& exit_code, const std::function<void(RunOptions&)>& adjust) {
   RunOptions opt;
   std::string err;
@@ -161,12 +170,7 @@ bool run_command(const InputArgs& a, RunResult& res, int& exit_code, const std::
     exit_code = res.exit_code;
     return false;
   }
-  const auto& rd = res.report.read;
-  for (const auto& is : rd.issues) spdlog::warn("{}: offset {}: {}", res.report.path, is.offset, is.message);
-  if (rd.issues_dropped) spdlog::warn("{}: {} more read problems not shown", res.report.path, rd.issues_dropped);
-  if (res.exit_code == kExitPartial)
-    spdlog::warn("{}: partial result: the input is {}; all records that could be read are reported", res.report.path,
-                 rd.truncated ? "truncated" : rd.io_error ? "unreadable in part" : "damaged");
+  log_read_problems(res.report.path, res.report.read);
   exit_code = res.exit_code;
   return true;
 }

@@ -35,9 +35,8 @@ int run_convert_command(ConvertArgs& a) {
     spdlog::error("{}", res.error);
     return res.exit_code;
   }
-  for (const auto& is : res.read.issues) spdlog::warn("{}: offset {}: {}", a.file, is.offset, is.message);
+  log_read_problems(a.file, res.read);
   if (!res.note.empty()) spdlog::warn("{}: {}", a.file, res.note);
-  if (res.exit_code == kExitPartial) spdlog::warn("{}: partial result: the input is damaged or truncated", a.file);
   spdlog::info("{}: {} records read, {} written to {}", a.file, res.records_in, res.records_out, a.output);
   return res.exit_code;
 }

@@ -100,7 +100,7 @@ int run_probe(const ProbeArgs& a) {
     o += k.dumps;
   }
   if (!write_output(o, "")) return kExitUnreadable;
-  for (const auto& is : st.issues) spdlog::warn("{}: offset {}: {}", reader->path(), is.offset, is.message);
+  log_read_problems(reader->path(), st);
   return st.partial() ? kExitPartial : kExitOk;
 }
 }  // namespace

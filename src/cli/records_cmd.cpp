@@ -76,7 +76,7 @@ int run_records(const RecordsArgs& a) {
     return kExitUnreadable;
   }
   const auto& st = reader->stats();
-  for (const auto& is : st.issues) spdlog::warn("{}: offset {}: {}", reader->path(), is.offset, is.message);
+  log_read_problems(reader->path(), st);
   return st.partial() ? kExitPartial : kExitOk;
 }
 }  // namespace

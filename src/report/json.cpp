@@ -461,7 +461,8 @@ std::string render_summary_json(const SummaryReport& r) {
   j["read_problems"] = {{"truncated", rd.truncated},         {"damaged", rd.damaged},
                         {"io_error", rd.io_error},           {"bytes_skipped", rd.bytes_skipped},
                         {"resyncs", rd.resyncs},             {"other_blocks", rd.other_blocks},
-                        {"issues", std::move(issues)},       {"issues_dropped", rd.issues_dropped}};
+                        {"issues", std::move(issues)},       {"issues_dropped", rd.issues_dropped},
+                        {"ascii_transfer", rd.ascii_transfer.empty() ? json(nullptr) : json(rd.ascii_transfer)}};
 
   if (r.first_ns) {
     j["time"] = {{"first", iso_time(*r.first_ns)},

@@ -280,9 +280,10 @@ std::string render_summary_text(const SummaryReport& r) {
   o += render_ctrace_text(r);
 
   const auto& rd = r.read;
-  if (!rd.issues.empty() || rd.bytes_skipped) {
+  if (!rd.issues.empty() || rd.bytes_skipped || !rd.ascii_transfer.empty()) {
     line(o, "");
     line(o, "Read problems{}", rd.truncated ? " (the file is truncated)" : rd.damaged ? " (the file is damaged)" : "");
+    if (!rd.ascii_transfer.empty()) line(o, "  the file {}", ascii_transfer_message(rd.ascii_transfer));
     for (const auto& is : rd.issues) line(o, "  offset {}: {}", is.offset, is.message);
     if (rd.issues_dropped) line(o, "  ... and {} more", rd.issues_dropped);
     if (rd.bytes_skipped)

@@ -1,10 +1,16 @@
 #!/usr/bin/env python3
-"""Hostile and damaged input (docs/security.md): text taken from packets that is not UTF-8."""
+"""Hostile and damaged input (docs/security.md): text taken from packets that is not UTF-8;
+traces damaged by a text-mode (ASCII) file transfer, named as such and never taken for good
+files."""
 import argparse
 import json
+import pathlib
 import struct
 import subprocess
 import sys
+import tempfile
+
+TESTDATA = pathlib.Path("testdata")
 
 
 def csum(b):
@@ -89,14 +95,65 @@ def non_utf8_text(ck, tmp):
     ck.check("non-UTF-8 FTP text: the user is there", users == ["m\ufffdller"], f"users {users}")
 
 
+ASCII_DAMAGE = [
+    ("LF -> CR LF", lambda b: b.replace(b"\n", b"\r\n")),
+    ("CR LF -> LF", lambda b: b.replace(b"\r\n", b"\n")),
+    ("EBCDIC -> ASCII", lambda b: b.decode("cp037").encode("latin-1")),   # downloaded from z/OS as text
+    ("ASCII -> EBCDIC", lambda b: b.decode("latin-1").encode("cp037")),   # uploaded to z/OS as text
+]
+
+
+def ascii_mode(ck, tmp):
+    """Each kind of damage on a real pcap, a pcapng and a CTRACE: one line naming the file and the
+    damage, exit 2 (nothing readable) or 3 (partial, with the damage in the report)."""
+    for src in ("real/ftp-login.pcap", "real/dns-icmp.pcapng", "ctrace/ftp-login-raw.ctrace"):
+        good = (TESTDATA / src).read_bytes()
+        for what, damage in ASCII_DAMAGE:
+            bad = damage(good)
+            name = f"{what} on {src}"
+            if bad == good:
+                ck.check(name, False, "the damage changed nothing: pick another trace")
+                continue
+            path = pathlib.Path(tmp, pathlib.Path(src).name)
+            path.write_bytes(bad)
+            res = ck.run("summary", "--json", str(path))
+            want = f"{path}: looks like it was transferred in ASCII mode ({what}): transfer it again in binary"
+            lines = [l for l in res.stderr.decode().splitlines() if "ASCII mode" in l]
+            ok = res.returncode in (2, 3) and len(lines) == 1 and lines[0].endswith(want)
+            if ok and res.returncode == 3:
+                rp = json.loads(res.stdout)["read_problems"]
+                ok = rp["ascii_transfer"] == what and rp["damaged"]
+            ck.check(f"ASCII mode: {name}", ok, f"exit {res.returncode}, stderr {res.stderr.decode()[:400]!r}")
+    # The same line from the other commands that read traces.
+    path = pathlib.Path(tmp, "lf.pcap")
+    path.write_bytes(ASCII_DAMAGE[0][1]((TESTDATA / "real/ftp-login.pcap").read_bytes()))
+    ct = pathlib.Path(tmp, "crlf.ctrace")
+    ct.write_bytes(ASCII_DAMAGE[1][1]((TESTDATA / "ctrace/ftp-login-raw.ctrace").read_bytes()))
+    for argv, f, what in ((["records"], path, "LF -> CR LF"), (["records", "--format"], path, "LF -> CR LF"),
+                          (["sessions"], path, "LF -> CR LF"), (["convert", "-o", f"{tmp}/out.pcapng"], path, "LF -> CR LF"),
+                          (["ctrace", "probe"], ct, "CR LF -> LF")):
+        res = ck.run(*argv, str(f))
+        ok = res.returncode == 3 and res.stderr.decode().count(f"ASCII mode ({what})") == 1
+        ck.check(f"ASCII mode: {' '.join(argv)} says so", ok, f"exit {res.returncode} {res.stderr.decode()[:300]!r}")
+
+
+def no_false_alarm(ck):
+    """No test trace, however damaged or cut, is taken for ASCII-mode damage."""
+    files = sorted(p for d in ("real", "crafted", "ctrace", "diff") for p in (TESTDATA / d).iterdir()
+                   if p.suffix not in (".md",))
+    alarms = [str(f) for f in files if b"ASCII mode" in ck.run("summary", str(f)).stderr]
+    ck.check(f"no ASCII-mode alarm on {len(files)} test files", not alarms, ", ".join(alarms))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ctana", required=True)
     args = ap.parse_args()
-    import tempfile
     ck = Checks(args.ctana)
     with tempfile.TemporaryDirectory() as tmp:
         non_utf8_text(ck, tmp)
+        ascii_mode(ck, tmp)
+        no_false_alarm(ck)
     return ck.report()
 
 
