@@ -75,6 +75,8 @@ struct FtpReport {
   bool present = false;
   std::vector<FtpSession> sessions;  // the first 1000
   std::uint64_t sessions_total = 0, transfers_total = 0, bytes_total = 0, failed_logins = 0, error_replies = 0;
+  std::uint64_t sessions_untracked = 0;          // control connections not followed: max_open were open
+  std::uint64_t data_connections_untracked = 0;  // announced data connections not kept: max_expects reached
   std::vector<std::pair<std::string, std::uint64_t>> commands;  // verb -> count, every session, by verb
   std::vector<std::pair<int, std::uint64_t>> reply_codes;        // code -> count, every session, by code
 };
@@ -82,6 +84,8 @@ struct FtpReport {
 struct FtpOptions {
   bool show_secrets = false;
   std::vector<std::uint16_t> control_ports{21};  // plus any port named "ftp" with --app
+  std::size_t max_open = 100'000;      // control connections followed at once
+  std::size_t max_expects = 100'000;   // announced data connections (PORT, 227...) kept for linking
 };
 
 // Follows FTP control connections. Register it with the TCP analyzer (as a stream sink and a

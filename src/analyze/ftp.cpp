@@ -15,7 +15,6 @@ namespace {
 constexpr std::size_t kMaxLine = 8192;       // longer control lines are cut
 constexpr std::size_t kMaxSessions = 1000;   // sessions kept for the report
 constexpr std::size_t kMaxRows = 1000;       // commands and transfers kept per session
-constexpr std::size_t kMaxOpen = 100000;     // control connections followed at once
 constexpr std::uint32_t kMaxErrorFindings = 10;  // per session; the rest are summed up
 
 std::string ep(const IpAddr& a, std::uint16_t port) {
@@ -66,7 +65,6 @@ struct FtpAnalyzer::Impl {
   std::unordered_multimap<std::string, std::size_t> expect_index;  // "addr|port" -> expects[]
   std::map<std::string, std::uint32_t> failed_by_client;  // brute force
   std::map<std::string, std::int64_t> first_failed_ns;    // the time of each client's first failed login
-  std::size_t max_expects = 100000;
   std::map<std::string, std::uint64_t> commands;
   std::map<int, std::uint64_t> codes;
   std::function<void(const TcpConnection&, std::uint64_t, std::uint64_t)> tls_cb;
@@ -81,7 +79,11 @@ struct FtpAnalyzer::Impl {
   FtpSession& sess(Ctl& k) { return k.session >= 0 ? sessions[static_cast<std::size_t>(k.session)] : k.scratch; }
   static std::string expect_key(const IpAddr& a, std::uint16_t port) { return a.str() + "|" + std::to_string(port); }
   void expect(Ctl& k, const IpAddr& a, std::uint16_t port, bool passive, std::int64_t ts, std::string announced) {
-    if (k.session < 0 || expects.size() >= max_expects) return;  // nothing to link it to
+    if (k.session < 0) return;  // nothing to link it to
+    if (expects.size() >= opt.max_expects) {
+      ++out.data_connections_untracked;
+      return;
+    }
     expects.push_back(Expect{static_cast<std::size_t>(k.session), -1, a, port, passive, ts, false, std::move(announced)});
     expect_index.emplace(expect_key(a, port), expects.size() - 1);
     k.open_expect = static_cast<long>(expects.size() - 1);
@@ -102,7 +104,10 @@ bool FtpAnalyzer::wants(const TcpConnection& c) {
   auto& im = *impl_;
   if (std::find(im.opt.control_ports.begin(), im.opt.control_ports.end(), c.server_port) == im.opt.control_ports.end())
     return false;
-  if (im.ctl.size() >= kMaxOpen) return false;
+  if (im.ctl.size() >= im.opt.max_open) {
+    ++im.out.sessions_untracked;
+    return false;
+  }
   ++im.out.sessions_total;
   Ctl& k = im.ctl[c.id];
   if (im.sessions.size() < kMaxSessions) {

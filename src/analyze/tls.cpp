@@ -161,7 +161,10 @@ TlsAnalyzer::~TlsAnalyzer() = default;
 
 bool TlsAnalyzer::wants(const TcpConnection& c) {
   auto& im = *impl_;
-  if (im.conns.size() >= kMaxOpen) return false;
+  if (im.conns.size() >= kMaxOpen) {
+    if (tls_port(c.server_port)) ++im.out.untracked_connections;
+    return false;
+  }
   if (tls_port(c.server_port)) {
     im.add(c, "port");
   } else if (std::find(im.starttls_ports.begin(), im.starttls_ports.end(), c.server_port) != im.starttls_ports.end()) {
@@ -186,7 +189,11 @@ void TlsAnalyzer::on_data(const TcpConnection& c, int from, std::uint64_t offset
   auto it = impl_->conns.find(c.id);
   if (it == impl_->conns.end()) {
     // Not on a TLS port: TLS when the client's first bytes hold a ClientHello; else let go.
-    if (from != 0 || offset != 0 || !tls::looks_like_client_hello(data) || impl_->conns.size() >= kMaxOpen) return;
+    if (from != 0 || offset != 0 || !tls::looks_like_client_hello(data)) return;
+    if (impl_->conns.size() >= kMaxOpen) {
+      ++impl_->out.untracked_connections;
+      return;
+    }
     it = impl_->conns.find(impl_->add(c, "content").s.connection);
   }
   Conn& k = it->second;

@@ -81,6 +81,10 @@ void add_input_options(CLI::App* sub, InputArgs& a, bool tcp_options, bool file)
       ->check(CLI::Range(0.0, 1e9));
   sub->add_option("--max-listed", a.max_listed, "Most connections and findings listed (default 10000)")
       ->check(CLI::Range(0, 100'000'000));
+  sub->add_option("--max-connections", a.max_connections,
+                  "Most TCP connections tracked at once (default 1000000); packets of further ones are counted "
+                  "as untracked, so memory stays bounded")
+      ->check(CLI::Range(1, 100'000'000));
   sub->add_flag("--show-secrets", a.show_secrets, "Show FTP PASS and ACCT arguments instead of *****");
 }
 
@@ -139,6 +143,7 @@ bool make_run_options(const InputArgs& a, RunOptions& opt, std::string& error) {
   opt.tcp_options.delayed_ack_ns = static_cast<std::int64_t>(a.delayed_ack_ms * 1e6);
   opt.tcp_options.idle_timeout_ns = static_cast<std::int64_t>(a.idle_timeout_s * 1e9);
   opt.tcp_options.rt_threshold_ns = static_cast<std::int64_t>(a.rt_threshold_ms * 1e6);
+  opt.tcp_options.max_connections = a.max_connections;
   opt.ftp_options.show_secrets = a.show_secrets;
   opt.open = a.open;
   opt.max_listed_connections = a.max_listed;

@@ -838,9 +838,11 @@ class CtraceReader final : public Reader {
       ++cs_->trace_segments;
       if (seq == 0) {
         if (set_active_) drop_set("a new segmented record began before the previous one was complete");
-        if (tlen > kMaxSetBytes) {
+        if (tlen > kMaxSetBytes) {  // never allocated for: the entry is damage
           ++cs_->trace_segments_lost;
-          stats_.add_issue(off, fmt::format("segmented trace record claims {} bytes: ignored", tlen));
+          stats_.damaged = true;
+          stats_.add_issue(off, fmt::format("segmented trace record claims {} bytes (at most {} are accepted): ignored",
+                                            tlen, kMaxSetBytes));
           return false;
         }
         set_active_ = true;

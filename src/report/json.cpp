@@ -75,6 +75,10 @@ json tcp_totals_json(const TcpReport& t) {
           {"evicted_idle", tt.evicted_idle},
           {"untracked_packets", tt.untracked_packets},
           {"bytes_per_connection", t.bytes_per_connection},
+          {"reassembly", {{"delivered_bytes", t.reassembly.bytes_delivered},
+                          {"gap_bytes", t.reassembly.bytes_gap},
+                          {"buffered_peak_bytes", t.reassembly.buffered_peak},
+                          {"overflow_bytes", t.reassembly.overflow_bytes}}},
           {"latency", {{"handshake_rtt", latency_json(t.handshake_rtt, 1e9)},
                        {"response_time", latency_json(t.response_time, 1e9)}}},
           {"throughput", latency_json(t.throughput, 1)}};
@@ -170,6 +174,7 @@ json dhcp_json(const DhcpReport& d) {
           {"declines", d.declines},
           {"discovers_unanswered", d.discovers_unanswered},
           {"relayed", d.relayed},
+          {"untracked_exchanges", d.untracked_exchanges},
           {"leases", std::move(leases)}};
 }
 
@@ -208,6 +213,7 @@ json tls_json(const TlsReport& t) {
           {"encrypted_alerts", t.encrypted_alerts},
           {"alert_messages", counts(t.alert_messages)},
           {"handshake_types", counts(t.handshake_types)},
+          {"untracked_connections", t.untracked_connections},
           {"sessions", std::move(sessions)}};
 }
 
@@ -235,7 +241,8 @@ json icmp_json(const IcmpReport& c) {
                     {"answered", c.echo_answered},
                     {"unanswered", c.echo_unanswered},
                     {"rtt_median_s", secs(c.echo_rtt_median_ns)},
-                    {"rtt_max_s", secs(c.echo_rtt_max_ns)}}},
+                    {"rtt_max_s", secs(c.echo_rtt_max_ns)},
+                    {"untracked", c.echo_untracked}}},
           {"errors", std::move(errors)}};
 }
 
@@ -265,7 +272,8 @@ json dns_json(const DnsReport& d) {
                        {"max_s", secs(d.latency_max_ns)}}},
           {"top_names", rows(d.top_names)},
           {"error_names", rows(d.error_names)},
-          {"unanswered_names", rows(d.unanswered_names)}};
+          {"unanswered_names", rows(d.unanswered_names)},
+          {"untracked_queries", d.untracked_queries}};
 }
 
 json ftp_json(const FtpReport& f) {
@@ -326,6 +334,8 @@ json ftp_json(const FtpReport& f) {
           {"bytes", f.bytes_total},
           {"failed_logins", f.failed_logins},
           {"error_replies", f.error_replies},
+          {"untracked_sessions", f.sessions_untracked},
+          {"untracked_data_connections", f.data_connections_untracked},
           {"commands", [&f] {
              json o = json::object();
              for (const auto& [verb, n] : f.commands) o[verb] = n;

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Hostile and damaged input (docs/security.md): text taken from packets that is not UTF-8;
 traces damaged by a text-mode (ASCII) file transfer, named as such and never taken for good
-files."""
+files; headers claiming 4 GB records; millions of connections against the caps."""
 import argparse
 import json
+import os
 import pathlib
 import struct
 import subprocess
@@ -145,6 +146,97 @@ def no_false_alarm(ck):
     ck.check(f"no ASCII-mode alarm on {len(files)} test files", not alarms, ", ".join(alarms))
 
 
+def peak_rss_kb(ctana, argv, out_path):
+    """Runs ctana with stdout to out_path; returns (exit code, peak resident set in KB)."""
+    with open(out_path, "wb") as out:
+        p = subprocess.Popen([ctana, *argv], stdout=out, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(p.pid, 0)
+    return os.waitstatus_to_exitcode(status), usage.ru_maxrss
+
+
+def pcap_offsets(b):
+    """File offsets of the records of a little-endian microsecond pcap, and its end."""
+    offs, p = [], 24
+    while p < len(b):
+        offs.append(p)
+        p += 16 + struct.unpack("<I", b[p + 8:p + 12])[0]
+    return offs
+
+
+def huge_records(ck, tmp):
+    """A record or block header claiming about 4 GB is refused as damage, with its offset; the
+    reader resynchronises after it, and memory does not grow with the claim."""
+    big = 0xFFFFFFF0
+    good = (TESTDATA / "real/sll-any.pcap").read_bytes()
+    at = pcap_offsets(good)[3]
+    cases = [("pcap record of 4 GB", "sll-any.pcap", good,
+              good[:at] + struct.pack("<IIII", 1_700_000_000, 0, big, big) + good[at:], at, 22,
+              f"claims {big} captured bytes")]
+    ng = (TESTDATA / "crafted/ns-resolution.pcapng").read_bytes()
+    p, blocks = 0, []
+    while p < len(ng):
+        blocks.append(p)
+        p += struct.unpack("<I", ng[p + 4:p + 8])[0]
+    epb = [o for o in blocks if struct.unpack("<I", ng[o:o + 4])[0] == 6]
+    at = epb[1]
+    cases.append(("pcapng block of 4 GB", "ns-resolution.pcapng", ng,
+                  ng[:at] + struct.pack("<II", 6, big) + ng[at:], at, 3, f"impossible length {big}"))
+    n = struct.unpack("<I", ng[at + 4:at + 8])[0]
+    bad = bytearray(ng)
+    bad[at + 20:at + 24] = struct.pack("<I", big)  # the captured length of the second packet
+    cases.append(("pcapng packet of 4 GB", "ns-resolution.pcapng", ng, bytes(bad), at, 2,
+                  f"captured length {big} exceeds the block"))
+    ct = bytearray((TESTDATA / "ctrace/ftp-login-raw.ctrace").read_bytes())
+    at = 0
+    while struct.unpack(">I", ct[at + 4:at + 8])[0] != 4:  # the first packet trace entry
+        at += struct.unpack(">H", ct[at:at + 2])[0]
+    good_ct = bytes(ct)
+    ct[at + 16 + 80:at + 16 + 84] = struct.pack(">I", big)  # its PTH traced length (H1 layout)
+    cases.append(("CTRACE segmented record of 4 GB", "ftp-login-raw.ctrace", good_ct, bytes(ct), at, 113,
+                  f"claims {big} bytes"))
+    for name, fname, before, after, offset, records, says in cases:
+        p_good, p_bad = pathlib.Path(tmp, "good-" + fname), pathlib.Path(tmp, "huge-" + fname)
+        p_good.write_bytes(before)
+        p_bad.write_bytes(after)
+        _, rss_good = peak_rss_kb(ck.ctana, ["summary", "--json", str(p_good)], f"{tmp}/out.json")
+        code, rss_bad = peak_rss_kb(ck.ctana, ["summary", "--json", str(p_bad)], f"{tmp}/out.json")
+        doc = json.loads(pathlib.Path(tmp, "out.json").read_bytes())
+        err = ck.run("summary", str(p_bad)).stderr.decode()
+        msg = [l for l in err.splitlines() if says in l]
+        ck.check(f"{name}: exit 3 and the message names the offset", code == 3 and msg and f"offset {offset}:" in msg[0],
+                 f"exit {code}, stderr {err[:400]!r}")
+        ck.check(f"{name}: the records around it are read", doc["records"]["read"] == records,
+                 f"{doc['records']['read']} records, expected {records}")
+        ck.check(f"{name}: memory does not follow the claim", rss_bad < rss_good + 16 * 1024,
+                 f"peak RSS {rss_bad} KB against {rss_good} KB for the good file")
+
+
+def many_connections(ck, tmp):
+    """20,000 SYNs nobody answers (a SYN flood, a scan): every connection stays open. With
+    --max-connections 1000 the table holds 1000 and counts the rest; memory is then the same as
+    for 2,000 SYNs, while without the cap it grows with the connections."""
+    gen = pathlib.Path(__file__).resolve().parent.parent.parent / "tools/bench/make-many-connections.py"
+    files = {}
+    for n in (2000, 20000):
+        files[n] = f"{tmp}/syn-{n}.pcap"
+        subprocess.run([sys.executable, str(gen), str(n), files[n], "--syn-only"], check=True)
+    caps = ["--max-connections", "1000", "--max-conversations", "1000"]
+    _, rss_small = peak_rss_kb(ck.ctana, ["summary", "--json", *caps, files[2000]], f"{tmp}/out.json")
+    code, rss_big = peak_rss_kb(ck.ctana, ["summary", "--json", *caps, files[20000]], f"{tmp}/out.json")
+    doc = json.loads(pathlib.Path(tmp, "out.json").read_bytes())
+    t = doc["tcp"]
+    ck.check("many connections: capped table, overflow counted",
+             code == 0 and t["peak_open_connections"] == 1000 and t["untracked_packets"] == 19000
+             and t["connections"] == 1000 and doc["conversation_stats"]["untracked_packets"] == 19000,
+             f"exit {code}, peak {t['peak_open_connections']}, untracked {t['untracked_packets']}, "
+             f"connections {t['connections']}, conversations {doc['conversation_stats']}")
+    ck.check("many connections: memory bounded by the cap", rss_big < rss_small + 16 * 1024,
+             f"peak RSS {rss_big} KB for 20,000 SYNs against {rss_small} KB for 2,000")
+    _, rss_free = peak_rss_kb(ck.ctana, ["summary", "--json", files[20000]], f"{tmp}/out.json")
+    ck.check("many connections: without the cap memory grows (the measurement sees it)",
+             rss_free > rss_big + 16 * 1024, f"peak RSS {rss_free} KB uncapped against {rss_big} KB capped")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ctana", required=True)
@@ -154,6 +246,8 @@ def main():
         non_utf8_text(ck, tmp)
         ascii_mode(ck, tmp)
         no_false_alarm(ck)
+        huge_records(ck, tmp)
+        many_connections(ck, tmp)
     return ck.report()
 
 
