@@ -9,6 +9,7 @@
 
 #include "ctana/ctrace.hpp"
 #include "ctana/decode.hpp"
+#include "report/text_util.hpp"
 
 namespace ctana {
 
@@ -152,9 +153,11 @@ std::string record_summary_line(const Packet& p) {
   if (ctrace::is_ids_probe(m.format_id)) info += fmt::format(" [{} {:08X}]", ctrace::ids_group(m.format_id), m.format_id);
   const std::size_t datlen = r.link == linktype::ctrace_data ? r.data.size() : p.payload_len;
   std::string ends = src.empty() ? std::string() : src + " -> " + dst;
-  return fmt::format("{}{} {:>7} {:<15} {:<16} {:<4} {:>6} {:<40} {}\n", d, proto_letter(p), r.index, record_time(r.ts_ns),
+  std::string line = fmt::format("{}{} {:>7} {:<15} {:<16} {:<4} {:>6} {:<40} {}\n", d, proto_letter(p), r.index, record_time(r.ts_ns),
                      r.interface_name.substr(0, 16), p.l3 == L3::ipv4 ? fmt::format("{:04X}", p.ip_id) : std::string(),
                      datlen, ends, info);
+  text::printable_from(line, 0);  // interface and job names come from the file
+  return line;
 }
 
 std::string record_detail(const Packet& p, std::size_t dump_bytes) {
@@ -280,6 +283,7 @@ std::string record_detail(const Packet& p, std::size_t dump_bytes) {
     hex_lines(o, r.data, dump_bytes);
   }
   o += "\n";
+  text::printable_from(o, 0);
   return o;
 }
 

@@ -96,6 +96,26 @@ def non_utf8_text(ck, tmp):
     ck.check("non-UTF-8 FTP text: the user is there", users == ["m\ufffdller"], f"users {users}")
 
 
+def control_characters(ck, tmp):
+    """Terminal escape sequences in an FTP user name, command and reply never reach a terminal
+    from the text reports: control characters are shown as '?' (JSON escapes them itself)."""
+    esc = b"\x1b]0;owned\x07\x1b[2J"
+    path = f"{tmp}/escape-ftp.pcap"
+    with open(path, "wb") as f:
+        f.write(pcap(ftp_session([("s", b"220 hi" + esc + b"\r\n"), ("c", b"USER bob" + esc + b"\r\n"),
+                                  ("s", b"530 no" + esc + b"\r\n"), ("c", b"RETR a" + esc + b"\r\n"),
+                                  ("s", b"550 no" + esc + b"\r\n")])))
+    for argv in (["summary"], ["sessions"], ["exceptions"], ["flow"], ["records"], ["records", "--format", "--dump", "256"]):
+        res = ck.run(*argv, path, *(["1"] if argv == ["flow"] else []))
+        out = res.stdout
+        bad = sorted({c for c in out if c < 0x20 and c != 0x0A} | ({0x7F} & set(out)))
+        ck.check(f"control characters: {' '.join(argv)}", res.returncode == 0 and not bad,
+                 f"exit {res.returncode}, control bytes {bad}")
+    doc = json.loads(ck.run("summary", "--json", path).stdout)
+    ck.check("control characters: JSON keeps them (escaped)", doc["ftp"]["sessions"][0]["log"][0]["argument"].endswith("\x1b[2J"),
+             f"{doc['ftp']['sessions'][0]['log'][0]}")
+
+
 ASCII_DAMAGE = [
     ("LF -> CR LF", lambda b: b.replace(b"\n", b"\r\n")),
     ("CR LF -> LF", lambda b: b.replace(b"\r\n", b"\n")),
@@ -244,6 +264,7 @@ def main():
     ck = Checks(args.ctana)
     with tempfile.TemporaryDirectory() as tmp:
         non_utf8_text(ck, tmp)
+        control_characters(ck, tmp)
         ascii_mode(ck, tmp)
         no_false_alarm(ck)
         huge_records(ck, tmp)
