@@ -320,11 +320,14 @@ class Scanner {
     const std::uint8_t* p = src_.data();
     if (avail == L) return Next::fill_or_end;
     if (avail >= L + 2 && load_be16(p + L) == 0) return Next::fill_or_end;
+    // A file cut inside the next entry's header: the candidate is the last whole entry.
+    if (avail < L + kCteMin) return Next::fill_or_end;
     if (!header_ok(p + L, avail - L)) return Next::no;
     const std::size_t L2 = load_be16(p + L);
     avail = src_.ensure(L + L2);
     p = src_.data();
-    return avail >= L + L2 && load_be16(p + L + L2 - 2) == L2 ? Next::cte : Next::no;
+    if (avail < L + L2) return Next::cte;  // the next entry is cut by the end of the file
+    return load_be16(p + L + L2 - 2) == L2 ? Next::cte : Next::no;
   }
   void skip(std::size_t n) {
     if (run_ == 0) {

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Hostile and damaged input (docs/security.md): text taken from packets that is not UTF-8;
 traces damaged by a text-mode (ASCII) file transfer, named as such and never taken for good
-files; headers claiming 4 GB records; millions of connections against the caps."""
+files; headers claiming 4 GB records; millions of connections against the caps; a pcap, a
+pcapng and a CTRACE trace cut at every byte offset."""
 import argparse
+import concurrent.futures
 import json
 import os
 import pathlib
@@ -183,6 +185,83 @@ def pcap_offsets(b):
     return offs
 
 
+def record_ends(fmt, b):
+    """(header size, end offsets of the records in order) of a pcap, pcapng or raw CTRACE file:
+    a cut at an end leaves whole records only. For CTRACE also the zero fill spans."""
+    if fmt == "pcap":
+        offs = pcap_offsets(b)
+        return 24, [o + 16 + struct.unpack("<I", b[o + 8:o + 12])[0] for o in offs], []
+    if fmt == "pcapng":
+        p, ends, packets = 0, [], []
+        while p < len(b):
+            t, n = struct.unpack("<II", b[p:p + 8])
+            p += n
+            ends.append(p)
+            if t == 6:
+                packets.append(p)
+        return ends[0], packets, ends
+    p, ends, fill = 0, [], []
+    while p + 2 <= len(b):
+        n = struct.unpack(">H", b[p:p + 2])[0]
+        if n == 0:  # zero fill up to the next entry or the end
+            q = p
+            while q < len(b) and b[q] == 0 and not (q + 4 <= len(b) and b[q + 2:q + 4] == b"\x00\x10"):
+                q += 1
+            fill.append((p, q))
+            p = q
+            continue
+        p += n
+        ends.append(p)
+    return 18, ends, fill
+
+
+def cut_everywhere(ck, tmp):
+    """A small trace of each format cut at every byte offset: never a crash; exit 2 while the
+    file header (CTRACE: the first entry's header) is incomplete, else 0 at a record boundary
+    and 3 (partial) inside a record; every record before the cut is reported."""
+    ct = pathlib.Path(tmp, "small.ctrace")
+    res = ck.run("convert", "--to", "ctrace", "--buffer-size", "512", str(TESTDATA / "crafted/udp-icmp.pcap"), "-o", str(ct))
+    ck.check("cut: CTRACE fixture written", res.returncode == 0, res.stderr.decode())
+    for fmt, src in (("pcap", TESTDATA / "real/sll-any.pcap"), ("pcapng", TESTDATA / "crafted/ns-resolution.pcapng"),
+                     ("ctrace", ct)):
+        whole = src.read_bytes()
+        header, ends, extra = record_ends(fmt, whole)
+        boundaries = set(ends) | (set() if fmt == "ctrace" else {header}) | (set(extra) if fmt == "pcapng" else set())
+        in_fill = set()
+        for a, b in (extra if fmt == "ctrace" else []):
+            in_fill.update(range(a, b + 1))
+
+        def one(n):
+            cut = pathlib.Path(tmp, f"cut-{fmt}-{n}")
+            cut.write_bytes(whole[:n])
+            r = ck.run("summary", "--json", str(cut))
+            cut.unlink()
+            prev = max([0, *(e for e in ends if e <= n)])
+            if n < header:
+                want = {2}
+            elif n in boundaries or n in in_fill or (fmt == "ctrace" and not any(whole[prev:n])):
+                want = {0}  # CTRACE: what follows the last whole entry is zero fill (or looks like it)
+            else:
+                want = {3}
+            if r.returncode not in want:
+                return f"cut at {n}: exit {r.returncode}, expected {sorted(want)}: {r.stderr.decode()[:200]!r}"
+            if r.returncode == 2:
+                return None
+            doc = json.loads(r.stdout)
+            got, expect = doc["records"]["read"], sum(1 for e in ends if e <= n)
+            if got != expect:
+                return f"cut at {n}: {got} records reported, {expect} lie before the cut"
+            if fmt != "ctrace" and doc["input"]["bytes_read"] != n:
+                return f"cut at {n}: bytes_read {doc['input']['bytes_read']}"
+            if r.returncode == 3 and b"partial" not in r.stderr:
+                return f"cut at {n}: exit 3 without the partial warning"
+            return None
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            bad = [m for m in pool.map(one, range(len(whole) + 1)) if m]
+        ck.check(f"cut at each of the {len(whole) + 1} offsets of {src.name}", not bad, "; ".join(bad[:5]))
+
+
 def huge_records(ck, tmp):
     """A record or block header claiming about 4 GB is refused as damage, with its offset; the
     reader resynchronises after it, and memory does not grow with the claim."""
@@ -268,6 +347,7 @@ def main():
         ascii_mode(ck, tmp)
         no_false_alarm(ck)
         huge_records(ck, tmp)
+        cut_everywhere(ck, tmp)
         many_connections(ck, tmp)
     return ck.report()
 
