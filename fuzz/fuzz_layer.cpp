@@ -6,8 +6,9 @@
 //   icmp, udp, tcp: the chunk is the ICMP message / UDP datagram / TCP segment (header,
 //     options, payload) inside a correct IP header; the first input byte's bit 0 chooses IPv6;
 //     chunk flags bit 0: server to client, bit 1: snapped.
-// Each packet is decoded and listed (SUMMARY line and FORMAT block), then the packets go as a
-// pcap file through the whole pipeline (TCP sessions, reassembly, FTP, DNS, DHCP, TLS, ICMP).
+// Each packet is decoded, listed (SUMMARY line and FORMAT block) and given to the summary, TCP
+// (with payload reassembly into a stream sink) and ICMP analyzers. The application analyzers on
+// top have targets of their own; fuzz_trace runs everything together.
 #include <vector>
 
 #include "fuzz_util.hpp"
@@ -23,10 +24,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool ip_layer = kTarget == Target::ipv4 || kTarget == Target::ipv6;
   const bool v6 = kTarget == Target::ipv6 || (!ip_layer && (in.u8() & 1));
   const std::uint8_t proto = kTarget == Target::tcp ? 6 : kTarget == Target::udp ? 17 : v6 ? 58 : 1;
-  std::vector<ctana::fuzz::PcapPacket> pkts;
+  struct Pkt {
+    std::vector<std::uint8_t> bytes;
+    bool snapped = false;
+  };
+  std::vector<Pkt> pkts;
   Cursor::Chunk ch;
   while (pkts.size() < 64 && in.chunk(ch)) {
-    ctana::fuzz::PcapPacket p;
+    Pkt p;
     if (ip_layer) {
       p.bytes.assign(ch.data.begin(), ch.data.end());
       if (!p.bytes.empty()) p.bytes[0] = static_cast<std::uint8_t>((v6 ? 0x60 : 0x40) | (p.bytes[0] & 0x0F));
@@ -37,18 +42,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     pkts.push_back(std::move(p));
   }
-  ctana::Packet pk;
+  ctana::fuzz::PacketRun run;
   for (std::size_t i = 0; i < pkts.size(); ++i) {
     ctana::Record r = ctana::fuzz::ip_record(pkts[i].bytes, i + 1, static_cast<std::int64_t>(i) * 1'000'000);
     r.link = v6 ? ctana::linktype::ipv6 : ctana::linktype::ipv4;
     if (pkts[i].snapped) r.orig_len += 100;
-    ctana::decode(r, pk);
-    ctana::fuzz::require(pk.payload.size() <= r.data.size(), "payload larger than the record");
-    (void)ctana::record_summary_line(pk);
-    (void)ctana::record_detail(pk, 1024);
+    run.add(r);
   }
-  const auto file = ctana::fuzz::pcap_file(pkts, v6 ? ctana::linktype::ipv6 : ctana::linktype::ipv4);
-  ctana::fuzz::MemFile f{ctana::Bytes(file)};
-  if (f.ok()) ctana::fuzz::run_pipeline(f.path());
+  run.finish();
   return 0;
 }

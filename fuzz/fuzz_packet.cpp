@@ -1,11 +1,9 @@
 // libFuzzer target: packets of a chosen link type through the decoder chain, the summary, TCP
-// and ICMP analyzers, and the record listings (SUMMARY line, FORMAT block with hex dump). The
-// first byte picks the link type, the second whether the capture was snapped; the rest is cut
-// into up to 8 packets at 0xFF bytes, so the TCP analyzer sees a conversation.
+// and ICMP analyzers, and the record listings (fuzz_util.hpp PacketRun). The first byte picks
+// the link type, the second whether the capture was snapped; the rest is cut into up to 8
+// packets at 0xFF bytes, so the TCP analyzer sees a conversation.
 #include <vector>
 
-#include "ctana/icmp.hpp"
-#include "ctana/summary.hpp"
 #include "fuzz_util.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -15,10 +13,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 2) return 0;
   const std::uint16_t link = kLinks[data[0] % (sizeof kLinks / sizeof kLinks[0])];
   const bool snapped = data[1] & 1;
-  ctana::SummaryReport rep;
-  ctana::SummaryAnalyzer summary(rep, ctana::SummaryOptions{});
-  ctana::TcpAnalyzer tcp{ctana::TcpOptions{}};
-  ctana::IcmpAnalyzer icmp(rep.icmp, nullptr);
   std::vector<ctana::Record> recs;
   std::size_t start = 2;
   for (std::size_t i = 2; i <= size && recs.size() < 8; ++i) {
@@ -33,18 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       start = i + 1;
     }
   }
-  ctana::Packet p;
-  for (const auto& r : recs) {
-    ctana::decode(r, p);
-    ctana::fuzz::require(p.l4_offset <= r.data.size() && p.l3_offset <= r.data.size(), "layer offset past the record");
-    summary.on_packet(p);
-    tcp.on_packet(p);
-    icmp.on_packet(p);
-    (void)ctana::record_summary_line(p);
-    (void)ctana::record_detail(p, 1024);
-  }
-  summary.finish();
-  tcp.finish();
-  icmp.finish();
+  ctana::fuzz::PacketRun run;
+  for (const auto& r : recs) run.add(r);
+  run.finish();
   return 0;
 }

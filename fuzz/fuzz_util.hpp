@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ctana/decode.hpp"
+#include "ctana/icmp.hpp"
 #include "ctana/reader.hpp"
 #include "ctana/records.hpp"
 #include "ctana/render.hpp"
@@ -88,6 +89,14 @@ class MemFile {
   int fd_;
 };
 
+// What the decoders promise about a packet: its layers and payload lie inside the record.
+inline void check_decoded(const Record& r, const Packet& p) {
+  require(p.l3_offset <= r.data.size() && p.l4_offset <= r.data.size(), "layer offset past the record");
+  require(p.payload.empty() || (p.payload.data() >= r.data.data() &&
+                                p.payload.data() + p.payload.size() <= r.data.data() + r.data.size()),
+          "payload view outside the record");
+}
+
 // Reads every record of `path`, checks what every reader promises (records are numbered in
 // order, views stay inside them, the accounting adds up) and decodes (and lists) each one.
 struct ReadAll {
@@ -112,9 +121,7 @@ inline ReadAll read_all(const std::string& path, std::uint64_t file_size, bool r
     require(rec.data.size() <= (64u << 20), "record larger than any reader accepts");
     require(rec.interface_id < r->interfaces().size(), "record names an interface the reader does not list");
     decode(rec, p);
-    require(p.payload.empty() || (p.payload.data() >= rec.data.data() &&
-                                  p.payload.data() + p.payload.size() <= rec.data.data() + rec.data.size()),
-            "payload view outside the record");
+    check_decoded(rec, p);
     if (render) {
       (void)record_summary_line(p);
       (void)record_detail(p, 256);
@@ -131,13 +138,49 @@ inline ReadAll read_all(const std::string& path, std::uint64_t file_size, bool r
 
 // The whole pipeline on a file: every analyzer (with small table and buffer caps, so that their
 // overflow paths run too) and every renderer, checking that each record read is accounted for.
+// A stream sink that takes every connection's payload, so that every connection is reassembled.
+struct AnySink : TcpStreamSink {
+  std::uint64_t bytes = 0;
+  bool wants(const TcpConnection&) override { return true; }
+  void on_data(const TcpConnection&, int, std::uint64_t, Bytes d, std::int64_t) override { bytes += d.size(); }
+  void on_gap(const TcpConnection&, int, std::uint64_t, std::uint64_t, std::int64_t) override {}
+  void on_close(const TcpConnection&) override {}
+};
+
+// Packets one by one: decoded, checked, listed (SUMMARY line, FORMAT block with hex dump) and
+// given to the summary, TCP (payload reassembled into a sink, small caps) and ICMP analyzers.
+struct PacketRun {
+  SummaryReport rep;
+  SummaryAnalyzer summary{rep, SummaryOptions{}};
+  TcpAnalyzer tcp{[] {
+    TcpOptions o;
+    o.reassembly_conn_bytes = 2048;  // small caps: the overflow paths run too
+    o.reassembly_total_bytes = 4096;
+    return o;
+  }()};
+  AnySink sink;
+  IcmpAnalyzer icmp{rep.icmp, nullptr};
+  Packet p;
+
+  PacketRun() { tcp.add_stream_sink(&sink); }
+  void add(const Record& r) {
+    decode(r, p);
+    check_decoded(r, p);
+    (void)record_summary_line(p);
+    (void)record_detail(p, 1024);
+    summary.on_packet(p);
+    tcp.on_packet(p);
+    icmp.on_packet(p);
+  }
+  void finish() {
+    summary.finish();
+    tcp.finish();
+    icmp.finish();
+  }
+};
+
 inline void run_pipeline(const std::string& path) {
-  struct Sink : TcpStreamSink {
-    bool wants(const TcpConnection&) override { return true; }
-    void on_data(const TcpConnection&, int, std::uint64_t, Bytes, std::int64_t) override {}
-    void on_gap(const TcpConnection&, int, std::uint64_t, std::uint64_t, std::int64_t) override {}
-    void on_close(const TcpConnection&) override {}
-  } sink;
+  AnySink sink;
   RunOptions opt;
   opt.tcp_options.reassembly_conn_bytes = 4096;
   opt.tcp_options.reassembly_total_bytes = 16384;
@@ -164,35 +207,6 @@ inline void run_pipeline(const std::string& path) {
   (void)render_sessions_json(res.report);
   (void)render_exceptions_text(res.report, true);
   (void)render_exceptions_json(res.report);
-}
-
-// Packets as a pcap file (nanosecond timestamps, 1 ms apart) of link type `link`; a packet with
-// `snapped` set claims 100 bytes more on the wire than it has.
-struct PcapPacket {
-  std::vector<std::uint8_t> bytes;
-  bool snapped = false;
-};
-inline std::vector<std::uint8_t> pcap_file(const std::vector<PcapPacket>& pkts, std::uint32_t link) {
-  std::vector<std::uint8_t> f;
-  auto u32 = [&f](std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) f.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-  };
-  u32(0xa1b23c4d);
-  u32(0x00040002);
-  u32(0);
-  u32(0);
-  u32(262144);
-  u32(link);
-  std::uint32_t ms = 0;
-  for (const auto& p : pkts) {
-    const auto n = static_cast<std::uint32_t>(p.bytes.size());
-    u32(1'700'000'000);
-    u32(++ms * 1'000'000);
-    u32(n);
-    u32(n + (p.snapped ? 100 : 0));
-    f.insert(f.end(), p.bytes.begin(), p.bytes.end());
-  }
-  return f;
 }
 
 // Two hosts, client and server, in either IP version.
