@@ -147,8 +147,9 @@ struct AnySink : TcpStreamSink {
   void on_close(const TcpConnection&) override {}
 };
 
-// Packets one by one: decoded, checked, listed (SUMMARY line, FORMAT block with hex dump) and
-// given to the summary, TCP (payload reassembled into a sink, small caps) and ICMP analyzers.
+// Packets one by one: decoded, checked, FTP secrets masked, listed (SUMMARY line, FORMAT block
+// with hex dump) and given to the summary, TCP (payload reassembled into a sink, small caps) and
+// ICMP analyzers.
 struct PacketRun {
   SummaryReport rep;
   SummaryAnalyzer summary{rep, SummaryOptions{}};
@@ -160,11 +161,16 @@ struct PacketRun {
   }()};
   AnySink sink;
   IcmpAnalyzer icmp{rep.icmp, nullptr};
+  ftp::SecretMasker masker{{21, 2121}};
   Packet p;
 
   PacketRun() { tcp.add_stream_sink(&sink); }
-  void add(const Record& r) {
+  void add(Record r) {
     decode(r, p);
+    check_decoded(r, p);
+    const std::size_t n = r.data.size();
+    masker.hide(r, p);
+    require(r.data.size() == n, "masking changed the record's length");
     check_decoded(r, p);
     (void)record_summary_line(p);
     (void)record_detail(p, 1024);

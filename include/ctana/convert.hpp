@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "ctana/ctrace.hpp"
 #include "ctana/reader.hpp"
@@ -24,6 +25,10 @@ struct ConvertOptions {
   // CTRACE output only: invert one byte every N bytes of the written file (damaged fixtures).
   std::uint64_t flip_every = 0;
   OpenOptions open;             // how to read the input (CTRACE field overrides, leap seconds)
+  // FTP PASS and ACCT arguments in packet data are written as '*' bytes (lengths kept, checksums
+  // then wrong) unless show_secrets; control connections are those to these ports.
+  bool show_secrets = false;
+  std::vector<std::uint16_t> ftp_ports{21};
 };
 
 struct ConvertResult {
@@ -31,6 +36,7 @@ struct ConvertResult {
   std::string error;            // one line when nothing could be converted
   std::uint64_t records_in = 0, records_out = 0;
   std::uint64_t not_converted = 0;  // records the output format cannot hold (reason in `note`)
+  std::uint64_t secrets_masked = 0;  // packets written with an FTP PASS/ACCT argument masked
   std::string note;
   ReadStats read;
 };

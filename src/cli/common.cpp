@@ -37,7 +37,46 @@ bool parse_time(const std::string& s, std::int64_t& ns) {
   ns = static_cast<std::int64_t>(t) * 1'000'000'000 + static_cast<std::int64_t>(std::llround(sec * 1e9));
   return true;
 }
+
+// --app NAME=PORT
+bool parse_app(const std::string& app, std::pair<std::string, std::uint16_t>& out, std::string& error) {
+  const auto eq = app.find('=');
+  int port = -1;
+  if (eq != std::string::npos && eq > 0) {
+    const std::string p = app.substr(eq + 1);
+    if (!p.empty() && p.size() <= 5 && p.find_first_not_of("0123456789") == std::string::npos) port = std::stoi(p);
+  }
+  if (port < 0 || port > 65535) {
+    error = fmt::format("--app {}: expected NAME=PORT, e.g. --app payroll=5001", app);
+    return false;
+  }
+  out = {app.substr(0, eq), static_cast<std::uint16_t>(port)};
+  return true;
+}
 }  // namespace
+
+void add_secret_options(CLI::App* sub, SecretArgs& s) {
+  sub->add_flag("--show-secrets", s.show,
+                "Show FTP PASS and ACCT arguments in packet data instead of masking them with '*'");
+  sub->add_option("--app", s.apps, "NAME=PORT: with ftp=PORT, PORT is an FTP control port too (masking; repeatable)");
+}
+
+bool ftp_ports(const SecretArgs& s, std::vector<std::uint16_t>& ports, std::string& error) {
+  ports = {21};
+  for (const auto& app : s.apps) {
+    std::pair<std::string, std::uint16_t> a;
+    if (!parse_app(app, a, error)) return false;
+    if (a.first == "ftp") ports.push_back(a.second);
+  }
+  return true;
+}
+
+bool make_masker(const SecretArgs& s, std::unique_ptr<ftp::SecretMasker>& m, std::string& error) {
+  std::vector<std::uint16_t> ports;
+  if (!ftp_ports(s, ports, error)) return false;
+  if (!s.show) m = std::make_unique<ftp::SecretMasker>(ports);
+  return true;
+}
 
 void add_gate_options(CLI::App* sub, GateArgs& g) {
   sub->add_option("--fail-on", g.fail_on,
@@ -128,17 +167,9 @@ bool make_run_options(const InputArgs& a, RunOptions& opt, std::string& error) {
     opt.tcp_options.local_nets.push_back(net);
   }
   for (const auto& app : a.apps) {
-    const auto eq = app.find('=');
-    int port = -1;
-    if (eq != std::string::npos && eq > 0) {
-      const std::string p = app.substr(eq + 1);
-      if (!p.empty() && p.size() <= 5 && p.find_first_not_of("0123456789") == std::string::npos) port = std::stoi(p);
-    }
-    if (port < 0 || port > 65535) {
-      error = fmt::format("--app {}: expected NAME=PORT, e.g. --app payroll=5001", app);
-      return false;
-    }
-    opt.tcp_options.port_names.emplace_back(app.substr(0, eq), static_cast<std::uint16_t>(port));
+    std::pair<std::string, std::uint16_t> named;
+    if (!parse_app(app, named, error)) return false;
+    opt.tcp_options.port_names.push_back(named);
   }
   opt.tcp_options.delayed_ack_ns = static_cast<std::int64_t>(a.delayed_ack_ms * 1e6);
   opt.tcp_options.idle_timeout_ns = static_cast<std::int64_t>(a.idle_timeout_s * 1e9);

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/common.hpp"
 #include "ctana/convert.hpp"
 
 namespace ctana::cli {
@@ -16,6 +17,7 @@ struct ConvertArgs {
   std::string framing = "raw";
   bool no_zero_fill = false;
   ConvertOptions opt;
+  SecretArgs secrets;
 };
 
 int run_convert_command(ConvertArgs& a) {
@@ -30,6 +32,12 @@ int run_convert_command(ConvertArgs& a) {
   static const std::map<std::string, F> framings = {{"raw", F::raw}, {"rdw", F::rdw}, {"bdw", F::bdw}, {"vbs", F::vbs}};
   a.opt.ctrace.framing = framings.at(a.framing);
   a.opt.ctrace.zero_fill = !a.no_zero_fill;
+  std::string why;
+  if (!ftp_ports(a.secrets, a.opt.ftp_ports, why)) {
+    spdlog::error("{}", why);
+    return kExitUsage;
+  }
+  a.opt.show_secrets = a.secrets.show;
   ConvertResult res = convert_trace(a.file, a.output, a.opt);
   if (!res.error.empty()) {
     spdlog::error("{}", res.error);
@@ -37,6 +45,9 @@ int run_convert_command(ConvertArgs& a) {
   }
   log_read_problems(a.file, res.read);
   if (!res.note.empty()) spdlog::warn("{}: {}", a.file, res.note);
+  if (res.secrets_masked)
+    spdlog::info("{}: FTP PASS/ACCT arguments masked with '*' in {} packets (their TCP checksums are now wrong; "
+                 "--show-secrets copies them unchanged)", a.file, res.secrets_masked);
   spdlog::info("{}: {} records read, {} written to {}", a.file, res.records_in, res.records_out, a.output);
   return res.exit_code;
 }
@@ -75,6 +86,7 @@ Command add_convert_command(CLI::App& app) {
       ->check(CLI::Range(0, 64));
   sub->add_option("--flip-every", args->opt.flip_every, "CTRACE output: invert one byte every N bytes (damage)");
   add_ctrace_open_options(sub, args->opt.open);
+  add_secret_options(sub, args->secrets);
   return {sub, [args] { return run_convert_command(*args); }};
 }
 

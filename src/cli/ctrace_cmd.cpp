@@ -8,7 +8,9 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/common.hpp"
 #include "ctana/ctrace.hpp"
+#include "ctana/decode.hpp"
 #include "ctana/reader.hpp"
 #include "ctana/render.hpp"
 
@@ -20,6 +22,7 @@ struct ProbeArgs {
   OpenOptions open;
   std::size_t per_kind = 2;
   std::size_t dump_bytes = 128;
+  SecretArgs secrets;
 };
 
 void hex_dump(std::string& o, Bytes b) {
@@ -39,6 +42,12 @@ void hex_dump(std::string& o, Bytes b) {
 }
 
 int run_probe(const ProbeArgs& a) {
+  std::unique_ptr<ftp::SecretMasker> masker;
+  std::string why;
+  if (!make_masker(a.secrets, masker, why)) {
+    spdlog::error("{}", why);
+    return kExitUsage;
+  }
   OpenError err;
   auto reader = open_trace(a.file, err, a.open);
   if (!reader) {
@@ -55,7 +64,10 @@ int run_probe(const ProbeArgs& a) {
   };
   std::map<std::uint32_t, Kind> kinds;
   Record r;
+  Packet p;
   while (reader->next(r)) {
+    decode(r, p);
+    if (masker) masker->hide(r, p);
     auto& k = kinds[r.meta.format_id];
     if (k.records < a.per_kind) {
       k.dumps += fmt::format("    record {} at offset {}: {} {}, {} of {} bytes, time {}{}{}\n", r.index, r.offset,
@@ -139,6 +151,7 @@ Command add_ctrace_command(CLI::App& app) {
   probe->add_option("--records", args->per_kind, "Records to dump per format id (default 2)")->check(CLI::Range(0, 1000));
   probe->add_option("--bytes", args->dump_bytes, "Bytes to dump per record (default 128)")->check(CLI::Range(0, 65536));
   add_ctrace_open_options(probe, args->open);
+  add_secret_options(probe, args->secrets);
   return {sub, [args] { return run_probe(*args); }};
 }
 

@@ -82,6 +82,7 @@ TEST_P(RealCaptures, EveryFramingFormReadsBackTheSamePackets) {
     ConvertOptions co;
     co.to = ConvertOptions::To::ctrace;
     co.ctrace = form.opt;
+    co.show_secrets = true;  // byte for byte, the FTP password too
     const auto cr = convert_trace(src, out, co);
     ASSERT_EQ(cr.exit_code, 0) << cr.error;
     EXPECT_EQ(cr.not_converted, not_ip);
@@ -124,6 +125,7 @@ TEST_P(RealCaptures, EveryFramingFormReadsBackTheSamePackets) {
     // CTRACE -> pcapng keeps every record byte for byte, with its time.
     const std::string png = out + ".pcapng";
     ConvertOptions po;
+    po.show_secrets = true;
     const auto pr = convert_trace(out, png, po);
     ASSERT_EQ(pr.exit_code, 0) << pr.error;
     const auto back = read_all(png);
@@ -337,6 +339,7 @@ TEST(CtraceOsaenta, FramesAreFoundBehindAnUnknownPrefix) {
       co.to = ConvertOptions::To::ctrace;
       co.osaenta = true;
       co.ctrace.osa_prefix = prefix;
+      co.show_secrets = true;
       ASSERT_EQ(convert_trace(testdata(std::string("real/") + cap), out, co).exit_code, 0);
       const auto orig = read_all(testdata(std::string("real/") + cap));
       const auto all = read_all(out);

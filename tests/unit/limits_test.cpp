@@ -110,16 +110,7 @@ TEST(Limits, ReassemblyOverflowIsCountedAndReported) {
   // of order. 2 KiB per connection hold two of them; the third does not fit (overflow): the hole
   // is given up as a gap and everything held is delivered, and the rest arrives in order.
   auto seg = [](std::uint32_t seq, std::uint8_t flags, std::size_t len, bool back = false) {
-    auto p = hex("45000000 00010000 40060000 0A000001 0A000002 9C400050 00000000 00000000 50000FFF 00000000");
-    if (back) {
-      std::swap_ranges(p.begin() + 12, p.begin() + 16, p.begin() + 16);
-      std::swap_ranges(p.begin() + 20, p.begin() + 22, p.begin() + 22);
-    }
-    for (int i = 0; i < 4; ++i) p[24 + i] = static_cast<std::uint8_t>(seq >> (24 - 8 * i));
-    p[33] = flags;
-    p.resize(p.size() + len, 'x');
-    p[2] = static_cast<std::uint8_t>(p.size() >> 8), p[3] = static_cast<std::uint8_t>(p.size());
-    return p;
+    return ctana::test::tcp_packet(seq, flags, std::string(len, 'x'), back);
   };
   std::vector<std::vector<std::uint8_t>> pkts = {seg(999, tcpflag::syn, 0), seg(4999, tcpflag::syn | tcpflag::ack, 0, true)};
   for (std::uint32_t i = 1; i <= 6; ++i) pkts.push_back(seg(1000 + 1000 * i, tcpflag::ack, 1000));
