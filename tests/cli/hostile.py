@@ -5,6 +5,7 @@ files; headers claiming 4 GB records; millions of connections against the caps; 
 pcapng and a CTRACE trace cut at every byte offset."""
 import argparse
 import concurrent.futures
+import importlib.util
 import json
 import os
 import pathlib
@@ -16,24 +17,19 @@ import tempfile
 TESTDATA = pathlib.Path("testdata")
 
 
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack(f">{len(b) // 2}H", b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
+def _packet_builder():
+    """tools/bench/make-many-connections.py's frame(): an Ethernet frame with one TCP segment."""
+    path = pathlib.Path(__file__).resolve().parent.parent.parent / "tools/bench/make-many-connections.py"
+    spec = importlib.util.spec_from_file_location("make_many_connections", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.frame
 
 
-def tcp4(src, dst, sport, dport, seq, ack, flags, payload=b""):
-    """A raw IPv4 packet (LINKTYPE_RAW) carrying one TCP segment with correct checksums."""
-    tcp = struct.pack(">HHIIBBHHH", sport, dport, seq, ack, 0x50, flags, 65535, 0, 0) + payload
-    tcp = tcp[:16] + struct.pack(">H", csum(src + dst + struct.pack(">BBH", 0, 6, len(tcp)) + tcp)) + tcp[18:]
-    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0x4000, 64, 6, 0, src, dst)
-    return ip[:10] + struct.pack(">H", csum(ip)) + ip[12:] + tcp
+tcp4 = _packet_builder()
 
 
-def pcap(packets, link=101):
+def pcap(packets, link=1):
     out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, link)
     for i, p in enumerate(packets):
         out += struct.pack("<IIII", 1_700_000_000 + i, 0, len(p), len(p)) + p
