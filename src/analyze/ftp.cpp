@@ -16,6 +16,7 @@ constexpr std::size_t kMaxLine = 8192;       // longer control lines are cut
 constexpr std::size_t kMaxSessions = 1000;   // sessions kept for the report
 constexpr std::size_t kMaxRows = 1000;       // commands and transfers kept per session
 constexpr std::uint32_t kMaxErrorFindings = 10;  // per session; the rest are summed up
+constexpr std::size_t kMaxClients = 100'000;   // clients whose failed logins are counted (brute force)
 
 std::string ep(const IpAddr& a, std::uint16_t port) {
   return a.version == 6 ? fmt::format("[{}]:{}", a.str(), port) : fmt::format("{}:{}", a.str(), port);
@@ -280,8 +281,10 @@ void FtpAnalyzer::Impl::final_reply(FtpSession& s, Ctl& k, int code, std::string
     if (s.login != "ok") s.login = "failed";
     ++s.login_failures;
     ++out.failed_logins;
-    ++failed_by_client[s.client.str()];
-    first_failed_ns.try_emplace(s.client.str(), ts);
+    if (failed_by_client.size() < kMaxClients || failed_by_client.count(s.client.str())) {
+      ++failed_by_client[s.client.str()];
+      first_failed_ns.try_emplace(s.client.str(), ts);
+    }
     finding(Severity::warning, "ftp_login_failed", ts, s.connection,
             fmt::format("FTP login of user '{}' from {} to {} failed (530)", k.user, s.client.str(), ep(s.server, s.server_port)),
             "The server rejected the user name or password. A wrong password, an expired or revoked user, or "

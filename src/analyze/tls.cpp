@@ -14,6 +14,7 @@ constexpr std::size_t kMaxBuffer = 20'000;   // one TLS record (16 KiB + header)
 constexpr std::size_t kMaxSessions = 1000;
 constexpr std::size_t kMaxOpen = 100'000;
 constexpr std::size_t kMaxHandshake = 1 << 17;  // a handshake message split over records, held at most
+constexpr std::size_t kMaxNames = 10'000;       // distinct server names counted
 
 bool tls_port(std::uint16_t p) {
   switch (p) {
@@ -246,7 +247,7 @@ void TlsAnalyzer::on_close(const TcpConnection& c) {
     ++im.out.sessions_total;
     if (!s.version.empty()) ++im.versions[s.version];
     if (!s.cipher.empty()) ++im.ciphers[s.cipher];
-    if (!s.sni.empty()) ++im.snis[s.sni];
+    if (!s.sni.empty() && (im.snis.size() < kMaxNames || im.snis.count(s.sni))) ++im.snis[s.sni];
     const std::string where =
         fmt::format("{} -> {}:{}{}", s.client.str(), s.server.str(), s.server_port, s.sni.empty() ? "" : " (" + s.sni + ")");
     if (k.fatal || (!s.completed && c.state != TcpState::established)) {
