@@ -300,6 +300,28 @@ TEST(CtraceDamage, TrailerMismatchInTheMiddleIsCountedAndSkipped) {
   EXPECT_EQ(all.stats.issues[0].offset, p);
 }
 
+TEST(CtraceDamage, GarbageBetweenEntries) {
+  // 100 bytes of garbage between the 3rd and 4th entry of a buffer: skipped and reported at
+  // their offset, every entry read. (Up to 64 bytes right after an entry would pass for the
+  // header of unknown layout some writers put before a buffer: counted as header-like.)
+  ctrace::WriterOptions opt;
+  opt.buffer_size = 1 << 16;
+  auto b = small_ctrace(opt, 6);
+  std::size_t p = 0;
+  for (int i = 0; i < 3; ++i) p += load_be16(b.data() + p);
+  std::vector<std::uint8_t> junk(100);
+  for (std::size_t i = 0; i < junk.size(); ++i) junk[i] = static_cast<std::uint8_t>(0xA5 ^ (i * 37));
+  b.insert(b.begin() + static_cast<std::ptrdiff_t>(p), junk.begin(), junk.end());
+  TempFile tf(b, "junk");
+  const auto all = read_all(tf.path);
+  ASSERT_TRUE(all.error.empty()) << all.error;
+  EXPECT_EQ(all.recs.size(), 6u);
+  EXPECT_EQ(all.stats.ctrace->skipped_bytes, junk.size());
+  EXPECT_TRUE(all.stats.damaged);
+  ASSERT_FALSE(all.stats.issues.empty());
+  EXPECT_EQ(all.stats.issues[0].offset, p);
+}
+
 TEST(CtraceDetect, TerseIsRefusedWithAHint) {
   TempFile tf(hex("07 89 69 A5 00 00 00 00 00 00 00 00 01 02 03"));
   OpenError err;
