@@ -118,23 +118,38 @@ Bytes SecretMasker::mask(const Packet& p) {
   } else {
     data = r.data;  // CTRACE data trace: socket data, one piece of a stream
   }
+  // Bytes from `first_new` on continue the connection's command stream; those before it were seen
+  // already (a retransmission: only the remembered secrets are masked there). After a hole in
+  // the capture the segment starts a line. Without a connection (data trace) the data does.
   const std::uint32_t seq = flow ? p.tcp.seq : 0;
-  const bool in_order = flow && (!flow->have_next || seq == flow->next);
-  Line fresh;  // out of order, or no stream: the data starts a line
-  Line& line = in_order ? flow->line : fresh;
+  std::size_t first_new = 0;
+  Line fresh;
+  Line* line = &fresh;
+  if (flow) {
+    line = &flow->line;
+    const auto behind = static_cast<std::int32_t>(flow->next - seq);
+    if (!flow->have_next || behind < 0) {
+      if (flow->have_next) flow->line = Line{};  // a hole before this segment
+    } else if (static_cast<std::size_t>(behind) < data.size()) {
+      first_new = static_cast<std::size_t>(behind);
+    } else {
+      first_new = data.size();  // all seen before
+    }
+  }
   const auto at = static_cast<std::size_t>(data.data() - r.data.data());
   bool copied = false;
   for (std::size_t i = 0; i < data.size(); ++i) {
     const auto s = static_cast<std::uint32_t>(seq + i);
-    const bool known = flow && flow->in_secret(s);
-    if (!(step(line, static_cast<char>(data[i]), s, in_order ? flow : nullptr) || known)) continue;
+    bool secret = flow && i < first_new && flow->in_secret(s);
+    if (i >= first_new) secret = step(*line, static_cast<char>(data[i]), s, flow);
+    if (!secret) continue;
     if (!copied) {
       im.buf.assign(r.data.begin(), r.data.end());
       copied = true;
     }
     im.buf[at + i] = '*';
   }
-  if (in_order) {
+  if (flow && first_new < data.size()) {
     flow->have_next = true;
     flow->next = static_cast<std::uint32_t>(seq + data.size());
   }

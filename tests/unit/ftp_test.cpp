@@ -186,13 +186,15 @@ TEST(FtpSecrets, SplitCommandsAndRetransmissions) {
                               {1008, "ter2\r\nNOOP\r\n"},
                               {1002, "SS hunter2\r\n"},  // a retransmission of a part
                               {1004, " hunt"},           // and of the argument alone
-                              {1014, "PASS x"}});        // a new command at the end
+                              {1020, "PASS x"},          // a new command at the end
+                              {1100, "PASS lost\r\n"}}); // after a hole in the capture
   EXPECT_EQ(out[0], "PA");
   EXPECT_EQ(out[1], "SS ***");
   EXPECT_EQ(out[2], "****\r\nNOOP\r\n");
   EXPECT_EQ(out[3], "SS *******\r\n");
   EXPECT_EQ(out[4], " ****");
   EXPECT_EQ(out[5], "PASS *");
+  EXPECT_EQ(out[6], "PASS ****\r\n");
 }
 
 TEST(FtpSecrets, OtherPortsOnlyWhenNamed) {
