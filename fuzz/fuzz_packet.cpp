@@ -1,12 +1,10 @@
-// libFuzzer target: one packet of a chosen link type through the decoder chain and the
-// analyzers. The first byte picks the link type; a few packets are built from the input so the
-// TCP analyzer sees a conversation.
-#include <cstdint>
+// libFuzzer target: packets of a chosen link type through the decoder chain, the summary, TCP
+// and ICMP analyzers, and the record listings (fuzz_util.hpp PacketRun). The first byte picks
+// the link type, the second whether the capture was snapped; the rest is cut into up to 8
+// packets at 0xFF bytes, so the TCP analyzer sees a conversation.
 #include <vector>
 
-#include "ctana/decode.hpp"
-#include "ctana/summary.hpp"
-#include "ctana/tcp.hpp"
+#include "fuzz_util.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const std::uint16_t kLinks[] = {ctana::linktype::ethernet, ctana::linktype::raw, ctana::linktype::ipv4,
@@ -15,10 +13,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 2) return 0;
   const std::uint16_t link = kLinks[data[0] % (sizeof kLinks / sizeof kLinks[0])];
   const bool snapped = data[1] & 1;
-  ctana::SummaryReport rep;
-  ctana::SummaryAnalyzer summary(rep, ctana::SummaryOptions{});
-  ctana::TcpAnalyzer tcp{ctana::TcpOptions{}};
-  // Split the rest into up to 8 packets at the positions of 0xFF bytes.
   std::vector<ctana::Record> recs;
   std::size_t start = 2;
   for (std::size_t i = 2; i <= size && recs.size() < 8; ++i) {
@@ -33,13 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       start = i + 1;
     }
   }
-  ctana::Packet p;
-  for (const auto& r : recs) {
-    ctana::decode(r, p);
-    summary.on_packet(p);
-    tcp.on_packet(p);
-  }
-  summary.finish();
-  tcp.finish();
+  ctana::fuzz::PacketRun run;
+  for (const auto& r : recs) run.add(r);
+  run.finish();
   return 0;
 }

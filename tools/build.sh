@@ -9,22 +9,7 @@ cd "$(dirname "$0")/.."
 mode=${1:-build}
 build_dir=${BUILD_DIR:-build}
 
-# Build dependencies, the test oracles (tshark) the cross-check test compares against, and the
-# JSON Schema validator of the schema test.
-packages=(cmake make g++ pkg-config python3 libpcap-dev libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libabsl-dev)
-[ "$mode" = test ] && packages+=(libgtest-dev tshark python3-jsonschema)
-
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "tools/build.sh: installing ${missing[*]}"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+tools/deps.sh "$mode"
 
 cmake_args=(-S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo)
 if [ "$mode" = test ]; then cmake_args+=(-DCTANA_WERROR=ON -DCTANA_TESTS=ON); else cmake_args+=(-DCTANA_TESTS=OFF); fi

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "ctana/ctrace.hpp"
 #include "ctana/reader.hpp"
@@ -28,6 +29,10 @@ struct ConvertOptions {
   enum class DataTrace { none, only, with_packets } data_trace = DataTrace::none;
   std::string data_job = "CTANAJOB";  // job name of the data trace records
   OpenOptions open;             // how to read the input (CTRACE field overrides, leap seconds)
+  // FTP PASS and ACCT arguments in packet data are written as '*' bytes (lengths kept, checksums
+  // then wrong) unless show_secrets; control connections are those to these ports.
+  bool show_secrets = false;
+  std::vector<std::uint16_t> ftp_ports{21};
 };
 
 struct ConvertResult {
@@ -37,6 +42,7 @@ struct ConvertResult {
   std::uint64_t not_converted = 0;  // records the output format cannot hold (reason in `note`)
   std::uint64_t data_trace_connections = 0;  // --data-trace: connections written (with a start record)
   std::uint64_t data_trace_gap_bytes = 0;    // --data-trace: TCP payload never captured, so not written
+  std::uint64_t secrets_masked = 0;  // packets written with an FTP PASS/ACCT argument masked
   std::string note;
   ReadStats read;
 };

@@ -46,11 +46,13 @@ struct DhcpReport {
   std::array<std::uint64_t, 19> by_type{};  // index: option 53 value; 0 = BOOTP
   std::uint64_t naks = 0, declines = 0, discovers_unanswered = 0, relayed = 0;
   std::vector<DhcpLease> leases;  // the first 1000 ACKs
+  std::uint64_t untracked_exchanges = 0;  // DISCOVER/REQUEST not followed: max_open were open
 };
 
 class DhcpAnalyzer final : public Analyzer {
  public:
-  DhcpAnalyzer(DhcpReport& out, std::function<void(const Finding&)> findings);
+  // At most `max_open` exchanges (by transaction id) are followed at once.
+  DhcpAnalyzer(DhcpReport& out, std::function<void(const Finding&)> findings, std::size_t max_open = 100'000);
   ~DhcpAnalyzer() override;
   void on_packet(const Packet& p) override;
   void finish() override;

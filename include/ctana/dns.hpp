@@ -55,12 +55,14 @@ struct DnsReport {
   std::vector<DnsNameRow> top_names;     // most queried (name, type)
   std::vector<DnsNameRow> error_names;   // names answered with an error rcode, most frequent first
   std::vector<DnsNameRow> unanswered_names;
+  std::uint64_t untracked_queries = 0;  // queries not matched because max_pending were open
 };
 
 struct DnsOptions {
   std::vector<std::uint16_t> ports{53};
   std::int64_t timeout_ns = 5'000'000'000;  // a query without response this long is unanswered
   std::int64_t slow_ns = 1'000'000'000;     // a response slower than this is a finding
+  std::size_t max_pending = 200'000;        // queries open at once; beyond: untracked_queries
 };
 
 class DnsAnalyzer final : public Analyzer, public TcpStreamSink {

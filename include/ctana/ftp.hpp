@@ -29,6 +29,30 @@ bool parse_eprt(std::string_view arg, IpAddr& addr, std::uint16_t& port);
 bool parse_epsv_port(std::string_view text, std::uint16_t& port);
 std::string_view reply_meaning(int code);  // RFC 959 / 2228 text for 4xx and 5xx codes, "" otherwise
 bool is_transfer_command(std::string_view verb);
+
+// Masks the arguments of PASS and ACCT commands in packet data (docs/security.md): in the
+// client's packets to an FTP control port, also when a command is split over segments, in
+// retransmissions of the bytes, and in CTRACE data trace records. Give it the packets in trace
+// order. It keeps a few bytes per control connection, for at most 4096 connections.
+class SecretMasker {
+ public:
+  explicit SecretMasker(std::vector<std::uint16_t> control_ports = {21});
+  ~SecretMasker();
+  SecretMasker(const SecretMasker&) = delete;
+  SecretMasker& operator=(const SecretMasker&) = delete;
+  // The bytes of the record `p` was decoded from, with every byte of a secret replaced by '*';
+  // the record's own bytes when it holds none (then no copy is made). Valid until the next call.
+  Bytes mask(const Packet& p);
+  // mask() for a record `p` was decoded from: when it holds a secret, `r` is pointed at the
+  // masked copy and `p` decoded again from it.
+  void hide(Record& r, Packet& p);
+  std::uint64_t masked_packets() const { return masked_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::uint64_t masked_ = 0;
+};
 }  // namespace ftp
 
 struct FtpCommandRow {
@@ -75,6 +99,8 @@ struct FtpReport {
   bool present = false;
   std::vector<FtpSession> sessions;  // the first 1000
   std::uint64_t sessions_total = 0, transfers_total = 0, bytes_total = 0, failed_logins = 0, error_replies = 0;
+  std::uint64_t sessions_untracked = 0;          // control connections not followed: max_open were open
+  std::uint64_t data_connections_untracked = 0;  // announced data connections not kept: max_expects reached
   std::vector<std::pair<std::string, std::uint64_t>> commands;  // verb -> count, every session, by verb
   std::vector<std::pair<int, std::uint64_t>> reply_codes;        // code -> count, every session, by code
 };
@@ -82,6 +108,8 @@ struct FtpReport {
 struct FtpOptions {
   bool show_secrets = false;
   std::vector<std::uint16_t> control_ports{21};  // plus any port named "ftp" with --app
+  std::size_t max_open = 100'000;      // control connections followed at once
+  std::size_t max_expects = 100'000;   // announced data connections (PORT, 227...) kept for linking
 };
 
 // Follows FTP control connections. Register it with the TCP analyzer (as a stream sink and a

@@ -39,6 +39,7 @@ struct IcmpReport {
   std::vector<IcmpTypeRow> types;    // by count
   std::uint64_t echo_requests = 0, echo_replies = 0, echo_answered = 0, echo_unanswered = 0;
   std::int64_t echo_rtt_median_ns = -1, echo_rtt_max_ns = -1;
+  std::uint64_t echo_untracked = 0;  // requests not matched: 100,000 were waiting for replies
   std::vector<IcmpErrorRow> errors;  // aggregated, by count, at most 100
 };
 

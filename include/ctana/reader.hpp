@@ -80,11 +80,17 @@ struct ReadStats {
   std::vector<ReadIssue> issues;      // the first kMaxIssues problems, in file order
   std::uint64_t issues_dropped = 0;   // problems beyond that
   std::optional<CtraceReadStats> ctrace;  // CTRACE input only
+  // "LF -> CR LF", "CR LF -> LF", "EBCDIC -> ASCII", "ASCII -> EBCDIC" when the file looks
+  // damaged by a text-mode (ASCII) file transfer (docs/cli.md); "" otherwise.
+  std::string ascii_transfer;
 
   static constexpr std::size_t kMaxIssues = 100;
   void add_issue(std::uint64_t offset, std::string msg);
   bool partial() const { return truncated || damaged || io_error; }
 };
+
+// "looks like it was transferred in ASCII mode (LF -> CR LF): transfer it again in binary"
+std::string ascii_transfer_message(std::string_view what);
 
 class Input;
 

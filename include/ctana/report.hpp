@@ -80,6 +80,7 @@ struct TcpReport {
   std::vector<std::pair<std::string, std::uint64_t>> findings_by_kind;
   std::vector<FindingKindRow> finding_kinds;  // every kind, by name (all analyzers)
   std::size_t bytes_per_connection = 0;
+  ReassemblyStats reassembly;  // payload delivery to FTP, DNS over TCP, TLS (docs/tcp.md)
   // Over every connection, not only the listed ones (docs/tcp.md "Latency and throughput"):
   LatencyStat handshake_rtt;   // ns, SYN -> ACK of the SYN/ACK
   LatencyStat response_time;   // ns, each request/response exchange

@@ -66,6 +66,7 @@ struct TlsReport {
   std::vector<std::pair<std::string, std::uint64_t>> handshake_types;  // clear handshake messages, by name
   std::vector<std::pair<std::string, std::uint64_t>> alert_messages;   // clear alerts: "fatal unknown_ca" -> count
   std::vector<TlsSession> sessions;  // the first 1000
+  std::uint64_t untracked_connections = 0;  // TLS connections not followed: 100,000 were open
 };
 
 class TlsAnalyzer final : public TcpStreamSink {

@@ -10,7 +10,7 @@
 namespace ctana {
 
 namespace {
-constexpr std::size_t kMaxOpen = 100'000, kMaxLeases = 1000;
+constexpr std::size_t kMaxLeases = 1000;
 struct Exchange {
   std::int64_t start_ns = 0;
   bool offered = false, discover = false;
@@ -23,11 +23,12 @@ struct DhcpAnalyzer::Impl {
   std::function<void(const Finding&)> emit;
   std::unordered_map<std::uint32_t, Exchange> open;  // by xid
   std::uint32_t nak_findings = 0;
-  Impl(DhcpReport& r, std::function<void(const Finding&)> f) : out(r), emit(std::move(f)) {}
+  std::size_t max_open;
+  Impl(DhcpReport& r, std::function<void(const Finding&)> f, std::size_t m) : out(r), emit(std::move(f)), max_open(m) {}
 };
 
-DhcpAnalyzer::DhcpAnalyzer(DhcpReport& out, std::function<void(const Finding&)> findings)
-    : impl_(std::make_unique<Impl>(out, std::move(findings))) {
+DhcpAnalyzer::DhcpAnalyzer(DhcpReport& out, std::function<void(const Finding&)> findings, std::size_t max_open)
+    : impl_(std::make_unique<Impl>(out, std::move(findings), max_open)) {
   out.present = true;
 }
 DhcpAnalyzer::~DhcpAnalyzer() = default;
@@ -50,7 +51,9 @@ void DhcpAnalyzer::on_packet(const Packet& p) {
   switch (m.type) {
     case 1:  // DISCOVER
     case 3:  // REQUEST
-      if (!im.open.count(m.xid) && im.open.size() < kMaxOpen) im.open[m.xid] = Exchange{ts, false, m.type == 1, m.chaddr};
+      if (im.open.count(m.xid)) break;
+      if (im.open.size() < im.max_open) im.open[m.xid] = Exchange{ts, false, m.type == 1, m.chaddr};
+      else ++im.out.untracked_exchanges;
       break;
     case 2:  // OFFER
       if (auto it = im.open.find(m.xid); it != im.open.end()) it->second.offered = true;

@@ -10,7 +10,6 @@
 namespace ctana {
 
 namespace {
-constexpr std::size_t kMaxPending = 200'000;    // open queries tracked at once
 constexpr std::size_t kMaxNames = 20'000;       // distinct names counted
 constexpr std::size_t kMaxSamples = 1'000'000;  // latencies kept for the percentiles
 constexpr std::size_t kMaxTcpBuffer = 65'537;
@@ -113,7 +112,10 @@ struct DnsAnalyzer::Impl {
         if (p != pending.end()) ++p->second.retries;
         return;
       }
-      if (pending.size() >= kMaxPending) return;
+      if (pending.size() >= opt.max_pending) {
+        ++out.untracked_queries;
+        return;
+      }
       const std::string k = key(src, sport, dst, dport, m.id);
       pending[k] = PendingQuery{ts, name, type, 0, src, dst};
       open_question[qk] = k;

@@ -15,8 +15,8 @@ namespace {
 constexpr std::size_t kMaxLine = 8192;       // longer control lines are cut
 constexpr std::size_t kMaxSessions = 1000;   // sessions kept for the report
 constexpr std::size_t kMaxRows = 1000;       // commands and transfers kept per session
-constexpr std::size_t kMaxOpen = 100000;     // control connections followed at once
 constexpr std::uint32_t kMaxErrorFindings = 10;  // per session; the rest are summed up
+constexpr std::size_t kMaxClients = 100'000;   // clients whose failed logins are counted (brute force)
 
 std::string ep(const IpAddr& a, std::uint16_t port) {
   return a.version == 6 ? fmt::format("[{}]:{}", a.str(), port) : fmt::format("{}:{}", a.str(), port);
@@ -74,7 +74,6 @@ struct FtpAnalyzer::Impl {
   std::unordered_multimap<Endpoint, std::size_t, EndpointHash> expect_index;  // -> expects[]
   std::map<std::string, std::uint32_t> failed_by_client;  // brute force
   std::map<std::string, std::int64_t> first_failed_ns;    // the time of each client's first failed login
-  std::size_t max_expects = 100000;
   std::map<std::string, std::uint64_t> commands;
   std::map<int, std::uint64_t> codes;
   std::function<void(const TcpConnection&, std::uint64_t, std::uint64_t)> tls_cb;
@@ -88,7 +87,11 @@ struct FtpAnalyzer::Impl {
 
   FtpSession& sess(Ctl& k) { return k.session >= 0 ? sessions[static_cast<std::size_t>(k.session)] : k.scratch; }
   void expect(Ctl& k, const IpAddr& a, std::uint16_t port, bool passive, std::int64_t ts, std::string announced) {
-    if (k.session < 0 || expects.size() >= max_expects) return;  // nothing to link it to
+    if (k.session < 0) return;  // nothing to link it to
+    if (expects.size() >= opt.max_expects) {
+      ++out.data_connections_untracked;
+      return;
+    }
     expects.push_back(Expect{static_cast<std::size_t>(k.session), -1, a, port, passive, ts, false, std::move(announced)});
     expect_index.emplace(Endpoint{a, port}, expects.size() - 1);
     k.open_expect = static_cast<long>(expects.size() - 1);
@@ -110,7 +113,10 @@ bool FtpAnalyzer::wants(const TcpConnection& c) {
   auto& im = *impl_;
   if (std::find(im.opt.control_ports.begin(), im.opt.control_ports.end(), c.server_port) == im.opt.control_ports.end())
     return false;
-  if (im.ctl.size() >= kMaxOpen) return false;
+  if (im.ctl.size() >= im.opt.max_open) {
+    ++im.out.sessions_untracked;
+    return false;
+  }
   ++im.out.sessions_total;
   Ctl& k = im.ctl[c.id];
   if (im.sessions.size() < kMaxSessions) {
@@ -283,8 +289,10 @@ void FtpAnalyzer::Impl::final_reply(FtpSession& s, Ctl& k, int code, std::string
     if (s.login != "ok") s.login = "failed";
     ++s.login_failures;
     ++out.failed_logins;
-    ++failed_by_client[s.client.str()];
-    first_failed_ns.try_emplace(s.client.str(), ts);
+    if (failed_by_client.size() < kMaxClients || failed_by_client.count(s.client.str())) {
+      ++failed_by_client[s.client.str()];
+      first_failed_ns.try_emplace(s.client.str(), ts);
+    }
     finding(Severity::warning, "ftp_login_failed", ts, s.connection,
             fmt::format("FTP login of user '{}' from {} to {} failed (530)", k.user, s.client.str(), ep(s.server, s.server_port)),
             "The server rejected the user name or password. A wrong password, an expired or revoked user, or "

@@ -64,6 +64,7 @@ void IcmpAnalyzer::on_packet(const Packet& p) {
   if (request) {
     ++im.out.echo_requests;
     if (im.echo.size() < kMaxPendingEcho) im.echo[{v6, p.src, p.dst, ic.id, ic.seq}] = ts;
+    else ++im.out.echo_untracked;
   } else if (reply) {
     ++im.out.echo_replies;
     auto it = im.echo.find({v6, p.dst, p.src, ic.id, ic.seq});

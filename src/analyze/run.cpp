@@ -214,6 +214,7 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
   if (tcp) {
     rep.tcp.totals = tcp->totals();
     rep.tcp.bytes_per_connection = tcp->bytes_per_connection();
+    rep.tcp.reassembly = tcp->reassembly();
     std::sort(rep.tcp.connections.begin(), rep.tcp.connections.end(),
               [](const TcpConnection& a, const TcpConnection& b) { return a.id < b.id; });
     std::stable_sort(rep.tcp.findings.begin(), rep.tcp.findings.end(),

@@ -14,6 +14,7 @@ constexpr std::size_t kMaxBuffer = 20'000;   // one TLS record (16 KiB + header)
 constexpr std::size_t kMaxSessions = 1000;
 constexpr std::size_t kMaxOpen = 100'000;
 constexpr std::size_t kMaxHandshake = 1 << 17;  // a handshake message split over records, held at most
+constexpr std::size_t kMaxNames = 10'000;       // distinct server names counted
 
 bool tls_port(std::uint16_t p) {
   switch (p) {
@@ -161,7 +162,10 @@ TlsAnalyzer::~TlsAnalyzer() = default;
 
 bool TlsAnalyzer::wants(const TcpConnection& c) {
   auto& im = *impl_;
-  if (im.conns.size() >= kMaxOpen) return false;
+  if (im.conns.size() >= kMaxOpen) {
+    if (tls_port(c.server_port)) ++im.out.untracked_connections;
+    return false;
+  }
   if (tls_port(c.server_port)) {
     im.add(c, "port");
   } else if (std::find(im.starttls_ports.begin(), im.starttls_ports.end(), c.server_port) != im.starttls_ports.end()) {
@@ -186,7 +190,11 @@ void TlsAnalyzer::on_data(const TcpConnection& c, int from, std::uint64_t offset
   auto it = impl_->conns.find(c.id);
   if (it == impl_->conns.end()) {
     // Not on a TLS port: TLS when the client's first bytes hold a ClientHello; else let go.
-    if (from != 0 || offset != 0 || !tls::looks_like_client_hello(data) || impl_->conns.size() >= kMaxOpen) return;
+    if (from != 0 || offset != 0 || !tls::looks_like_client_hello(data)) return;
+    if (impl_->conns.size() >= kMaxOpen) {
+      ++impl_->out.untracked_connections;
+      return;
+    }
     it = impl_->conns.find(impl_->add(c, "content").s.connection);
   }
   Conn& k = it->second;
@@ -239,7 +247,7 @@ void TlsAnalyzer::on_close(const TcpConnection& c) {
     ++im.out.sessions_total;
     if (!s.version.empty()) ++im.versions[s.version];
     if (!s.cipher.empty()) ++im.ciphers[s.cipher];
-    if (!s.sni.empty()) ++im.snis[s.sni];
+    if (!s.sni.empty() && (im.snis.size() < kMaxNames || im.snis.count(s.sni))) ++im.snis[s.sni];
     const std::string where =
         fmt::format("{} -> {}:{}{}", s.client.str(), s.server.str(), s.server_port, s.sni.empty() ? "" : " (" + s.sni + ")");
     if (k.fatal || (!s.completed && c.state != TcpState::established)) {

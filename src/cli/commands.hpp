@@ -35,6 +35,10 @@ Command add_diff_command(CLI::App& app);
 // The CTRACE reading options (--ctrace-field, --tod-leap-seconds) of a subcommand.
 void add_ctrace_open_options(CLI::App* sub, OpenOptions& opt);
 
+// The problems reading `path` as warnings on stderr: ASCII-mode transfer damage, each issue with
+// its offset, and whether the result is partial.
+void log_read_problems(const std::string& path, const ReadStats& rd);
+
 // Write a report to standard output or to `path`; false (and an error logged) on failure.
 bool write_output(const std::string& text, const std::string& path);
 

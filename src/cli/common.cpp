@@ -76,7 +76,46 @@ class ProgressLine {
   bool on_, shown_ = false;
   std::chrono::steady_clock::time_point start_;
 };
+
+// --app NAME=PORT
+bool parse_app(const std::string& app, std::pair<std::string, std::uint16_t>& out, std::string& error) {
+  const auto eq = app.find('=');
+  int port = -1;
+  if (eq != std::string::npos && eq > 0) {
+    const std::string p = app.substr(eq + 1);
+    if (!p.empty() && p.size() <= 5 && p.find_first_not_of("0123456789") == std::string::npos) port = std::stoi(p);
+  }
+  if (port < 0 || port > 65535) {
+    error = fmt::format("--app {}: expected NAME=PORT, e.g. --app payroll=5001", app);
+    return false;
+  }
+  out = {app.substr(0, eq), static_cast<std::uint16_t>(port)};
+  return true;
+}
 }  // namespace
+
+void add_secret_options(CLI::App* sub, SecretArgs& s) {
+  sub->add_flag("--show-secrets", s.show,
+                "Show FTP PASS and ACCT arguments in packet data instead of masking them with '*'");
+  sub->add_option("--app", s.apps, "NAME=PORT: with ftp=PORT, PORT is an FTP control port too (masking; repeatable)");
+}
+
+bool ftp_ports(const SecretArgs& s, std::vector<std::uint16_t>& ports, std::string& error) {
+  ports = {21};
+  for (const auto& app : s.apps) {
+    std::pair<std::string, std::uint16_t> a;
+    if (!parse_app(app, a, error)) return false;
+    if (a.first == "ftp") ports.push_back(a.second);
+  }
+  return true;
+}
+
+bool make_masker(const SecretArgs& s, std::unique_ptr<ftp::SecretMasker>& m, std::string& error) {
+  std::vector<std::uint16_t> ports;
+  if (!ftp_ports(s, ports, error)) return false;
+  if (!s.show) m = std::make_unique<ftp::SecretMasker>(ports);
+  return true;
+}
 
 void add_gate_options(CLI::App* sub, GateArgs& g) {
   sub->add_option("--fail-on", g.fail_on,
@@ -124,6 +163,10 @@ void add_input_options(CLI::App* sub, InputArgs& a, bool tcp_options, bool file)
       ->check(CLI::Range(0.0, 1e9));
   sub->add_option("--max-listed", a.max_listed, "Most connections and findings listed (default 10000)")
       ->check(CLI::Range(0, 100'000'000));
+  sub->add_option("--max-connections", a.max_connections,
+                  "Most TCP connections tracked at once (default 1000000); packets of further ones are counted "
+                  "as untracked, so memory stays bounded")
+      ->check(CLI::Range(1, 100'000'000));
   sub->add_flag("--show-secrets", a.show_secrets, "Show FTP PASS and ACCT arguments instead of *****");
 }
 
@@ -167,27 +210,29 @@ bool make_run_options(const InputArgs& a, RunOptions& opt, std::string& error) {
     opt.tcp_options.local_nets.push_back(net);
   }
   for (const auto& app : a.apps) {
-    const auto eq = app.find('=');
-    int port = -1;
-    if (eq != std::string::npos && eq > 0) {
-      const std::string p = app.substr(eq + 1);
-      if (!p.empty() && p.size() <= 5 && p.find_first_not_of("0123456789") == std::string::npos) port = std::stoi(p);
-    }
-    if (port < 0 || port > 65535) {
-      error = fmt::format("--app {}: expected NAME=PORT, e.g. --app payroll=5001", app);
-      return false;
-    }
-    opt.tcp_options.port_names.emplace_back(app.substr(0, eq), static_cast<std::uint16_t>(port));
+    std::pair<std::string, std::uint16_t> named;
+    if (!parse_app(app, named, error)) return false;
+    opt.tcp_options.port_names.push_back(named);
   }
   opt.tcp_options.delayed_ack_ns = static_cast<std::int64_t>(a.delayed_ack_ms * 1e6);
   opt.tcp_options.idle_timeout_ns = static_cast<std::int64_t>(a.idle_timeout_s * 1e9);
   opt.tcp_options.rt_threshold_ns = static_cast<std::int64_t>(a.rt_threshold_ms * 1e6);
+  opt.tcp_options.max_connections = a.max_connections;
   opt.ftp_options.show_secrets = a.show_secrets;
   opt.open = a.open;
   opt.threads = a.threads;
   opt.max_listed_connections = a.max_listed;
   opt.max_listed_findings = a.max_listed;
   return true;
+}
+
+void log_read_problems(const std::string& path, const ReadStats& rd) {
+  if (!rd.ascii_transfer.empty()) spdlog::warn("{}: {}", path, ascii_transfer_message(rd.ascii_transfer));
+  for (const auto& is : rd.issues) spdlog::warn("{}: offset {}: {}", path, is.offset, is.message);
+  if (rd.issues_dropped) spdlog::warn("{}: {} more read problems not shown", path, rd.issues_dropped);
+  if (rd.partial())
+    spdlog::warn("{}: partial result: the input is {}; all records that could be read are reported", path,
+                 rd.truncated ? "truncated" : rd.io_error ? "unreadable in part" : "damaged");
 }
 
 bool run_command(const InputArgs& a, RunResult& res, int& exit_code, const std::function<void(RunOptions&)>& adjust) {
@@ -209,12 +254,7 @@ bool run_command(const InputArgs& a, RunResult& res, int& exit_code, const std::
     exit_code = res.exit_code;
     return false;
   }
-  const auto& rd = res.report.read;
-  for (const auto& is : rd.issues) spdlog::warn("{}: offset {}: {}", res.report.path, is.offset, is.message);
-  if (rd.issues_dropped) spdlog::warn("{}: {} more read problems not shown", res.report.path, rd.issues_dropped);
-  if (res.exit_code == kExitPartial)
-    spdlog::warn("{}: partial result: the input is {}; all records that could be read are reported", res.report.path,
-                 rd.truncated ? "truncated" : rd.io_error ? "unreadable in part" : "damaged");
+  log_read_problems(res.report.path, res.report.read);
   exit_code = res.exit_code;
   return true;
 }

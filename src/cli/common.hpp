@@ -2,6 +2,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@ struct InputArgs {
   std::vector<std::string> apps;      // --app NAME=PORT
   double delayed_ack_ms = 200, idle_timeout_s = 600, rt_threshold_ms = 1000;
   std::size_t max_listed = 10'000;
+  std::size_t max_connections = 1'000'000;  // --max-connections
   bool show_secrets = false;
   unsigned threads = 0;               // --threads (0: as many as help, at most 2)
   OpenOptions open;                   // --ctrace-field, --tod-leap-seconds
@@ -37,6 +39,19 @@ struct GateArgs {
 void add_gate_options(CLI::App* sub, GateArgs& g);
 // Parses the rules of --fail-on and --rules; false (the error logged) on a bad rule or file.
 bool load_rules(const GateArgs& g, std::vector<Rule>& rules);
+// --show-secrets and --app for the commands that show or copy packet bytes (records, convert,
+// ctrace probe): the FTP control ports (21, and PORT of every --app ftp=PORT) whose PASS and
+// ACCT arguments are masked in packet data unless the secrets are shown.
+struct SecretArgs {
+  bool show = false;
+  std::vector<std::string> apps;
+};
+void add_secret_options(CLI::App* sub, SecretArgs& s);
+// The FTP control ports; false with a message for a bad --app.
+bool ftp_ports(const SecretArgs& s, std::vector<std::uint16_t>& ports, std::string& error);
+// A masker for these options (nullptr with --show-secrets); false with a message for a bad --app.
+bool make_masker(const SecretArgs& s, std::unique_ptr<ftp::SecretMasker>& m, std::string& error);
+
 // Turns the parsed arguments into run options; false with a message naming the option if bad.
 bool make_run_options(const InputArgs& a, RunOptions& opt, std::string& error);
 // Builds the run options (then lets `adjust` change them), runs the pipeline and logs read

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/common.hpp"
 #include "ctana/convert.hpp"
 
 namespace ctana::cli {
@@ -17,6 +18,7 @@ struct ConvertArgs {
   bool no_zero_fill = false;
   bool data_trace = false, with_packets = false;
   ConvertOptions opt;
+  SecretArgs secrets;
 };
 
 int run_convert_command(ConvertArgs& a) {
@@ -37,19 +39,27 @@ int run_convert_command(ConvertArgs& a) {
     spdlog::error("--data-trace: only with --to ctrace");
     return kExitUsage;
   }
+  std::string why;
+  if (!ftp_ports(a.secrets, a.opt.ftp_ports, why)) {
+    spdlog::error("{}", why);
+    return kExitUsage;
+  }
+  a.opt.show_secrets = a.secrets.show;
   ConvertResult res = convert_trace(a.file, a.output, a.opt);
   if (!res.error.empty()) {
     spdlog::error("{}", res.error);
     return res.exit_code;
   }
-  for (const auto& is : res.read.issues) spdlog::warn("{}: offset {}: {}", a.file, is.offset, is.message);
+  log_read_problems(a.file, res.read);
   if (!res.note.empty()) spdlog::warn("{}: {}", a.file, res.note);
-  if (res.exit_code == kExitPartial) spdlog::warn("{}: partial result: the input is damaged or truncated", a.file);
   if (a.data_trace)
     spdlog::info("{}: {} TCP connections written as data trace{}", a.file, res.data_trace_connections,
                  res.data_trace_gap_bytes ? fmt::format("; {} bytes of TCP payload were never captured and are not in it",
                                                         res.data_trace_gap_bytes)
                                           : std::string());
+  if (res.secrets_masked)
+    spdlog::info("{}: FTP PASS/ACCT arguments masked with '*' in {} packets (their TCP checksums are now wrong; "
+                 "--show-secrets copies them unchanged)", a.file, res.secrets_masked);
   spdlog::info("{}: {} records read, {} written to {}", a.file, res.records_in, res.records_out, a.output);
   return res.exit_code;
 }
@@ -102,6 +112,7 @@ Command add_convert_command(CLI::App& app) {
       });
   with->needs(sub->get_option("--data-trace"));
   add_ctrace_open_options(sub, args->opt.open);
+  add_secret_options(sub, args->secrets);
   return {sub, [args] { return run_convert_command(*args); }};
 }
 

@@ -8,7 +8,9 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/common.hpp"
 #include "ctana/ctrace.hpp"
+#include "ctana/decode.hpp"
 #include "ctana/reader.hpp"
 #include "ctana/records.hpp"
 #include "ctana/render.hpp"
@@ -21,7 +23,7 @@ struct ProbeArgs {
   OpenOptions open;
   std::size_t per_kind = 2;
   std::size_t dump_bytes = 128;
-  bool show_secrets = false;
+  SecretArgs secrets;
 };
 
 void hex_dump(std::string& o, Bytes b) {
@@ -41,6 +43,12 @@ void hex_dump(std::string& o, Bytes b) {
 }
 
 int run_probe(const ProbeArgs& a) {
+  std::unique_ptr<ftp::SecretMasker> masker;
+  std::string why;
+  if (!make_masker(a.secrets, masker, why)) {
+    spdlog::error("{}", why);
+    return kExitUsage;
+  }
   OpenError err;
   auto reader = open_trace(a.file, err, a.open);
   if (!reader) {
@@ -57,7 +65,10 @@ int run_probe(const ProbeArgs& a) {
   };
   std::map<std::uint32_t, Kind> kinds;
   Record r;
+  Packet p;
   while (reader->next(r)) {
+    decode(r, p);
+    if (masker) masker->hide(r, p);
     auto& k = kinds[r.meta.format_id];
     if (k.records < a.per_kind) {
       k.dumps += fmt::format("    record {} at offset {}: {} {}, {} of {} bytes, time {}{}{}\n", r.index, r.offset,
@@ -65,9 +76,7 @@ int run_probe(const ProbeArgs& a) {
                              r.data.size(), r.orig_len, iso_time(r.ts_ns),
                              r.meta.discard_code ? fmt::format(", discard {}", r.meta.discard_code) : std::string(),
                              r.meta.job_name.empty() ? std::string() : fmt::format(", job {}", r.meta.job_name));
-      std::vector<std::uint8_t> scratch;
-      const Bytes d = a.show_secrets ? r.data : mask_secrets(r.data, scratch);
-      hex_dump(k.dumps, d.first(std::min(d.size(), a.dump_bytes)));
+      hex_dump(k.dumps, r.data.first(std::min(r.data.size(), a.dump_bytes)));
     }
     ++k.records;
     k.bytes += r.data.size();
@@ -104,7 +113,7 @@ int run_probe(const ProbeArgs& a) {
     o += k.dumps;
   }
   if (!write_output(o, "")) return kExitUnreadable;
-  for (const auto& is : st.issues) spdlog::warn("{}: offset {}: {}", reader->path(), is.offset, is.message);
+  log_read_problems(reader->path(), st);
   return st.partial() ? kExitPartial : kExitOk;
 }
 }  // namespace
@@ -142,8 +151,8 @@ Command add_ctrace_command(CLI::App& app) {
   probe->add_option("FILE", args->file, "CTRACE file, or - for standard input")->required();
   probe->add_option("--records", args->per_kind, "Records to dump per format id (default 2)")->check(CLI::Range(0, 1000));
   probe->add_option("--bytes", args->dump_bytes, "Bytes to dump per record (default 128)")->check(CLI::Range(0, 65536));
-  probe->add_flag("--show-secrets", args->show_secrets, "Show the arguments of PASS and ACCT lines in the dumps instead of *");
   add_ctrace_open_options(probe, args->open);
+  add_secret_options(probe, args->secrets);
   return {sub, [args] { return run_probe(*args); }};
 }
 

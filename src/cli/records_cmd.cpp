@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/common.hpp"
 #include "ctana/decode.hpp"
 #include "ctana/records.hpp"
 
@@ -14,10 +15,11 @@ namespace ctana::cli {
 namespace {
 struct RecordsArgs {
   std::string file, output, start, stop;
-  bool format = false, show_secrets = false;
+  bool format = false;
   std::uint64_t first = 1, last = 0;
   std::size_t dump = 64;
   OpenOptions open;
+  SecretArgs secrets;
 };
 
 // "hh:mm:ss[.uuuuuu]" -> microseconds since midnight; -1 when empty.
@@ -41,6 +43,12 @@ int run_records(const RecordsArgs& a) {
     spdlog::error("{}", e.what());
     return kExitUsage;
   }
+  std::unique_ptr<ftp::SecretMasker> masker;
+  std::string why;
+  if (!make_masker(a.secrets, masker, why)) {
+    spdlog::error("{}", why);
+    return kExitUsage;
+  }
   OpenError err;
   auto reader = open_trace(a.file, err, a.open);
   if (!reader) {
@@ -61,14 +69,15 @@ int run_records(const RecordsArgs& a) {
   Record r;
   Packet p;
   while (reader->next(r)) {
-    if (r.index < a.first) continue;
     if (a.last && r.index > a.last) break;
+    decode(r, p);
+    if (masker) masker->hide(r, p);  // every record: a command may be split over them
+    if (r.index < a.first) continue;
     if (from >= 0 || to >= 0) {
       const std::int64_t day_us = ((r.ts_ns / 1000) % 86'400'000'000LL + 86'400'000'000LL) % 86'400'000'000LL;
       if ((from >= 0 && day_us < from) || (to >= 0 && day_us > to)) continue;
     }
-    decode(r, p);
-    const std::string s = a.format ? record_detail(p, a.dump, a.show_secrets) : record_summary_line(p);
+    const std::string s = a.format ? record_detail(p, a.dump) : record_summary_line(p);
     std::fwrite(s.data(), 1, s.size(), out);
   }
   if (std::fflush(out) != 0) {
@@ -76,7 +85,7 @@ int run_records(const RecordsArgs& a) {
     return kExitUnreadable;
   }
   const auto& st = reader->stats();
-  for (const auto& is : st.issues) spdlog::warn("{}: offset {}: {}", reader->path(), is.offset, is.message);
+  log_read_problems(reader->path(), st);
   return st.partial() ? kExitPartial : kExitOk;
 }
 }  // namespace
@@ -92,8 +101,8 @@ Command add_records_command(CLI::App& app) {
   sub->add_option("--stop", args->stop, "Only records at or before this UTC time of day");
   sub->add_option("--dump", args->dump, "Bytes of hex dump per record with --format (default 64)")->check(CLI::Range(0, 65536));
   sub->add_option("-o,--output", args->output, "Write the listing to this file");
-  sub->add_flag("--show-secrets", args->show_secrets, "Show the arguments of PASS and ACCT lines in --format data dumps instead of *");
   add_ctrace_open_options(sub, args->open);
+  add_secret_options(sub, args->secrets);
   return {sub, [args] { return run_records(*args); }};
 }
 

@@ -7,6 +7,7 @@
 #include "cli/common.hpp"
 #include "ctana/diff.hpp"
 #include "ctana/render.hpp"
+#include "report/json_parts.hpp"
 
 namespace ctana::cli {
 
@@ -45,7 +46,7 @@ int run_summary_command(const SummaryArgs& a) {
     if (a.in.json) {
       doc["rules"] = rules_json(results);
       doc["exit"] = {{"code", code}, {"meaning", code == 0 ? "ok" : code == kExitRegression ? "regression" : "partial"}};
-      text = doc.dump(2) + "\n";
+      text = json_text(doc, 2) + "\n";
     } else {
       text += "\n" + rules_text;
     }

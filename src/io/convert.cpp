@@ -11,6 +11,7 @@
 
 #include "ctana/decode.hpp"
 #include "io/datatrace_writer.hpp"
+#include "ctana/ftp.hpp"
 
 namespace ctana {
 
@@ -209,10 +210,14 @@ ConvertResult convert_trace(const std::string& in, const std::string& out, const
   bool pcap_header = false;
   std::uint16_t pcap_link = 0;
   std::map<std::string, std::uint64_t> skipped;
+  std::unique_ptr<ftp::SecretMasker> masker;
+  if (!opt.show_secrets) masker = std::make_unique<ftp::SecretMasker>(opt.ftp_ports);
   Record r;
   Packet p;
   while (reader->next(r)) {
     ++res.records_in;
+    decode(r, p);
+    if (masker) masker->hide(r, p);  // from here on `r` holds the bytes to write
     if (opt.to == ConvertOptions::To::pcapng) {
       auto it = idb.find(r.interface_id);
       if (it == idb.end()) {
@@ -247,7 +252,6 @@ ConvertResult convert_trace(const std::string& in, const std::string& out, const
       o.bytes(r.data.data(), r.data.size());
       ++res.records_out;
     } else {
-      decode(r, p);
       ctrace::WritePacket w;
       w.ts_ns = r.ts_ns;
       w.dir = r.dir;
@@ -352,6 +356,7 @@ ConvertResult convert_trace(const std::string& in, const std::string& out, const
     }
   }
   res.read = reader->stats();
+  if (masker) res.secrets_masked = masker->masked_packets();
   for (const auto& [why, n] : skipped) {
     res.not_converted += n;
     if (!res.note.empty()) res.note += "; ";

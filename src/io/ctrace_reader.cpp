@@ -17,7 +17,6 @@ namespace {
 using namespace ctana::ctrace;
 
 constexpr std::size_t kCteMin = 18;
-constexpr std::size_t kCteMax = 65535;
 constexpr std::uint64_t kTodSecond = 1'000'000ull << 12;
 constexpr std::uint64_t kTodDay = 86'400ull * kTodSecond;
 constexpr std::size_t kHeaderLikeMax = 64;
@@ -332,11 +331,14 @@ class Scanner {
     const std::uint8_t* p = src_.data();
     if (avail == L) return Next::fill_or_end;
     if (avail >= L + 2 && load_be16(p + L) == 0) return Next::fill_or_end;
+    // A file cut inside the next entry's header: the candidate is the last whole entry.
+    if (avail < L + kCteMin) return Next::fill_or_end;
     if (!header_ok(p + L, avail - L)) return Next::no;
     const std::size_t L2 = load_be16(p + L);
     avail = src_.ensure(L + L2);
     p = src_.data();
-    return avail >= L + L2 && load_be16(p + L + L2 - 2) == L2 ? Next::cte : Next::no;
+    if (avail < L + L2) return Next::cte;  // the next entry is cut by the end of the file
+    return load_be16(p + L + L2 - 2) == L2 ? Next::cte : Next::no;
   }
   void skip(std::size_t n) {
     if (run_ == 0) {
@@ -654,6 +656,7 @@ class CtraceReader final : public Reader {
 
   Format format() const override { return Format::ctrace; }
   const FieldMap& field_map() const { return map_; }
+  void check_transfer(Bytes head, bool whole) { note_transfer_damage(stats_, head, whole, ctrace_walk); }
 
   bool next(Record& r) override {
     for (;;) {
@@ -909,9 +912,11 @@ class CtraceReader final : public Reader {
       ++cs_->trace_segments;
       if (seq == 0) {
         if (set_active_) drop_set("a new segmented record began before the previous one was complete");
-        if (tlen > kMaxSetBytes) {
+        if (tlen > kMaxSetBytes) {  // never allocated for: the entry is damage
           ++cs_->trace_segments_lost;
-          stats_.add_issue(off, fmt::format("segmented trace record claims {} bytes: ignored", tlen));
+          stats_.damaged = true;
+          stats_.add_issue(off, fmt::format("segmented trace record claims {} bytes (at most {} are accepted): ignored",
+                                            tlen, kMaxSetBytes));
           return false;
         }
         set_active_ = true;
@@ -1118,6 +1123,45 @@ bool cte_chain_at(Bytes h, bool whole_file) {
 
 }  // namespace
 
+Walk ctrace_walk(Bytes w, bool whole_file, bool lossy_crlf) {
+  Walk res;
+  const std::size_t n = w.size();
+  std::size_t pos = 0;
+  auto entry_or_fill_at = [&](std::size_t q) {
+    return q == n || (q + 2 <= n && load_be16(w.data() + q) == 0) || header_ok(w.data() + q, n - q) ||
+           (q + kCteMin > n && !whole_file);
+  };
+  while (pos + kCteMin <= n) {
+    if (load_be16(w.data() + pos) == 0) {  // zero fill after a buffer's last entry, up to the next entry
+      while (pos < n && w[pos] == 0 && !header_ok(w.data() + pos, n - pos)) ++pos;
+      continue;
+    }
+    if (!header_ok(w.data() + pos, n - pos)) return res;
+    const std::size_t L = load_be16(w.data() + pos);
+    if (pos + L > n) {
+      res.clean = !whole_file;
+      return res;
+    }
+    std::size_t next = pos + L;
+    if (load_be16(w.data() + pos + L - 2) != L) {
+      if (!lossy_crlf) return res;
+      // CR LF -> LF took a byte before some of the entry's LFs: its trailer comes earlier.
+      const auto lfs = static_cast<std::size_t>(std::count(w.begin() + static_cast<std::ptrdiff_t>(pos + kCteMin),
+                                                           w.begin() + static_cast<std::ptrdiff_t>(pos + L), 0x0A));
+      next = 0;
+      for (std::size_t k = 1; k <= std::min<std::size_t>(lfs, 16) && !next; ++k)
+        if (load_be16(w.data() + pos + L - 2 - k) == L && entry_or_fill_at(pos + L - k)) next = pos + L - k;
+      if (!next) return res;
+      ++res.fixes;
+    }
+    ++res.records;
+    pos = next;
+  }
+  res.clean = pos == n || !whole_file || std::all_of(w.begin() + static_cast<std::ptrdiff_t>(pos), w.end(),
+                                                     [](std::uint8_t b) { return b == 0; });
+  return res;
+}
+
 bool looks_like_ctrace(Bytes head, bool whole_file) {
   if (cte_valid_at(head, 0)) return true;
   const auto m = descriptor_form(head, whole_file);
@@ -1152,6 +1196,7 @@ std::unique_ptr<Reader> make_ctrace_reader(std::unique_ptr<Input> in, OpenError&
   const bool cte_first = cte_valid_at(head, 0) || (whole && header_ok(head.data(), head.size()));
   const auto mode = cte_first ? Source::Mode::raw : descriptor_form(head, whole);
   auto r = std::make_unique<CtraceReader>(std::move(in), mode);
+  if (mode == Source::Mode::raw) r->check_transfer(head, whole);
   r->init(opt);
   return r;
 }

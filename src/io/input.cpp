@@ -46,6 +46,9 @@ Input::~Input() {
 
 std::size_t Input::fill(std::size_t n) {
   if (n > kMaxWindow) n = kMaxWindow;
+  // A regular file holds no more than its size: asking for more (a resynchronising reader's
+  // window, a record length claiming gigabytes) must not allocate for it.
+  if (size_ && n > size_ - std::min(size_, offset_)) n = static_cast<std::size_t>(size_ - std::min(size_, offset_));
   if (end_ - pos_ >= n || eof_) return end_ - pos_;
   // Move what is left to the front, grow if one record needs more than the buffer holds.
   if (pos_ > 0) {

@@ -55,6 +55,10 @@ std::unique_ptr<Reader> open_trace(const std::string& path, OpenError& err, cons
                                   in->path(), head[0], head[1], head[2], head[3]);
         return nullptr;
       }
+      if (const auto what = transfer_damage_unknown(head, got < window); !what.empty()) {
+        err.message = fmt::format("{}: {}", in->path(), ascii_transfer_message(what));
+        return nullptr;
+      }
       std::string head_hex;
       for (std::size_t i = 0; i < std::min<std::size_t>(n, 8); ++i) head_hex += fmt::format("{:02x} ", in->data()[i]);
       if (!head_hex.empty()) head_hex.pop_back();

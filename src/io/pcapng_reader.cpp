@@ -45,6 +45,13 @@ class PcapngReader final : public Reader {
       err.message = fmt::format("{}: pcapng section header has no byte-order magic at offset 8", in_->path());
       return false;
     }
+    // A file cut inside its first block holds no trace: refused like a pcap cut in its header.
+    const std::uint32_t len = bom == 0x1A2B3C4D ? load_be32(in_->data() + 4) : load_le32(in_->data() + 4);
+    if (len >= 28 && len % 4 == 0 && len <= kMaxRecordBytes && in_->fill(len) < len) {
+      err.message = fmt::format("{}: pcapng section header block cut short ({} of {} bytes)", in_->path(),
+                                in_->available(), len);
+      return false;
+    }
     return true;
   }
 

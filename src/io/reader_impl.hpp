@@ -53,6 +53,25 @@ bool Reader::resync(std::size_t step, Valid valid) {
   }
 }
 
+// ---- damage by a text-mode (ASCII) file transfer (detect.cpp, docs/cli.md) ----
+// Judged on the first bytes only, so good files pay nothing beyond their first block.
+inline constexpr std::size_t kTransferWindow = 64u << 10;
+// How far a window from the start of a file parses as records of its format: `clean` when it
+// does so up to the window's end (or the file's); with lossy_crlf, a record whose successor is
+// misplaced may end up to 16 bytes early (as after CR LF -> LF), each such repair in `fixes`.
+struct Walk {
+  std::uint64_t records = 0, fixes = 0;
+  bool clean = false;
+};
+using Walker = Walk (*)(Bytes window, bool whole_file, bool lossy_crlf);
+Walk pcap_walk(Bytes w, bool whole_file, bool lossy_crlf);    // pcap_reader.cpp
+Walk ctrace_walk(Bytes w, bool whole_file, bool lossy_crlf);  // ctrace_reader.cpp, raw form
+// A file a reader recognises but whose first window does not parse: the text-mode translation
+// whose undoing makes it parse (sets stats.ascii_transfer, marks the input damaged).
+void note_transfer_damage(ReadStats& stats, Bytes head, bool whole_file, Walker walk);
+// A file no reader recognises: the translation whose undoing makes it a trace, or "".
+std::string_view transfer_damage_unknown(Bytes head, bool whole_file);
+
 std::unique_ptr<Reader> make_pcap_reader(std::unique_ptr<Input> in, OpenError& err);
 std::unique_ptr<Reader> make_pcapng_reader(std::unique_ptr<Input> in, OpenError& err);
 std::unique_ptr<Reader> make_ctrace_reader(std::unique_ptr<Input> in, OpenError& err, const OpenOptions& opt);

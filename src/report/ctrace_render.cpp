@@ -5,6 +5,7 @@
 
 #include "ctana/ctrace.hpp"
 #include "ctana/render.hpp"
+#include "report/json_parts.hpp"
 #include "report/text_util.hpp"
 
 namespace ctana {
@@ -246,7 +247,7 @@ std::string render_ctrace_json(const SummaryReport& r) {
                  {"fields", std::move(fields)},
                  {"direction_bit", f.direction_bit.empty() ? json(nullptr) : json(f.direction_bit)},
                  {"direction_agreement", f.direction_bit.empty() ? json(nullptr) : json(f.direction_agreement)}};
-  return j.dump();
+  return json_text(j);
 }
 
 }  // namespace ctana

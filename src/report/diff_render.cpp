@@ -5,6 +5,7 @@
 
 #include "ctana/diff.hpp"
 #include "ctana/render.hpp"
+#include "report/json_parts.hpp"
 #include "report/text_util.hpp"
 
 namespace ctana {
@@ -214,7 +215,7 @@ std::string render_diff_json(const DiffResult& r, int exit_code) {
   j["metrics"] = std::move(metrics);
   j["exit"] = {{"code", exit_code},
                {"meaning", exit_code == 0 ? "ok" : exit_code == 4 ? "regression" : exit_code == 3 ? "partial" : "error"}};
-  return j.dump(2) + "\n";
+  return json_text(j, 2) + "\n";
 }
 
 std::string render_junit(const std::string& suite, const std::vector<RuleResult>& rules, const std::string& details) {

@@ -9,6 +9,10 @@ namespace ctana {
 
 using json = nlohmann::ordered_json;
 
+std::string json_text(const json& j, int indent) {
+  return j.dump(indent, ' ', false, json::error_handler_t::replace);
+}
+
 namespace {
 std::string exit_meaning(int code) {
   switch (code) {
@@ -71,6 +75,10 @@ json tcp_totals_json(const TcpReport& t) {
           {"evicted_idle", tt.evicted_idle},
           {"untracked_packets", tt.untracked_packets},
           {"bytes_per_connection", t.bytes_per_connection},
+          {"reassembly", {{"delivered_bytes", t.reassembly.bytes_delivered},
+                          {"gap_bytes", t.reassembly.bytes_gap},
+                          {"buffered_peak_bytes", t.reassembly.buffered_peak},
+                          {"overflow_bytes", t.reassembly.overflow_bytes}}},
           {"latency", {{"handshake_rtt", latency_json(t.handshake_rtt, 1e9)},
                        {"response_time", latency_json(t.response_time, 1e9)}}},
           {"throughput", latency_json(t.throughput, 1)}};
@@ -166,6 +174,7 @@ json dhcp_json(const DhcpReport& d) {
           {"declines", d.declines},
           {"discovers_unanswered", d.discovers_unanswered},
           {"relayed", d.relayed},
+          {"untracked_exchanges", d.untracked_exchanges},
           {"leases", std::move(leases)}};
 }
 
@@ -204,6 +213,7 @@ json tls_json(const TlsReport& t) {
           {"encrypted_alerts", t.encrypted_alerts},
           {"alert_messages", counts(t.alert_messages)},
           {"handshake_types", counts(t.handshake_types)},
+          {"untracked_connections", t.untracked_connections},
           {"sessions", std::move(sessions)}};
 }
 
@@ -232,7 +242,8 @@ json icmp_json(const IcmpReport& c) {
                     {"answered", c.echo_answered},
                     {"unanswered", c.echo_unanswered},
                     {"rtt_median_s", secs(c.echo_rtt_median_ns)},
-                    {"rtt_max_s", secs(c.echo_rtt_max_ns)}}},
+                    {"rtt_max_s", secs(c.echo_rtt_max_ns)},
+                    {"untracked", c.echo_untracked}}},
           {"errors", std::move(errors)}};
 }
 
@@ -285,7 +296,8 @@ json dns_json(const DnsReport& d) {
                        {"max_s", secs(d.latency_max_ns)}}},
           {"top_names", rows(d.top_names)},
           {"error_names", rows(d.error_names)},
-          {"unanswered_names", rows(d.unanswered_names)}};
+          {"unanswered_names", rows(d.unanswered_names)},
+          {"untracked_queries", d.untracked_queries}};
 }
 
 json ftp_json(const FtpReport& f) {
@@ -346,6 +358,8 @@ json ftp_json(const FtpReport& f) {
           {"bytes", f.bytes_total},
           {"failed_logins", f.failed_logins},
           {"error_replies", f.error_replies},
+          {"untracked_sessions", f.sessions_untracked},
+          {"untracked_data_connections", f.data_connections_untracked},
           {"commands", [&f] {
              json o = json::object();
              for (const auto& [verb, n] : f.commands) o[verb] = n;
@@ -397,7 +411,7 @@ std::string render_sessions_json(const SummaryReport& r, std::uint64_t only_conn
     if (!only_conn || c.id == only_conn) conns.push_back(tcp_connection_json(c));
   j["connections"] = std::move(conns);
   j["connections_omitted"] = r.tcp.connections_omitted;
-  return j.dump(2) + "\n";
+  return json_text(j, 2) + "\n";
 }
 
 std::string render_flow_json_row(std::uint64_t nr, const Packet& p, const TcpPacketInfo& info, int local,
@@ -424,7 +438,7 @@ std::string render_flow_json_row(std::uint64_t nr, const Packet& p, const TcpPac
             {"window", info.window},
             {"data", p.payload_len},
             {"analysis", std::move(flags)}};
-  return j.dump() + "\n";
+  return json_text(j) + "\n";
 }
 
 std::string render_exceptions_json(const SummaryReport& r) {
@@ -436,7 +450,7 @@ std::string render_exceptions_json(const SummaryReport& r) {
   j.erase("tcp");
   j.erase("connections");
   j.erase("connections_omitted");
-  return j.dump(2) + "\n";
+  return json_text(j, 2) + "\n";
 }
 
 std::string render_summary_json(const SummaryReport& r) {
@@ -481,7 +495,8 @@ std::string render_summary_json(const SummaryReport& r) {
   j["read_problems"] = {{"truncated", rd.truncated},         {"damaged", rd.damaged},
                         {"io_error", rd.io_error},           {"bytes_skipped", rd.bytes_skipped},
                         {"resyncs", rd.resyncs},             {"other_blocks", rd.other_blocks},
-                        {"issues", std::move(issues)},       {"issues_dropped", rd.issues_dropped}};
+                        {"issues", std::move(issues)},       {"issues_dropped", rd.issues_dropped},
+                        {"ascii_transfer", rd.ascii_transfer.empty() ? json(nullptr) : json(rd.ascii_transfer)}};
 
   if (r.first_ns) {
     j["time"] = {{"first", iso_time(*r.first_ns)},
@@ -550,7 +565,7 @@ std::string render_summary_json(const SummaryReport& r) {
   if (r.dhcp.present) j["dhcp"] = dhcp_json(r.dhcp);
   if (r.ctrace) j["ctrace"] = json::parse(render_ctrace_json(r));
   j["exit"] = {{"code", r.exit_code}, {"meaning", exit_meaning(r.exit_code)}};
-  return j.dump(2) + "\n";
+  return json_text(j, 2) + "\n";
 }
 
 }  // namespace ctana

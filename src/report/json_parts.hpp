@@ -7,6 +7,10 @@
 
 namespace ctana {
 
+// The document as text. Names and texts taken from packets (FTP arguments and replies, pcapng
+// interface names...) need not be UTF-8: such bytes become U+FFFD instead of an exception.
+std::string json_text(const nlohmann::ordered_json& j, int indent = -1);
+
 nlohmann::ordered_json tcp_totals_json(const TcpReport& t);
 nlohmann::ordered_json tcp_connection_json(const TcpConnection& c);
 nlohmann::ordered_json finding_json(const Finding& f);

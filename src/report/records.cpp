@@ -9,6 +9,7 @@
 
 #include "ctana/ctrace.hpp"
 #include "ctana/decode.hpp"
+#include "report/text_util.hpp"
 
 namespace ctana {
 
@@ -124,25 +125,6 @@ std::string endpoint(const IpAddr& a, std::uint16_t port) { return a.version ? f
 
 }  // namespace
 
-Bytes mask_secrets(Bytes data, std::vector<std::uint8_t>& scratch) {
-  auto starts_secret = [&data](std::size_t i) {
-    if (i + 5 > data.size() || data[i + 4] != ' ') return false;
-    char w[4];
-    for (int k = 0; k < 4; ++k) w[k] = static_cast<char>(std::toupper(data[i + static_cast<std::size_t>(k)]));
-    return std::string_view(w, 4) == "PASS" || std::string_view(w, 4) == "ACCT";
-  };
-  bool copied = false;
-  for (std::size_t i = 0; i < data.size(); ++i) {
-    if ((i != 0 && data[i - 1] != '\n') || !starts_secret(i)) continue;
-    if (!copied) {
-      scratch.assign(data.begin(), data.end());
-      copied = true;
-    }
-    for (std::size_t k = i + 5; k < scratch.size() && scratch[k] != '\r' && scratch[k] != '\n'; ++k) scratch[k] = '*';
-  }
-  return copied ? Bytes(scratch) : data;
-}
-
 std::string record_time(std::int64_t ns) {
   std::int64_t us = 0;
   const std::tm tm = utc_tm(ns, us);
@@ -186,12 +168,14 @@ std::string record_summary_line(const Packet& p) {
   if (ctrace::is_ids_probe(m.format_id)) info += fmt::format(" [{} {:08X}]", ctrace::ids_group(m.format_id), m.format_id);
   const std::size_t datlen = r.link == linktype::ctrace_data ? r.data.size() : p.payload_len;
   std::string ends = src.empty() ? std::string() : src + " -> " + dst;
-  return fmt::format("{}{} {:>7} {:<15} {:<16} {:<4} {:>6} {:<40} {}\n", d, proto_letter(p), r.index, record_time(r.ts_ns),
+  std::string line = fmt::format("{}{} {:>7} {:<15} {:<16} {:<4} {:>6} {:<40} {}\n", d, proto_letter(p), r.index, record_time(r.ts_ns),
                      r.interface_name.substr(0, 16), p.l3 == L3::ipv4 ? fmt::format("{:04X}", p.ip_id) : std::string(),
                      datlen, ends, info);
+  text::printable_from(line, 0);  // interface and job names come from the file
+  return line;
 }
 
-std::string record_detail(const Packet& p, std::size_t dump_bytes, bool show_secrets) {
+std::string record_detail(const Packet& p, std::size_t dump_bytes) {
   const Record& r = *p.rec;
   const auto& m = r.meta;
   std::string o;
@@ -219,8 +203,7 @@ std::string record_detail(const Packet& p, std::size_t dump_bytes, bool show_sec
   const std::string fromto = r.dir == Direction::out ? "To" : "From";
   const std::string what = m.format_id == ctrace::kFmtData ? "Jobname" : ctrace::is_ids_probe(m.format_id) ? "Link" : "Interface";
   const std::string amount = fmt::format("{}={}", r.orig_len > r.data.size() ? "Abbrev" : "Full", r.orig_len);
-  std::vector<std::uint8_t> scratch;
-  auto dump = [&](Bytes b, std::size_t max) { hex_lines(o, show_secrets ? b : mask_secrets(b, scratch), max); };
+  auto dump = [&](Bytes b, std::size_t max) { hex_lines(o, b, max); };
   if (ct && m.format_id == ctrace::kFmtData) {
     // IBM's data trace FORMAT lines (IP Diagnosis Guide, "Formatting data traces using IPCS"), then
     // the sender and receiver, and the socket data.
@@ -342,6 +325,7 @@ std::string record_detail(const Packet& p, std::size_t dump_bytes, bool show_sec
     dump(r.data, dump_bytes);
   }
   o += "\n";
+  text::printable_from(o, 0);
   return o;
 }
 

@@ -166,6 +166,9 @@ std::string render_summary_text(const SummaryReport& r) {
     dist("Throughput", r.tcp.throughput, "connection with >= 64 KiB one way", "connections with >= 64 KiB one way",
          human_rate);
     if (t.untracked_packets) line(o, "  {:<26}{:>12}", "Untracked (table full)", group_digits(t.untracked_packets));
+    if (r.tcp.reassembly.overflow_bytes)
+      line(o, "  {:<26}{:>12} bytes given up (reassembly buffers full)", "Reassembly overflow",
+           group_digits(r.tcp.reassembly.overflow_bytes));
     const auto& sev = r.tcp.findings_by_severity;
     line(o, "");
     line(o, "Exceptions: {} errors, {} warnings, {} informational (ctana exceptions FILE)", sev[2], sev[1], sev[0]);
@@ -178,6 +181,9 @@ std::string render_summary_text(const SummaryReport& r) {
     line(o, "FTP sessions: {}, transfers {}, {} bytes on data connections, {} failed login{}, {} error repl{}",
          group_digits(f.sessions_total), group_digits(f.transfers_total), group_digits(f.bytes_total),
          f.failed_logins, f.failed_logins == 1 ? "" : "s", f.error_replies, f.error_replies == 1 ? "y" : "ies");
+    if (f.sessions_untracked || f.data_connections_untracked)
+      line(o, "  not followed (tables full): {} control connections, {} announced data connections",
+           group_digits(f.sessions_untracked), group_digits(f.data_connections_untracked));
     for (const auto& s : f.sessions) {
       const std::string who = s.user.empty() ? "" : fmt::format(" user {}", s.user);
       line(o, "  Conn {:<5} {} -> {}{}: login {}{}{}, {} commands, type {}, ended {}", s.connection,
@@ -205,6 +211,7 @@ std::string render_summary_text(const SummaryReport& r) {
     line(o, "");
     line(o, "DHCP: {} messages ({}); {} NAK, {} DECLINE, {} DISCOVER unanswered", d.messages, types, d.naks,
          d.declines, d.discovers_unanswered);
+    if (d.untracked_exchanges) line(o, "  {} exchanges not followed (table full)", group_digits(d.untracked_exchanges));
     for (const auto& l : d.leases)
       line(o, "  {} got {} from {} for {} s{}", l.client, l.address.str(), l.server.version ? l.server.str() : "?",
            l.lease_s, l.exchange_ns >= 0 ? fmt::format(" ({:.3f} s exchange)", static_cast<double>(l.exchange_ns) / 1e9) : "");
@@ -215,6 +222,7 @@ std::string render_summary_text(const SummaryReport& r) {
     line(o, "");
     line(o, "TLS: {} handshakes, {} failed, {} alerts in clear, {} encrypted", group_digits(t.sessions_total),
          group_digits(t.handshakes_failed), group_digits(t.alerts_total), group_digits(t.encrypted_alerts));
+    if (t.untracked_connections) line(o, "  {} connections not followed (table full)", group_digits(t.untracked_connections));
     auto list = [](const std::vector<std::pair<std::string, std::uint64_t>>& v) {
       std::string s;
       for (const auto& [k, n] : v) s += fmt::format("{}{} {}", s.empty() ? "" : ", ", k, n);
@@ -241,6 +249,7 @@ std::string render_summary_text(const SummaryReport& r) {
                                                  static_cast<double>(c.echo_rtt_median_ns) / 1e6,
                                                  static_cast<double>(c.echo_rtt_max_ns) / 1e6)
                                    : std::string());
+    if (c.echo_untracked) line(o, "  {} echo requests not matched (table full)", group_digits(c.echo_untracked));
     for (const auto& t : c.types) line(o, "  {:>8}  {} {}", group_digits(t.count), t.v6 ? "ICMPv6" : "ICMP  ", t.name);
     for (const auto& e : c.errors)
       line(o, "  error: {} {} from {} about {}{}{} ({} time{})", e.v6 ? "ICMPv6" : "ICMP", e.what, e.reporter.str(), e.about,
@@ -274,6 +283,7 @@ std::string render_summary_text(const SummaryReport& r) {
     for (std::uint8_t i = 0; i < 16; ++i)
       if (d.rcodes[i]) codes += fmt::format("{}{} {}", codes.empty() ? "" : ", ", dns::rcode_name(i), d.rcodes[i]);
     if (!codes.empty()) line(o, "  Response codes: {}", codes);
+    if (d.untracked_queries) line(o, "  {} queries not tracked (table full)", group_digits(d.untracked_queries));
     if (d.latency_samples) line(o, "  Latency: median {}, 95th percentile {}, longest {}", ms(d.latency_median_ns),
                                 ms(d.latency_p95_ns), ms(d.latency_max_ns));
     for (const auto& n : d.error_names) line(o, "  {:>6} x {} {} answered with an error", n.count, n.name, n.type);
@@ -299,9 +309,10 @@ std::string render_summary_text(const SummaryReport& r) {
   o += render_ctrace_text(r);
 
   const auto& rd = r.read;
-  if (!rd.issues.empty() || rd.bytes_skipped) {
+  if (!rd.issues.empty() || rd.bytes_skipped || !rd.ascii_transfer.empty()) {
     line(o, "");
     line(o, "Read problems{}", rd.truncated ? " (the file is truncated)" : rd.damaged ? " (the file is damaged)" : "");
+    if (!rd.ascii_transfer.empty()) line(o, "  the file {}", ascii_transfer_message(rd.ascii_transfer));
     for (const auto& is : rd.issues) line(o, "  offset {}: {}", is.offset, is.message);
     if (rd.issues_dropped) line(o, "  ... and {} more", rd.issues_dropped);
     if (rd.bytes_skipped)

@@ -198,7 +198,7 @@ def main():
         # The writer: the fixture is what `convert --data-trace` makes of the real capture.
         again = os.path.join(td, "again.ctrace")
         res = subprocess.run([ctana, "-v", "convert", "--to", "ctrace", "--data-trace", "--buffer-size", "4096",
-                              "testdata/real/ftp-login.pcap", "-o", again], capture_output=True)
+                              "--show-secrets", "testdata/real/ftp-login.pcap", "-o", again], capture_output=True)
         check(res.returncode == 0 and "5 TCP connections written as data trace" in res.stderr.decode()
               and "2 records not converted" in res.stderr.decode(), f"convert --data-trace: {res.stderr!r}")
         with open(again, "rb") as a, open(f"{TD}/ftp-login-datatrace.ctrace", "rb") as b:

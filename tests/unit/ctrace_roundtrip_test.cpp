@@ -82,6 +82,7 @@ TEST_P(RealCaptures, EveryFramingFormReadsBackTheSamePackets) {
     ConvertOptions co;
     co.to = ConvertOptions::To::ctrace;
     co.ctrace = form.opt;
+    co.show_secrets = true;  // byte for byte, the FTP password too
     const auto cr = convert_trace(src, out, co);
     ASSERT_EQ(cr.exit_code, 0) << cr.error;
     EXPECT_EQ(cr.not_converted, not_ip);
@@ -124,6 +125,7 @@ TEST_P(RealCaptures, EveryFramingFormReadsBackTheSamePackets) {
     // CTRACE -> pcapng keeps every record byte for byte, with its time.
     const std::string png = out + ".pcapng";
     ConvertOptions po;
+    po.show_secrets = true;
     const auto pr = convert_trace(out, png, po);
     ASSERT_EQ(pr.exit_code, 0) << pr.error;
     const auto back = read_all(png);
@@ -236,13 +238,19 @@ TEST(CtraceDamage, CutAtEveryOffset) {
       for (std::size_t i = 0; i < all.recs.size(); ++i) ASSERT_EQ(all.recs[i].data, ref.recs[i].data) << "cut " << cut;
       if (framing == ctrace::WriterOptions::Framing::raw) {
         ASSERT_EQ(c.cte_bytes + c.zero_fill_bytes + c.skipped_bytes, cut) << "cut " << cut;
-        // Every entry wholly before the cut was read.
+        // Every entry wholly before the cut was read, in every buffer (zero fill to 1024).
         std::size_t whole = 0, p = 0;
-        while (p + 18 <= cut && load_be16(full.data() + p) >= 18 && p + load_be16(full.data() + p) <= cut) {
-          p += load_be16(full.data() + p);
+        while (p + 18 <= cut) {
+          const std::size_t L = load_be16(full.data() + p);
+          if (L == 0) {
+            p = (p / 1024 + 1) * 1024;
+            continue;
+          }
+          if (L < 18 || p + L > cut) break;
+          p += L;
           ++whole;
         }
-        EXPECT_GE(all.recs.size(), whole) << "cut " << cut;
+        EXPECT_EQ(all.recs.size(), whole) << "cut " << cut;
       }
     }
   }
@@ -292,6 +300,28 @@ TEST(CtraceDamage, TrailerMismatchInTheMiddleIsCountedAndSkipped) {
   EXPECT_EQ(all.stats.issues[0].offset, p);
 }
 
+TEST(CtraceDamage, GarbageBetweenEntries) {
+  // 100 bytes of garbage between the 3rd and 4th entry of a buffer: skipped and reported at
+  // their offset, every entry read. (Up to 64 bytes right after an entry would pass for the
+  // header of unknown layout some writers put before a buffer: counted as header-like.)
+  ctrace::WriterOptions opt;
+  opt.buffer_size = 1 << 16;
+  auto b = small_ctrace(opt, 6);
+  std::size_t p = 0;
+  for (int i = 0; i < 3; ++i) p += load_be16(b.data() + p);
+  std::vector<std::uint8_t> junk(100);
+  for (std::size_t i = 0; i < junk.size(); ++i) junk[i] = static_cast<std::uint8_t>(0xA5 ^ (i * 37));
+  b.insert(b.begin() + static_cast<std::ptrdiff_t>(p), junk.begin(), junk.end());
+  TempFile tf(b, "junk");
+  const auto all = read_all(tf.path);
+  ASSERT_TRUE(all.error.empty()) << all.error;
+  EXPECT_EQ(all.recs.size(), 6u);
+  EXPECT_EQ(all.stats.ctrace->skipped_bytes, junk.size());
+  EXPECT_TRUE(all.stats.damaged);
+  ASSERT_FALSE(all.stats.issues.empty());
+  EXPECT_EQ(all.stats.issues[0].offset, p);
+}
+
 TEST(CtraceDetect, TerseIsRefusedWithAHint) {
   TempFile tf(hex("07 89 69 A5 00 00 00 00 00 00 00 00 01 02 03"));
   OpenError err;
@@ -331,6 +361,7 @@ TEST(CtraceOsaenta, FramesAreFoundBehindAnUnknownPrefix) {
       co.to = ConvertOptions::To::ctrace;
       co.osaenta = true;
       co.ctrace.osa_prefix = prefix;
+      co.show_secrets = true;
       ASSERT_EQ(convert_trace(testdata(std::string("real/") + cap), out, co).exit_code, 0);
       const auto orig = read_all(testdata(std::string("real/") + cap));
       const auto all = read_all(out);

@@ -150,3 +150,67 @@ TEST(Ftp, BounceAndBruteForce) {
   EXPECT_TRUE(s.has("ftp_brute_force"));
   EXPECT_EQ(s.rep.failed_logins, 6u);
 }
+
+namespace {
+// The records of a client's packets to port 21 through a masker; what it made of each payload.
+std::vector<std::string> masked(ftp::SecretMasker& m, const std::vector<std::pair<std::uint32_t, std::string>>& segs,
+                                std::uint16_t port = 21) {
+  std::vector<std::string> out;
+  for (const auto& [seq, text] : segs) {
+    const auto bytes = ctana::test::tcp_packet(seq, tcpflag::ack | tcpflag::psh, text, false, port);
+    Record r = ctana::test::make_record(bytes, linktype::raw);
+    Packet p;
+    decode(r, p);
+    m.hide(r, p);
+    out.emplace_back(reinterpret_cast<const char*>(p.payload.data()), p.payload.size());
+  }
+  return out;
+}
+}  // namespace
+
+TEST(FtpSecrets, PassAndAcctArgumentsAreMaskedInPacketData) {
+  ftp::SecretMasker m;
+  const auto out = masked(m, {{100, "USER bob\r\npass hunter2\r\n"},  // two commands, lower case
+                              {125, "ACCT 4711\r\n"},
+                              {136, "STOR x\r\n"}});
+  EXPECT_EQ(out[0], "USER bob\r\npass *******\r\n");
+  EXPECT_EQ(out[1], "ACCT ****\r\n");
+  EXPECT_EQ(out[2], "STOR x\r\n");
+  EXPECT_EQ(m.masked_packets(), 2u);
+}
+
+TEST(FtpSecrets, SplitCommandsAndRetransmissions) {
+  ftp::SecretMasker m;
+  const auto out = masked(m, {{1000, "PA"},              // the verb split
+                              {1002, "SS hun"},          // ... and the argument
+                              {1008, "ter2\r\nNOOP\r\n"},
+                              {1002, "SS hunter2\r\n"},  // a retransmission of a part
+                              {1004, " hunt"},           // and of the argument alone
+                              {1020, "PASS x"},          // a new command at the end
+                              {1100, "PASS lost\r\n"}}); // after a hole in the capture
+  EXPECT_EQ(out[0], "PA");
+  EXPECT_EQ(out[1], "SS ***");
+  EXPECT_EQ(out[2], "****\r\nNOOP\r\n");
+  EXPECT_EQ(out[3], "SS *******\r\n");
+  EXPECT_EQ(out[4], " ****");
+  EXPECT_EQ(out[5], "PASS *");
+  EXPECT_EQ(out[6], "PASS ****\r\n");
+}
+
+TEST(FtpSecrets, OtherPortsOnlyWhenNamed) {
+  ftp::SecretMasker plain;
+  EXPECT_EQ(masked(plain, {{1, "PASS hunter2\r\n"}}, 2121)[0], "PASS hunter2\r\n");
+  ftp::SecretMasker named({21, 2121});
+  EXPECT_EQ(masked(named, {{1, "PASS hunter2\r\n"}}, 2121)[0], "PASS *******\r\n");
+}
+
+TEST(FtpSecrets, CtraceDataTraceRecords) {
+  ftp::SecretMasker m;
+  const std::string text = "PASS hunter2\r\n";
+  std::vector<std::uint8_t> bytes(text.begin(), text.end());
+  Record r = ctana::test::make_record(bytes, linktype::ctrace_data);
+  Packet p;
+  decode(r, p);
+  m.hide(r, p);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(r.data.data()), r.data.size()), "PASS *******\r\n");
+}

@@ -24,4 +24,9 @@ Decoded decode_hex(const std::string& hexbytes, std::uint16_t link, std::uint32_
 
 std::string testdata(const std::string& rel);
 
+// A raw IPv4 packet with a TCP segment from 10.0.0.1:40000 to 10.0.0.2:`port` (or back, `back`),
+// the given sequence number, flags and payload; checksums left 0.
+std::vector<std::uint8_t> tcp_packet(std::uint32_t seq, std::uint8_t flags, const std::string& payload,
+                                     bool back = false, std::uint16_t port = 80);
+
 }  // namespace ctana::test

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Write a pcap with N short TCP connections (handshake, one request and response, close),
 started 1 ms apart from ever-changing client addresses and ports: a busy server's trace, for
-measuring memory per connection and idle eviction.
+measuring memory per connection and idle eviction. With --syn-only each connection is one SYN
+that nobody answers (a SYN flood or a scan): all of them stay open until the idle timeout, which
+is what the connection cap is for (tests/cli/hostile.py).
 
-  tools/bench/make-many-connections.py N OUT.pcap
+  tools/bench/make-many-connections.py N OUT.pcap [--syn-only]
 """
 import struct
 import sys
@@ -29,6 +31,7 @@ def frame(src, dst, sport, dport, seq, ack, flags, payload=b""):
 
 def main():
     n, out = int(sys.argv[1]), sys.argv[2]
+    syn_only = "--syn-only" in sys.argv[3:]
     server = bytes([10, 200, 0, 1])
     with open(out, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
@@ -48,7 +51,7 @@ def main():
                 (400, frame(server, client, 443, port, s + 20, c + 20, 0x11)),
                 (450, frame(client, server, port, 443, c + 20, s + 21, 0x10)),
             ]
-            for dt, p in pkts:
+            for dt, p in pkts[:1] if syn_only else pkts:
                 ts = t + dt
                 f.write(struct.pack("<IIII", ts // 1_000_000, ts % 1_000_000, len(p), len(p)) + p)
 

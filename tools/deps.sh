@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install what a task needs on Debian 12, with apt-get (through sudo when not root), skipping
+# what is installed already. Used by tools/build.sh and tools/fuzz.sh.
+#   tools/deps.sh build   compilers, CMake and the libraries ctana is built with
+#   tools/deps.sh test    ... and the test suite's: GoogleTest, tshark (the oracle the
+#                         cross-check compares with), the JSON Schema validator
+#   tools/deps.sh fuzz    ... build, and clang with its libFuzzer and sanitizer runtimes
+set -euo pipefail
+packages=(cmake make g++ pkg-config python3 libpcap-dev libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libabsl-dev)
+case "${1:-build}" in
+  build) ;;
+  test) packages+=(libgtest-dev tshark python3-jsonschema) ;;
+  fuzz) packages+=(clang libclang-rt-14-dev) ;;
+  *) echo "usage: tools/deps.sh build|test|fuzz" >&2; exit 1 ;;
+esac
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "tools/deps.sh: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
