@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "ctana/packet.hpp"
 
@@ -15,5 +16,10 @@ class Analyzer {
   virtual void on_idle(std::int64_t /*now_ns*/) {}
   virtual void finish() {}
 };
+
+// The number of the open TCP connection between two endpoints (src, sport, dst, dport; either
+// order), 0 when none: TcpAnalyzer::open_connection_id, handed to the analyzers that name the
+// connection a packet they see belongs to (ICMP errors, routing loops).
+using ConnectionLookup = std::function<std::uint64_t(const IpAddr&, std::uint16_t, const IpAddr&, std::uint16_t)>;
 
 }  // namespace ctana

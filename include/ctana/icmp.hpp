@@ -49,7 +49,7 @@ class IcmpAnalyzer final : public Analyzer {
   ~IcmpAnalyzer() override;
   // The number of the TCP connection an error's quoted packet belongs to (see
   // TcpAnalyzer::open_connection_id); without it, errors name no connection.
-  void set_connection_lookup(std::function<std::uint64_t(const IpAddr&, std::uint16_t, const IpAddr&, std::uint16_t)> f);
+  void set_connection_lookup(ConnectionLookup f);
   void on_packet(const Packet& p) override;
   void finish() override;
 

@@ -48,7 +48,7 @@ class NetworkAnalyzer final : public Analyzer {
   NetworkAnalyzer(NetworkOptions opt, NetworkReport& out, std::function<void(const Finding&)> findings);
   ~NetworkAnalyzer() override;
   // The TCP connection number of a looping TCP packet (e.g. TcpAnalyzer::open_connection_id).
-  void set_connection_lookup(std::function<std::uint64_t(const IpAddr&, std::uint16_t, const IpAddr&, std::uint16_t)> f);
+  void set_connection_lookup(ConnectionLookup f);
   void on_packet(const Packet& p) override;
   void finish() override;
 

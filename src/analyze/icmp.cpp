@@ -36,7 +36,7 @@ struct IcmpAnalyzer::Impl {
   std::map<std::tuple<bool, IpAddr, IpAddr, std::uint16_t, std::uint16_t>, std::int64_t> echo;
   std::map<std::tuple<bool, std::uint8_t, std::uint8_t, IpAddr, std::string>, IcmpErrorRow> errors;
   std::vector<std::int64_t> rtts;
-  std::function<std::uint64_t(const IpAddr&, std::uint16_t, const IpAddr&, std::uint16_t)> lookup;
+  ConnectionLookup lookup;
   Impl(IcmpReport& r, std::function<void(const Finding&)> f) : out(r), emit(std::move(f)) {}
 };
 
@@ -47,7 +47,7 @@ IcmpAnalyzer::IcmpAnalyzer(IcmpReport& out, std::function<void(const Finding&)> 
 IcmpAnalyzer::~IcmpAnalyzer() = default;
 
 void IcmpAnalyzer::set_connection_lookup(
-    std::function<std::uint64_t(const IpAddr&, std::uint16_t, const IpAddr&, std::uint16_t)> f) {
+    ConnectionLookup f) {
   impl_->lookup = std::move(f);
 }
 

@@ -82,7 +82,7 @@ struct NetworkAnalyzer::Impl {
   NetworkOptions opt;
   NetworkReport& out;
   std::function<void(const Finding&)> emit;
-  std::function<std::uint64_t(const IpAddr&, std::uint16_t, const IpAddr&, std::uint16_t)> lookup;
+  ConnectionLookup lookup;
   std::vector<Recent> recent = std::vector<Recent>(kRecent);
   std::vector<Seen> seen = std::vector<Seen>(kCandidates);
   std::int64_t second = 0;       // the second being counted
@@ -200,7 +200,7 @@ NetworkAnalyzer::NetworkAnalyzer(NetworkOptions opt, NetworkReport& out, std::fu
 NetworkAnalyzer::~NetworkAnalyzer() = default;
 
 void NetworkAnalyzer::set_connection_lookup(
-    std::function<std::uint64_t(const IpAddr&, std::uint16_t, const IpAddr&, std::uint16_t)> f) {
+    ConnectionLookup f) {
   impl_->lookup = std::move(f);
 }
 
