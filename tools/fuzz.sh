@@ -19,8 +19,13 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 
 tools/deps.sh fuzz
-CC=clang CXX=clang++ cmake -S . -B "$build" -DCTANA_FUZZ=ON -DCTANA_SANITIZE=ON -DCTANA_TESTS=OFF \
-  -DCTANA_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+# A build directory made by `CTANA_SANITIZE=1 CTANA_FUZZ=1 tools/build.sh` (the CI's) is used as
+# it is; any other is configured for the fuzz targets alone.
+if ! grep -q '^CTANA_FUZZ:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null ||
+  ! grep -q '^CTANA_SANITIZE:BOOL=ON' "$build/CMakeCache.txt"; then
+  CC=clang CXX=clang++ cmake -S . -B "$build" -DCTANA_FUZZ=ON -DCTANA_SANITIZE=ON -DCTANA_TESTS=OFF \
+    -DCTANA_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+fi
 cmake --build "$build" -j "$(nproc)" --target fuzz
 rm -rf "$build/seeds"
 python3 tools/fuzz-seeds.py "$build/seeds" >/dev/null
