@@ -5,13 +5,15 @@
 #   tools/deps.sh test    ... and the test suite's: GoogleTest, tshark (the oracle the
 #                         cross-check compares with), the JSON Schema validator
 #   tools/deps.sh fuzz    ... build, and clang with its libFuzzer and sanitizer runtimes
+#   tools/deps.sh bench   ... build, and Google Benchmark (for -DCTANA_BENCH=ON)
 set -euo pipefail
 packages=(cmake make g++ pkg-config python3 libpcap-dev libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libabsl-dev)
 case "${1:-build}" in
   build) ;;
   test) packages+=(libgtest-dev tshark python3-jsonschema) ;;
   fuzz) packages+=(clang libclang-rt-14-dev) ;;
-  *) echo "usage: tools/deps.sh build|test|fuzz" >&2; exit 1 ;;
+  bench) packages+=(libbenchmark-dev) ;;
+  *) echo "usage: tools/deps.sh build|test|fuzz|bench" >&2; exit 1 ;;
 esac
 missing=()
 for p in "${packages[@]}"; do
