@@ -41,12 +41,19 @@ std::string format_id_name(std::uint32_t fmt);  // "packet", "data", ..., "ids",
 
 // Code tables (spec sections 6, 8.3, 9).
 std::string device_type_label(std::uint16_t code);  // "Loopback", "IPAQENET", "Unknown:7"
+// PTH_DropRsn. IBM names the codes in z/OS CS IP and SNA Codes, "TCP/IP Discard reason codes"
+// (docs/ctrace.md lists which codes ctana names and from where).
 struct DiscardInfo {
-  std::string_view name;     // "IP_MAC_BRDCST" or "Unknown"
-  std::string_view meaning;  // paraphrase or the range class
+  std::string_view name;     // "IP_MAC_BRDCST", or "Unknown" for a code ctana has no name for
+  std::string_view meaning;  // IBM's meaning, or the range class for an unnamed code
+  bool named = false;
 };
 DiscardInfo discard_info(std::uint16_t code);
 std::string_view discard_range(std::uint16_t code);  // "OSA", "interface/IP layer", "TCP layer"...
+std::string_view discard_range_bounds(std::uint16_t code);  // "4096-8191"; "" outside the ranges
+std::string_view discard_layer(std::uint16_t code);  // "OSA", "IP", "TCP", "UDP", "RAW"; "" outside
+// The text IPCS puts in parentheses: the name, or "Unknown TCP discard 8200, range 8192-12287".
+std::string discard_label(std::uint16_t code);
 std::string ids_group(std::uint32_t probe);           // SCAN, ATTACK, TCPTR, UDPTR
 std::string ids_probe_description(std::uint32_t probe);
 

@@ -76,6 +76,8 @@ struct SourceMeta {
   std::string_view ids_policy;       // valid until the reader's next record
   std::string_view ids_module;       // SYSTCPIS module that fired the probe; valid until next record
   std::uint32_t cid = 0;             // connection id (data trace, IDS); 0 = none
+  std::uint32_t intfx = 0;           // PTH_InfIx, interface index (IPCS "Intfx"); 0 = none
+  std::uint32_t counter = 0;         // the header's running record counter ("Trace Count"); 0 = none
   // Data trace (format 5) header: sender and receiver of the socket data, ports, and the
   // domain / type / protocol / state bytes (ctrace::kDt* codes). Zero for other records.
   struct DataTrace {

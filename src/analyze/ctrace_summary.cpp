@@ -64,7 +64,8 @@ void CtraceSummaryAnalyzer::finish() {
     out_.kinds.push_back({id, id == 0x01000000u ? std::string("ids") : ctrace::format_id_name(id), n});
   for (const auto& [code, n] : st.discards) {
     const auto d = ctrace::discard_info(code);
-    out_.discards.push_back({code, std::string(d.name), std::string(d.meaning), std::string(ctrace::discard_range(code)), n});
+    out_.discards.push_back({code, std::string(d.name), d.named ? std::string(d.meaning) : ctrace::discard_label(code),
+                             std::string(ctrace::discard_range(code)), n});
   }
   for (const auto& [probe, n] : st.probes)
     out_.ids_probes.push_back({probe, ctrace::ids_group(probe), ctrace::ids_probe_description(probe), n});

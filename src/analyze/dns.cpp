@@ -7,6 +7,8 @@
 #include <map>
 #include <unordered_map>
 
+#include "ctana/ctrace.hpp"
+
 namespace ctana {
 
 namespace {
@@ -41,6 +43,19 @@ struct DnsAnalyzer::Impl {
   std::unordered_map<std::uint64_t, std::string> tcp_buf[2];  // per TCP connection and direction
   std::int64_t now = 0, last_expire = 0;
   std::map<std::uint8_t, std::uint32_t> rcode_findings;
+  // UDP flows (both endpoints) -> which trace showed them first: 1 packet trace, 2 CTRACE data
+  // trace. A flow both traces carry is analysed from the first only (docs/ctrace.md).
+  std::unordered_map<std::string, std::uint8_t> udp_source;
+  static constexpr std::size_t kMaxUdpFlows = 200'000;
+
+  bool first_source(const IpAddr& a, std::uint16_t ap, const IpAddr& b, std::uint16_t bp, std::uint8_t source) {
+    const bool swap = std::make_pair(a.b, ap) > std::make_pair(b.b, bp);
+    const std::string k = swap ? key(b, bp, a, ap, 0) : key(a, ap, b, bp, 0);
+    auto it = udp_source.find(k);
+    if (it != udp_source.end()) return it->second == source;
+    if (udp_source.size() < kMaxUdpFlows) udp_source.emplace(k, source);
+    return true;
+  }
 
   Impl(DnsOptions o, DnsReport& r, std::function<void(const Finding&)> f) : opt(std::move(o)), out(r), emit(std::move(f)) {}
 
@@ -169,12 +184,26 @@ DnsAnalyzer::DnsAnalyzer(DnsOptions opt, DnsReport& out, std::function<void(cons
 DnsAnalyzer::~DnsAnalyzer() = default;
 
 void DnsAnalyzer::on_packet(const Packet& p) {
-  if (p.l4 != L4::udp || p.malformed() || p.fragment) return;
   const auto& ports = impl_->opt.ports;
+  const Record& r = *p.rec;
+  if ((r.meta.flags & SourceMeta::kCtrace) && r.meta.format_id == ctrace::kFmtData) {
+    // A CTRACE data trace record of a datagram socket: one record is one datagram read or
+    // written by the job, its sender and receiver in the header (docs/ctrace.md).
+    const auto& dt = r.meta.dt;
+    if (dt.type != ctrace::kDtDatagram || (dt.proto != 17 && dt.proto != 0) || dt.state != ctrace::kDtData) return;
+    if (!dt.src.version || !dt.dst.version || r.data.empty() || r.orig_len > r.data.size()) return;
+    const bool dt_server = std::find(ports.begin(), ports.end(), dt.dport) != ports.end() ||
+                           std::find(ports.begin(), ports.end(), dt.sport) != ports.end();
+    if (!dt_server || !impl_->first_source(dt.src, dt.sport, dt.dst, dt.dport, 2)) return;
+    impl_->message(r.data, dt.src, dt.sport, dt.dst, dt.dport, r.ts_ns, false);
+    return;
+  }
+  if (p.l4 != L4::udp || p.malformed() || p.fragment) return;
   const bool to_server = std::find(ports.begin(), ports.end(), p.udp.dport) != ports.end();
   const bool from_server = std::find(ports.begin(), ports.end(), p.udp.sport) != ports.end();
   if (!to_server && !from_server) return;
   if (p.payload.size() < p.payload_len) return;  // cut by the snap length
+  if (!impl_->first_source(p.src, p.udp.sport, p.dst, p.udp.dport, 1)) return;
   impl_->message(p.payload, p.src, p.udp.sport, p.dst, p.udp.dport, p.rec->ts_ns, false);
 }
 

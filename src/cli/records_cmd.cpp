@@ -2,6 +2,7 @@
 // FORMAT style), with record-number and time-of-day filters. docs/cli.md.
 #include <spdlog/spdlog.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 
@@ -15,7 +16,7 @@ namespace ctana::cli {
 namespace {
 struct RecordsArgs {
   std::string file, output, start, stop;
-  bool format = false;
+  bool format = false, statistics = false, ascii = false, ebcdic = false, both = false;
   std::uint64_t first = 1, last = 0;
   std::size_t dump = 64;
   OpenOptions open;
@@ -65,11 +66,22 @@ int run_records(const RecordsArgs& a) {
     }
     out = owned.get();
   }
-  if (!a.format) std::fputs(record_summary_header().c_str(), out);
+  const bool listing = a.format || !a.statistics;
+  if (!a.format && listing) std::fputs(record_summary_header().c_str(), out);
+  std::unique_ptr<RecordStatistics> stats;
+  if (a.statistics) stats = std::make_unique<RecordStatistics>();
+  DetailOptions detail;
+  detail.dump_bytes = a.dump;
+  detail.text = a.ascii ? DumpText::ascii : a.ebcdic ? DumpText::ebcdic : DumpText::both;
+  std::int64_t day = INT64_MIN;
   Record r;
   Packet p;
   while (reader->next(r)) {
-    if (a.last && r.index > a.last) break;
+    if (stats) stats->read(r);
+    if (a.last && r.index > a.last) {
+      if (stats) continue;  // the statistics count every record read
+      break;
+    }
     decode(r, p);
     if (masker) masker->hide(r, p);  // every record: a command may be split over them
     if (r.index < a.first) continue;
@@ -77,7 +89,18 @@ int run_records(const RecordsArgs& a) {
       const std::int64_t day_us = ((r.ts_ns / 1000) % 86'400'000'000LL + 86'400'000'000LL) % 86'400'000'000LL;
       if ((from >= 0 && day_us < from) || (to >= 0 && day_us > to)) continue;
     }
-    const std::string s = a.format ? record_detail(p, a.dump) : record_summary_line(p);
+    if (stats) stats->passed(p);
+    if (!listing) continue;
+    if (record_day(r.ts_ns) != day) {  // IPCS's "**** yyyy/mm/dd" line when the day changes
+      day = record_day(r.ts_ns);
+      const std::string dl = record_date_line(r.ts_ns);
+      std::fwrite(dl.data(), 1, dl.size(), out);
+    }
+    const std::string s = a.format ? record_detail(p, detail) : record_summary_line(p);
+    std::fwrite(s.data(), 1, s.size(), out);
+  }
+  if (stats) {
+    const std::string s = (a.format ? std::string("\n") : std::string()) + stats->text(reader->stats());
     std::fwrite(s.data(), 1, s.size(), out);
   }
   if (std::fflush(out) != 0) {
@@ -95,11 +118,19 @@ Command add_records_command(CLI::App& app) {
   auto* sub = app.add_subcommand("records", "List records IPCS style: one line each, or detail blocks with --format");
   sub->add_option("FILE", args->file, "Trace file (CTRACE, pcap, pcapng), or - for standard input")->required();
   sub->add_flag("--format", args->format, "Detail blocks (IPCS FORMAT) instead of one line per record");
+  sub->add_flag("--statistics", args->statistics,
+                "Tallies (IPCS STATISTICS(DETAIL)): records by type, link, job, protocol, discard code; with --format "
+                "after the detail blocks");
   sub->add_option("--first", args->first, "First record number to list (default 1)")->check(CLI::Range(1ull, ~0ull));
   sub->add_option("--last", args->last, "Last record number to list (default: all)");
   sub->add_option("--start", args->start, "Only records at or after this UTC time of day, hh:mm:ss[.uuuuuu]");
   sub->add_option("--stop", args->stop, "Only records at or before this UTC time of day");
-  sub->add_option("--dump", args->dump, "Bytes of hex dump per record with --format (default 64)")->check(CLI::Range(0, 65536));
+  sub->add_option("--dump", args->dump, "Bytes of data (application or socket data) dumped per record with --format (default 64); headers are always dumped")->check(CLI::Range(0, 65536));
+  auto* o_ascii = sub->add_flag("--ascii", args->ascii, "Dumps with the ASCII text column only");
+  auto* o_ebcdic = sub->add_flag("--ebcdic", args->ebcdic, "Dumps with the EBCDIC text column only");
+  auto* o_both = sub->add_flag("--both", args->both, "Dumps with EBCDIC and ASCII text columns (the default, as IPCS BOTH)");
+  o_ascii->excludes(o_ebcdic)->excludes(o_both);
+  o_ebcdic->excludes(o_both);
   sub->add_option("-o,--output", args->output, "Write the listing to this file");
   add_ctrace_open_options(sub, args->open);
   add_secret_options(sub, args->secrets);

@@ -1,13 +1,15 @@
 // FTP PASS / ACCT arguments masked in packet data for the listings and conversions that show or
 // copy packet bytes (docs/security.md). A line is followed across the segments of a control
 // connection; the sequence numbers of every secret byte are remembered, so that a
-// retransmission of any part of it is masked too.
+// retransmission of any part of it is masked too. In a CTRACE data trace the line is followed
+// across the records of a socket's data.
 #include <absl/container/flat_hash_map.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 
+#include "ctana/ctrace.hpp"
 #include "ctana/decode.hpp"
 #include "ctana/ftp.hpp"
 
@@ -90,6 +92,9 @@ bool step(Line& l, char c, std::uint32_t s, Flow* f) {
 struct SecretMasker::Impl {
   std::vector<std::uint16_t> ports;
   absl::flat_hash_map<Key, Flow, KeyHash> flows;
+  // CTRACE data trace: the command line in progress per socket and direction, so that a PASS
+  // split across two records is masked in the second too.
+  absl::flat_hash_map<Key, Line, KeyHash> dt_lines;
   std::vector<std::uint8_t> buf;
 };
 
@@ -103,6 +108,7 @@ Bytes SecretMasker::mask(const Packet& p) {
   auto& im = *impl_;
   Bytes data = p.payload;
   Flow* flow = nullptr;
+  Line* dt_line = nullptr;
   if (p.l4 == L4::tcp && !p.malformed()) {
     if (std::find(im.ports.begin(), im.ports.end(), p.tcp.dport) == im.ports.end()) return r.data;
     const Key k{p.src, p.dst, p.tcp.sport, p.tcp.dport};
@@ -117,6 +123,20 @@ Bytes SecretMasker::mask(const Packet& p) {
     return r.data;
   } else {
     data = r.data;  // CTRACE data trace: socket data, one piece of a stream
+    const auto& dt = r.meta.dt;
+    Key k{dt.src, dt.dst, dt.sport, dt.dport};
+    if (!dt.src.version && !dt.dst.version) {  // no addresses: the job's connection id and direction
+      k.sport = static_cast<std::uint16_t>(r.meta.cid >> 16);
+      k.dport = static_cast<std::uint16_t>(r.meta.cid);
+      k.src.b[0] = static_cast<std::uint8_t>(r.dir);
+      k.src.b[1] = 1;
+    }
+    if (r.meta.dt.state != ctrace::kDtData) {  // start or end of the socket's data
+      im.dt_lines.erase(k);
+      return r.data;
+    }
+    if (im.dt_lines.size() >= kMaxFlows && !im.dt_lines.contains(k)) im.dt_lines.clear();
+    dt_line = &im.dt_lines[k];
   }
   // Bytes from `first_new` on continue the connection's command stream; those before it were seen
   // already (a retransmission: only the remembered secrets are masked there). After a hole in
@@ -124,7 +144,7 @@ Bytes SecretMasker::mask(const Packet& p) {
   const std::uint32_t seq = flow ? p.tcp.seq : 0;
   std::size_t first_new = 0;
   Line fresh;
-  Line* line = &fresh;
+  Line* line = dt_line ? dt_line : &fresh;
   if (flow) {
     line = &flow->line;
     const auto behind = static_cast<std::int32_t>(flow->next - seq);

@@ -135,7 +135,10 @@ std::string ctrace_comment(const Record& r) {
   if (m.flags & SourceMeta::kAbbreviated) s += fmt::format("; abbreviated {} of {}", r.data.size(), r.orig_len);
   if (m.discard_code) {
     const auto d = ctrace::discard_info(m.discard_code);
-    s += fmt::format("; discard {} ({}): {}", m.discard_code, d.name, d.meaning);
+    if (d.named)
+      s += fmt::format("; discard {} ({}): {}", m.discard_code, d.name, d.meaning);
+    else
+      s += fmt::format("; discard {} ({})", m.discard_code, ctrace::discard_label(m.discard_code));
   }
   if (ctrace::is_ids_probe(m.format_id))
     s += fmt::format("; ids probe {:08X} {}: {}; correlator {}", m.format_id, ctrace::ids_group(m.format_id),

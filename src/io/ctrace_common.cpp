@@ -139,26 +139,59 @@ std::string_view discard_range(std::uint16_t code) {
   return "outside the documented ranges";
 }
 
+std::string_view discard_range_bounds(std::uint16_t code) {
+  if (code == 0) return "";
+  if (code < 4096) return "1-4095";
+  if (code < 8192) return "4096-8191";
+  if (code < 12288) return "8192-12287";
+  if (code < 16384) return "12288-16383";
+  if (code < 20480) return "16384-20479";
+  return "";
+}
+
+std::string_view discard_layer(std::uint16_t code) {
+  if (code == 0) return "";
+  if (code < 4096) return "OSA";
+  if (code < 8192) return "IP";
+  if (code < 12288) return "TCP";
+  if (code < 16384) return "UDP";
+  if (code < 20480) return "RAW";
+  return "";
+}
+
 DiscardInfo discard_info(std::uint16_t code) {
   struct Row {
     std::uint16_t code;
     std::string_view name, meaning;
   };
+  // 4096-4103: IBM's table of IP discard codes, meanings as IBM words them (z/OS CS IP and SNA
+  // Codes, "TCP/IP Discard reason codes", Table 1). 4114: IPCS output of a real trace (SHARE
+  // 2012 session 10720, CleverView decode in SHARE 2017 session 21116). 4167: Colin Paice's
+  // blog of 2024-02-28 (IPCS output). The rest of IBM's tables could not be retrieved; those
+  // codes are shown by range (docs/ctrace.md).
   static constexpr Row rows[] = {
-      {4096, "IP_NO_INTERF", "interface for the packet no longer exists"},
-      {4097, "IP_NOT_ACTIVE", "interface not active"},
-      {4098, "IP_MAL_VER", "IP version is neither 4 nor 6"},
-      {4099, "IP_MAL_IPHL", "IP header length too small"},
-      {4100, "IP_MAL_IPLEN", "IP header length exceeds the packet"},
-      {4101, "IP_MAL_DATA", "packet data incomplete as sent"},
-      {4102, "IP_BAD_CKSUM", "invalid IP header checksum"},
-      {4103, "IP_BAD_IPLEN", "too short for the protocol header"},
+      {4096, "IP_NO_INTERF", "No interface was found for the packet because the interface had been deleted"},
+      {4097, "IP_NOT_ACTIVE", "The interface is not active"},
+      {4098, "IP_MAL_VER", "The IP version field is not IPv4 or IPv6"},
+      {4099, "IP_MAL_IPHL", "The IP header length is too short"},
+      {4100, "IP_MAL_IPLEN", "The IP header length is longer than the packet"},
+      {4101, "IP_MAL_DATA", "The packet data is incomplete as sent"},
+      {4102, "IP_BAD_CKSUM", "The IP header checksum is not valid"},
+      {4103, "IP_BAD_IPLEN", "Packet is not long enough for a protocol header"},
       {4114, "IP_MAC_BRDCST", "MAC broadcast not accepted: broadcast media header on a non-broadcast IP destination"},
       {4167, "IP_NO_FWD", "packet cannot be forwarded"},
   };
   for (const auto& r : rows)
-    if (r.code == code) return {r.name, r.meaning};
-  return {"Unknown", discard_range(code)};
+    if (r.code == code) return {r.name, r.meaning, true};
+  return {"Unknown", discard_range(code), false};
+}
+
+std::string discard_label(std::uint16_t code) {
+  const auto d = discard_info(code);
+  if (d.named) return std::string(d.name);
+  const auto layer = discard_layer(code);
+  if (layer.empty()) return fmt::format("Unknown discard {}, outside the documented ranges", code);
+  return fmt::format("Unknown {} discard {}, range {}", layer, code, discard_range_bounds(code));
 }
 
 std::string ids_group(std::uint32_t probe) {

@@ -887,6 +887,8 @@ class CtraceReader final : public Reader {
     if (map_.out_bit) r.dir = ((flags & map_.out_bit) != 0) == map_.out_when_set ? Direction::out : Direction::in;
 
     field(h, pl, Field::cid, r.meta.cid);
+    if (fmt != kFmtData) field(h, pl, Field::infix, r.meta.intfx);
+    field(h, pl, Field::counter, r.meta.counter);
 
     // Name / link kind.
     std::uint16_t link = linktype::raw;

@@ -105,15 +105,48 @@ def main():
 
     res = subprocess.run([ctana, "records", f"{TD}/ftp-login-raw.ctrace"], capture_output=True)
     lines = res.stdout.decode().splitlines()
-    check(res.returncode == 0 and len(lines) == 115, f"records: {len(lines)} lines")
-    check(lines[3].startswith("OT       3 17:13:26.667758 LINK1") and "10.99.0.1-48002 -> 10.99.0.2-21" in lines[3],
-          f"records line 3: {lines[3]!r}")
+    check(res.returncode == 0 and len(lines) == 116, f"records: {len(lines)} lines")
+    check(lines[1].startswith("**** 20"), f"records: IPCS date line {lines[1]!r}")
+    check(lines[4].startswith("OT       3 17:13:26.667758 LINK1") and "10.99.0.1-48002 -> 10.99.0.2-21" in lines[4],
+          f"records line 4: {lines[4]!r}")
     res = subprocess.run([ctana, "records", "--first", "10", "--last", "12", f"{TD}/ftp-login-raw.ctrace"], capture_output=True)
-    check([l.split()[1] for l in res.stdout.decode().splitlines()[1:]] == ["10", "11", "12"], "records --first/--last")
+    check([l.split()[1] for l in res.stdout.decode().splitlines()[2:]] == ["10", "11", "12"], "records --first/--last")
     res = subprocess.run([ctana, "records", "--start", "17:13:26.669454", "--stop", "17:13:26.669558",
                           f"{TD}/ftp-login-raw.ctrace"], capture_output=True)
-    check([l.split()[1] for l in res.stdout.decode().splitlines()[1:]] == ["6", "7", "8"],
+    check([l.split()[1] for l in res.stdout.decode().splitlines()[2:]] == ["6", "7", "8"],
           f"records --start/--stop {res.stdout.decode()!r}")
+
+    # records --statistics: IPCS STATISTICS(DETAIL) tallies, consistent with the summary's figures.
+    res = subprocess.run([ctana, "records", "--statistics", f"{TD}/ftp-login-raw.ctrace"], capture_output=True)
+    out = res.stdout.decode()
+    check(res.returncode == 0, f"records --statistics: exit {res.returncode}")
+
+    def row(key):
+        """The counts of the row whose key is `key` in the tables of the statistics."""
+        for l in out.splitlines():
+            if l.endswith(" " + key) and l[:9].strip():
+                return [int(x.replace(",", "")) for x in l.split()[:5]]
+        return None
+
+    def count(what):
+        for l in out.splitlines():
+            parts = l.split(None, 1)
+            if len(parts) == 2 and parts[1] == what:
+                return int(parts[0].replace(",", ""))
+        return None
+
+    check(count("trace records read") == 114 and count("records passed filtering") == 114, f"statistics counts\n{out}")
+    check(count("ctrace records processed (component trace entries)") == 114, "statistics: entries")
+    check(row("4(Packet Trace)") is not None and row("4(Packet Trace)")[0] == 96, f"statistics: record types\n{out}")
+    check(row("7(OSAENTA)")[0] == 2 and row("03030000(SCAN Scan-Normal packet)") is not None, f"statistics: kinds\n{out}")
+    check(row("4114(IP_MAC_BRDCST)")[0] == 11, f"statistics: discards\n{out}")
+    check(row("6(TCP)")[0] == 112 - 0, f"statistics: protocols\n{out}")
+    check(" 3 Record Type(s) found" in out, "statistics: record types found")
+    res = subprocess.run([ctana, "records", "--statistics", "--first", "10", "--last", "12", f"{TD}/ftp-login-raw.ctrace"],
+                         capture_output=True)
+    out = res.stdout.decode()
+    check(count("trace records read") == 114 and count("records passed filtering") == 3
+          and count("records filtered out (--first/--last/--start/--stop)") == 111, f"statistics filtered\n{out}")
     res = subprocess.run([ctana, "records", "--format", "--last", "20", f"{TD}/ftp-login-raw.ctrace"], capture_output=True)
     out = res.stdout.decode()
     check("Discard          : 4114 (IP_MAC_BRDCST)" in out and "Flags: Pkt Out Dscrd" in out, "records --format discard lines")
@@ -168,17 +201,18 @@ def main():
           and "data conn 5 (closed)" in out, "data trace text summary")
     res = subprocess.run([ctana, "records", f"{TD}/ftp-login-datatrace.ctrace"], capture_output=True)
     lines = res.stdout.decode().splitlines()
-    check(res.returncode == 0 and len(lines) == 65, f"data trace records: {len(lines)} lines")
-    check(lines[1].startswith("ID       1 17:13:26.669454 CTANAJOB") and "10.99.0.2-21 -> 10.99.0.1-48002" in lines[1]
-          and lines[1].endswith("job CTANAJOB Cid 00000001 API Data Flow Starts"), f"data trace records line 1: {lines[1]!r}")
-    check(lines[3].startswith("OD       3") and "10.99.0.1-48002 -> 10.99.0.2-21" in lines[3], f"records line 3: {lines[3]!r}")
+    check(res.returncode == 0 and len(lines) == 66, f"data trace records: {len(lines)} lines")
+    check(lines[2].startswith("ID       1 17:13:26.669454 CTANAJOB") and "10.99.0.2-21 -> 10.99.0.1-48002" in lines[2]
+          and lines[2].endswith("job CTANAJOB Cid 00000001 API Data Flow Starts"), f"data trace records line 2: {lines[2]!r}")
+    check(lines[4].startswith("OD       3") and "10.99.0.1-48002 -> 10.99.0.2-21" in lines[4], f"records line 4: {lines[4]!r}")
     res = subprocess.run([ctana, "records", "--format", "--last", "9", f"{TD}/ftp-login-datatrace.ctrace"], capture_output=True)
     out = res.stdout.decode()
     check(" From Jobname      : CTANAJOB                                  Full=0\n" in out
           and "  Tod Clock        : 2026/11/23 17:13:26.669454                Cid: 00000001\n" in out
           and "  Domain           : AF_Inet          Type: Stream             Protocol: TCP\n" in out
           and "  State            : API Data Flow Starts\n" in out and "  State            : API Data Flow Ends\n" in out
-          and "|PASS ***********|" in out, "data trace records --format lines")
+          and " PASS ***********|" in out and "  Command          : PASS ***********\n" in out,
+          "data trace records --format lines")
     res = subprocess.run([ctana, "ctrace", "probe", f"{TD}/ftp-login-datatrace.ctrace"], capture_output=True)
     out = res.stdout.decode()
     check(res.returncode == 0 and "00000005 data" in out and "dtstate" in out and "cid" in out, "data trace probe")

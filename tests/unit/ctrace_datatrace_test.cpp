@@ -674,13 +674,118 @@ TEST(CtraceDataTraceRecords, ListingsOfTheFtpDataTrace) {
   for (const auto& x : f) all += x;
   for (const auto& x : shown) all_shown += x;
   EXPECT_EQ(all.find("Secr3tPass!"), std::string::npos);
-  EXPECT_NE(all.find("|PASS ***********|"), std::string::npos);
+  EXPECT_NE(all.find(" PASS ***********|"), std::string::npos);
+  EXPECT_NE(all.find("  Command          : PASS ***********\n"), std::string::npos);
   EXPECT_NE(all.find("50415353 202A2A2A 2A2A2A2A 2A2A2A2A"), std::string::npos);  // the hex is masked too
-  EXPECT_NE(all_shown.find("|PASS Secr3tPass!|"), std::string::npos);
+  EXPECT_NE(all_shown.find(" PASS Secr3tPass!|"), std::string::npos);
   EXPECT_NE(all.find(" From Jobname      : FTPJOB                                    Full=27\n"), std::string::npos);
-  EXPECT_NE(all.find("  Source           : 10.99.0.2-21\n  Destination      : 10.99.0.1-48002\n Data              : 27\n"),
-            std::string::npos);
+  EXPECT_NE(all.find("  Source           : 10.99.0.2-21\n  Destination      : 10.99.0.1-48002\n FTP Reply\n"), std::string::npos);
+  EXPECT_NE(all.find(" Data              : 27\n"), std::string::npos);
   std::filesystem::remove(dt);
+}
+
+// A PASS command split across two data trace records: its argument is masked in both.
+TEST(CtraceDataTraceRecords, PassSplitAcrossRecordsIsMasked) {
+  const std::string a = "USER bob\r\nPA", b = "SS Secr", c = "et!\r\nSYST\r\n";
+  const std::vector<std::uint8_t> va(a.begin(), a.end()), vb(b.begin(), b.end()), vc(c.begin(), c.end());
+  const auto bytes = write_ctrace(ctrace::WriterOptions{}, [&](ctrace::Writer& w) {
+    const std::int64_t t = 1'700'000'000'000'000'000;
+    auto s0 = data_record(Bytes(), t, Direction::in, ctrace::kDtStart);
+    w.write(s0);
+    for (const auto& [v, k] : {std::pair{&va, 1}, std::pair{&vb, 2}, std::pair{&vc, 3}}) {
+      auto x = data_record(Bytes(*v), t + k * 1000, Direction::in);
+      w.write(x);
+    }
+  });
+  TempFile tf(bytes);
+  const auto f = listing(tf.path, true), shown = listing(tf.path, true, true);
+  std::string all, all_shown;
+  for (const auto& x : f) all += x;
+  for (const auto& x : shown) all_shown += x;
+  EXPECT_EQ(all.find("Secr"), std::string::npos) << all;
+  EXPECT_EQ(all.find("et!"), std::string::npos) << all;
+  EXPECT_NE(all.find("SS ****"), std::string::npos) << all;
+  EXPECT_NE(all.find(" 000000 2A2A2A0D 0A535953 540D0A"), std::string::npos) << all;
+  EXPECT_NE(all.find("USER bob"), std::string::npos);
+  EXPECT_NE(all_shown.find("SS Secr"), std::string::npos);
+  EXPECT_NE(all_shown.find(" 000000 6574210D 0A535953 540D0A"), std::string::npos) << all_shown;
+}
+
+// DNS over a datagram socket in a data trace reaches the DNS analysis (one record = one
+// datagram), and a flow the packet trace also carries is counted once.
+TEST(CtraceDataTraceAnalysis, UdpDnsFromTheDataTrace) {
+  const auto query = hex("9D4A0100 00010000 00000000 02773303 69626D03 636F6D00 001C0001");
+  const auto reply = hex("9D4A8180 00010000 00000000 02773303 69626D03 636F6D00 001C0001");
+  static const std::uint8_t client[4] = {9, 67, 113, 65}, server[4] = {9, 37, 80, 3};
+  auto dgram = [&](const std::vector<std::uint8_t>& d, bool from_client, std::int64_t t) {
+    ctrace::WritePacket w;
+    w.format_id = ctrace::kFmtData;
+    w.data = Bytes(d);
+    w.ts_ns = t;
+    w.dir = from_client ? Direction::out : Direction::in;
+    w.name = "RESOLVER";
+    w.cid = 0x77;
+    w.dt_type = ctrace::kDtDatagram, w.dt_proto = 17;
+    w.dt_src = Bytes(from_client ? client : server, 4);
+    w.dt_dst = Bytes(from_client ? server : client, 4);
+    w.dt_sport = from_client ? 1025 : 53;
+    w.dt_dport = from_client ? 53 : 1025;
+    return w;
+  };
+  const std::int64_t t = 1'013'557'151'873'539'000;
+  const auto bytes = write_ctrace(ctrace::WriterOptions{}, [&](ctrace::Writer& w) {
+    auto q = dgram(query, true, t);
+    w.write(q);
+    auto r = dgram(reply, false, t + 2'000'000);
+    w.write(r);
+  });
+  TempFile tf(bytes);
+  const auto res = run_summary(tf.path, RunOptions{});
+  ASSERT_EQ(res.exit_code, 0) << res.error;
+  const auto& dns = res.report.dns;
+  EXPECT_EQ(dns.queries, 1u);
+  EXPECT_EQ(dns.responses, 1u);
+  EXPECT_EQ(dns.answered, 1u);
+  EXPECT_EQ(dns.over_tcp, 0u);
+  ASSERT_FALSE(dns.top_names.empty());
+  EXPECT_EQ(dns.top_names[0].name, "w3.ibm.com");
+  // The same exchange in the packet trace first, then in the data trace: counted once.
+  auto udp = [&](const std::vector<std::uint8_t>& d, bool from_client) {
+    std::vector<std::uint8_t> ip = hex("45000000 000E0000 40110000 00000000 00000000 00000000 00000000");
+    ip.insert(ip.end(), d.begin(), d.end());
+    ip[2] = static_cast<std::uint8_t>(ip.size() >> 8), ip[3] = static_cast<std::uint8_t>(ip.size());
+    std::copy(from_client ? client : server, (from_client ? client : server) + 4, ip.begin() + 12);
+    std::copy(from_client ? server : client, (from_client ? server : client) + 4, ip.begin() + 16);
+    const std::uint16_t sp = from_client ? 1025 : 53, dp = from_client ? 53 : 1025;
+    ip[20] = static_cast<std::uint8_t>(sp >> 8), ip[21] = static_cast<std::uint8_t>(sp);
+    ip[22] = static_cast<std::uint8_t>(dp >> 8), ip[23] = static_cast<std::uint8_t>(dp);
+    const std::size_t ul = ip.size() - 20;
+    ip[24] = static_cast<std::uint8_t>(ul >> 8), ip[25] = static_cast<std::uint8_t>(ul);
+    return ip;
+  };
+  const auto uq = udp(query, true), ur = udp(reply, false);
+  const auto both = write_ctrace(ctrace::WriterOptions{}, [&](ctrace::Writer& w) {
+    ctrace::WritePacket pq;
+    pq.data = Bytes(uq);
+    pq.ts_ns = t - 1000;
+    pq.dir = Direction::out;
+    w.write(pq);
+    auto q = dgram(query, true, t);
+    w.write(q);
+    ctrace::WritePacket pr;
+    pr.data = Bytes(ur);
+    pr.ts_ns = t + 1'999'000;
+    pr.dir = Direction::in;
+    w.write(pr);
+    auto r = dgram(reply, false, t + 2'000'000);
+    w.write(r);
+  });
+  TempFile tf2(both);
+  const auto res2 = run_summary(tf2.path, RunOptions{});
+  ASSERT_EQ(res2.exit_code, 0) << res2.error;
+  EXPECT_EQ(res2.report.dns.queries, 1u);
+  EXPECT_EQ(res2.report.dns.responses, 1u);
+  EXPECT_EQ(res2.report.dns.answered, 1u);
 }
 
 }  // namespace

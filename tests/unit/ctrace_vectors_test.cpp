@@ -291,6 +291,7 @@ TEST(CtraceVectors, Tv5DiscardedBroadcast) {
   EXPECT_EQ(ctrace::discard_info(4114).name, "IP_MAC_BRDCST");
   EXPECT_EQ(ctrace::discard_info(8195).name, "Unknown");
   EXPECT_EQ(ctrace::discard_info(8195).meaning, "TCP layer");
+  EXPECT_EQ(ctrace::discard_label(4114), "IP_MAC_BRDCST");
   EXPECT_EQ(utc_us(o.rec.ts_ns), "2011-01-25 14:13:05.687445");
   EXPECT_EQ(o.pkt.src.str(), "172.29.96.57");
   EXPECT_EQ(o.pkt.dst.str(), "172.29.191.255");
@@ -342,7 +343,7 @@ std::string detail_of(const std::vector<std::uint8_t>& file) {
 TEST(CtraceRecords, Tv1FormatLinesMatchIpcs) {
   const std::string d = detail_of(hex(kTv1));
   for (const char* l : {" From Interface    : ETH1             Device: Unknown:0        Full=52\n",
-                        "  Tod Clock        : 2008/02/22 20:48:42.883162\n",
+                        "  Tod Clock        : 2008/02/22 20:48:42.883162                Intfx: 4\n",
                         " IpHeader: Version : 4                Header Length: 20\n",
                         "  Packet Length    : 52               ID Number: AD04\n",
                         "  Fragment         : DontFragment     Offset: 0\n",
@@ -355,6 +356,131 @@ TEST(CtraceRecords, Tv1FormatLinesMatchIpcs) {
                         "  Option           : Max Seg Size Len: 4 MSS: 1460\n",
                         " 000000 45000034 AD044000 400623F2 89482B6E"})
     EXPECT_NE(d.find(l), std::string::npos) << "missing: " << l << "\nin:\n" << d;
+}
+
+// TV1 against IBM's FORMAT sample (spec 10.1, IPCS FULL output of the captured record), line for
+// line from the Tod Clock line to the IP header dump. The first two lines differ on purpose
+// (docs/ctrace.md, "records --format and IPCS"): the record number is ctana's, the system name
+// is not in the record, and the LCS device code is unknown (Unknown:0).
+TEST(CtraceRecords, Tv1FormatBlockEqualsIbmSample) {
+  const std::string ibm =
+      "  Tod Clock        : 2008/02/22 20:48:42.883162                Intfx: 4\n"
+      "  Sequence #       : 0                Flags: Pkt\n"
+      " IpHeader: Version : 4                Header Length: 20\n"
+      "  Tos              : 00               QOS: Routine Normal Service\n"
+      "  Packet Length    : 52               ID Number: AD04\n"
+      "  Fragment         : DontFragment     Offset: 0\n"
+      "  TTL              : 64               Protocol: TCP            CheckSum: 23F2 FFFF\n"
+      "  Source           : 137.72.43.110\n"
+      "  Destination      : 137.72.43.207\n"
+      " TCP\n"
+      "  Source Port      : 28265 ()         Destination Port: 21    (ftp)\n"
+      "  Sequence Number  : 1439084340       Ack Number: 0\n"
+      "  Header Length    : 32               Flags: Syn\n"
+      "  Window Size      : 65534            CheckSum: 91D2 FFFF Urgent Data Pointer: 0000\n"
+      "  Option           : Max Seg Size Len: 4 MSS: 1460\n"
+      "  Option           : NOP\n"
+      "  Option           : Window Scale OPT Len: 3 Shift: 0\n"
+      "  Option           : NOP\n"
+      "  Option           : NOP\n"
+      "  Option           : SACK Permitted\n"
+      " IP Header         : 20\n"
+      " 000000 45000034 AD044000 400623F2 89482B6E 89482BCF\n";
+  const std::string d = detail_of(hex(kTv1));
+  const auto at = d.find("  Tod Clock");
+  ASSERT_NE(at, std::string::npos) << d;
+  EXPECT_EQ(d.substr(at, ibm.size()), ibm);
+  EXPECT_EQ(d.substr(0, d.find('\n') + 1), " 1 PACKET   00000004 20:48:42.883175 Packet Trace\n");
+  // ctana's additions after IBM's lines: the TCP header dump (the SYN has no data).
+  EXPECT_EQ(d.substr(at + ibm.size()),
+            " Protocol Header   : 32\n"
+            " 000000 6E690015 55C6AF34 00000000 8002FFFE 91D20000 020405B4 01030300 01010402\n\n");
+}
+
+// TV4, IBM's DNS query sample (spec TV4): the UDP header and the DNS question decoded, the
+// checksums IBM printed (A6FB, AD0B) computed good.
+TEST(CtraceRecords, Tv4DnsQueryDecoded) {
+  const auto ip = hex("45000038 000E0000 4011A6FB 09437141 09255003 04010035 0024AD0B"
+                      "9D4A0100 00010000 00000000 02773303 69626D03 636F6D00 001C0001");
+  ctrace::WritePacket wp;
+  wp.data = Bytes(ip);
+  wp.ts_ns = ctrace::tod_to_unix_ns(0xB72E372BBDA03000ull);
+  wp.name = "TR1";
+  ctrace::WriterOptions opt;
+  const std::string d = detail_of(write_ctrace(opt, [&](ctrace::Writer& w) { w.write(wp); }));
+  for (const char* l : {"  Tod Clock        : 2002/02/12 23:39:11.873539",
+                        "  TTL              : 64               Protocol: UDP            CheckSum: A6FB FFFF\n",
+                        "  Source Port      : 1025 ()          Destination Port: 53    (domain)\n",
+                        "  Datagram Length  : 36               CheckSum: AD0B FFFF\n", " DNS\n",
+                        "  Id               : 40266            Flags: Query rd\n",
+                        "  Question         : w3.ibm.com IN AAAA\n", " Protocol Header   : 8\n 000000 04010035 0024AD0B\n",
+                        " Data              : 28               Data Length: 28\n"})
+    EXPECT_NE(d.find(l), std::string::npos) << "missing: " << l << "\nin:\n" << d;
+}
+
+// The dump's text columns: EBCDIC then ASCII (IPCS BOTH), or one of them.
+TEST(CtraceRecords, DumpTextColumns) {
+  const auto ip = hex("45000034 00010000 40060000 0A000001 0A000002 00170400 00000001 00000000 50180100 00000000"
+                      "C8C5D3D3 D6404040 48454C4C");  // "HELLO   " in EBCDIC, "HELL" in ASCII
+  ctrace::WritePacket wp;
+  wp.data = Bytes(ip);
+  wp.ts_ns = 1'600'000'000'000'000'000;
+  ctrace::WriterOptions opt;
+  const auto file = write_ctrace(opt, [&](ctrace::Writer& w) { w.write(wp); });
+  TempFile tf(file);
+  OpenError err;
+  auto r = open_trace(tf.path, err);
+  ASSERT_TRUE(r);
+  Record rec;
+  Packet p;
+  ASSERT_TRUE(r->next(rec));
+  decode(rec, p);
+  DetailOptions o;
+  EXPECT_NE(record_detail(p, o).find(" 000000 C8C5D3D3 D6404040 48454C4C          |HELLO   ..<<     .....@@@HELL    |\n"),
+            std::string::npos)
+      << record_detail(p, o);
+  o.text = DumpText::ascii;
+  EXPECT_NE(record_detail(p, o).find("|.....@@@HELL    |\n"), std::string::npos) << record_detail(p, o);
+  o.text = DumpText::ebcdic;
+  EXPECT_NE(record_detail(p, o).find("|HELLO   ..<<    |\n"), std::string::npos) << record_detail(p, o);
+}
+
+// ICMP: the columns stay apart after a long type name, and the quoted packet is decoded.
+TEST(CtraceRecords, IcmpUnreachableQuotedPacket) {
+  // 10.0.0.1 -> 10.0.0.2 ICMP 3/3, quoting a UDP datagram 10.0.0.2:1025 -> 10.0.0.1:53.
+  auto ip = hex("45000038 00020000 40010000 0A000001 0A000002 03030000 00000000"
+                "4500001C 00030000 40110000 0A000002 0A000001 04010035 00080000");
+  std::uint32_t sum = checksum_add(0, Bytes(ip.data() + 20, ip.size() - 20));
+  while (sum >> 16) sum = (sum & 0xFFFF) + (sum >> 16);
+  ip[22] = static_cast<std::uint8_t>(~sum >> 8), ip[23] = static_cast<std::uint8_t>(~sum);
+  ctrace::WritePacket wp;
+  wp.data = Bytes(ip);
+  wp.ts_ns = 1'600'000'000'000'000'000;
+  ctrace::WriterOptions opt;
+  const std::string d = detail_of(write_ctrace(opt, [&](ctrace::Writer& w) { w.write(wp); }));
+  const std::string tc = "  Type/Code        : 3/3 Destination Unreachable  CheckSum: ";
+  EXPECT_NE(d.find(tc), std::string::npos) << d;
+  EXPECT_NE(d.find(" Quoted IP Header\n"), std::string::npos) << d;
+  EXPECT_NE(d.find("  TTL              : 64               Protocol: UDP\n"), std::string::npos) << d;
+  EXPECT_NE(d.find("  Source           : 10.0.0.2\n  Destination      : 10.0.0.1\n"), std::string::npos) << d;
+  EXPECT_NE(d.find("  Source Port      : 1025 ()          Destination Port: 53    (domain)\n"), std::string::npos) << d;
+}
+
+// QOS words of the type of service byte.
+TEST(CtraceRecords, QosText) {
+  for (const auto& [tos, text] : std::vector<std::pair<const char*, const char*>>{
+           {"00", "Routine Normal Service"},
+           {"B8", "Critic/ECP Low Delay High Throughput (DSCP EF)"},
+           {"28", "Priority High Throughput (DSCP AF11)"},
+           {"C0", "Internetwork Control Normal Service"}}) {
+    auto ip = hex(std::string("45") + tos + "0014 00010000 40FF0000 0A000001 0A000002");
+    ctrace::WritePacket wp;
+    wp.data = Bytes(ip);
+    wp.ts_ns = 1'600'000'000'000'000'000;
+    ctrace::WriterOptions opt;
+    const std::string d = detail_of(write_ctrace(opt, [&](ctrace::Writer& w) { w.write(wp); }));
+    EXPECT_NE(d.find(std::string("QOS: ") + text + "\n"), std::string::npos) << tos << "\n" << d;
+  }
 }
 
 // TV3: IPCS printed the TCP checksum field 4E53 and its computed sum B695 (bad).
@@ -392,3 +518,34 @@ TEST(CtraceRecords, Tv2IcmpChecksums) {
 }
 
 }  // namespace
+
+// The discard reason code table (docs/ctrace.md, "Discard reason codes"): every code IBM's IP
+// table names, the two codes taken from IPCS output, and the ranges for the others.
+TEST(CtraceCodes, DiscardReasonCodes) {
+  const std::pair<std::uint16_t, std::string_view> named[] = {
+      {4096, "IP_NO_INTERF"}, {4097, "IP_NOT_ACTIVE"}, {4098, "IP_MAL_VER"},    {4099, "IP_MAL_IPHL"},
+      {4100, "IP_MAL_IPLEN"}, {4101, "IP_MAL_DATA"},   {4102, "IP_BAD_CKSUM"},  {4103, "IP_BAD_IPLEN"},
+      {4114, "IP_MAC_BRDCST"}, {4167, "IP_NO_FWD"}};
+  for (const auto& [code, name] : named) {
+    const auto d = ctrace::discard_info(code);
+    EXPECT_TRUE(d.named) << code;
+    EXPECT_EQ(d.name, name);
+    EXPECT_FALSE(d.meaning.empty()) << code;
+    EXPECT_EQ(ctrace::discard_label(code), name);
+    EXPECT_EQ(ctrace::discard_layer(code), "IP");
+  }
+  EXPECT_EQ(ctrace::discard_info(4102).meaning, "The IP header checksum is not valid");
+  // Codes without a name: the layer and IBM's range, never a bare "Unknown".
+  EXPECT_FALSE(ctrace::discard_info(4104).named);
+  EXPECT_EQ(ctrace::discard_label(4104), "Unknown IP discard 4104, range 4096-8191");
+  EXPECT_EQ(ctrace::discard_label(8200), "Unknown TCP discard 8200, range 8192-12287");
+  EXPECT_EQ(ctrace::discard_label(12288), "Unknown UDP discard 12288, range 12288-16383");
+  EXPECT_EQ(ctrace::discard_label(16384), "Unknown RAW discard 16384, range 16384-20479");
+  EXPECT_EQ(ctrace::discard_label(20479), "Unknown RAW discard 20479, range 16384-20479");
+  EXPECT_EQ(ctrace::discard_label(7), "Unknown OSA discard 7, range 1-4095");
+  EXPECT_EQ(ctrace::discard_label(4095), "Unknown OSA discard 4095, range 1-4095");
+  EXPECT_EQ(ctrace::discard_label(20480), "Unknown discard 20480, outside the documented ranges");
+  EXPECT_EQ(ctrace::discard_range(8191), "interface/IP layer");
+  EXPECT_EQ(ctrace::discard_range(8192), "TCP layer");
+  EXPECT_EQ(ctrace::discard_range_bounds(16383), "12288-16383");
+}
