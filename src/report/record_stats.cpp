@@ -66,9 +66,19 @@ std::string record_type(const Record& r) {
 
 }  // namespace
 
+// The address and port tables hold at most this many keys; records of further keys are
+// tallied in one "(others)" row, so that a scan of the whole address space stays bounded.
+constexpr std::size_t kMaxKeys = 10'000;
+
 struct RecordStatistics::State {
   std::uint64_t read = 0, passed = 0, packet_trace = 0, data_trace = 0, other = 0;
-  Table types, versions, devices, links, jobs, protocols, discards;
+  Table types, versions, devices, links, jobs, protocols, discards, addresses, tcp_ports, udp_ports;
+  void bounded(Table& t, std::pair<std::uint64_t, std::string> key, const Record& r) {
+    auto it = t.find(key);
+    if (it == t.end() && t.size() >= kMaxKeys) it = t.try_emplace({~0ull, "(others)"}).first;
+    else if (it == t.end()) it = t.try_emplace(std::move(key)).first;
+    it->second.add(r);
+  }
 };
 
 RecordStatistics::RecordStatistics() : st_(std::make_unique<State>()) {}
@@ -109,6 +119,32 @@ void RecordStatistics::passed(const Packet& p) {
     s.protocols[{p.ip_proto, fmt::format("{}({})", p.ip_proto, u)}].add(r);
   } else if (ct && m.format_id == ctrace::kFmtData) {
     s.protocols[{m.dt.proto, fmt::format("{}({}, data trace)", m.dt.proto, ctrace::dt_proto_label(m.dt.proto))}].add(r);
+  }
+  IpAddr a, b;
+  std::uint16_t pa = 0, pb = 0;
+  bool tcp = false, udp = false;
+  if (p.l3 == L3::ipv4 || p.l3 == L3::ipv6) {
+    a = p.src, b = p.dst;
+    tcp = p.l4 == L4::tcp, udp = p.l4 == L4::udp;
+    pa = tcp ? p.tcp.sport : udp ? p.udp.sport : 0;
+    pb = tcp ? p.tcp.dport : udp ? p.udp.dport : 0;
+  } else if (ct && m.format_id == ctrace::kFmtData) {
+    a = m.dt.src, b = m.dt.dst;
+    const bool stream = m.dt.type == ctrace::kDtStream;
+    tcp = stream && (m.dt.proto == 6 || m.dt.proto == 0), udp = m.dt.proto == 17;
+    pa = m.dt.sport, pb = m.dt.dport;
+  }
+  auto addr_key = [](const IpAddr& x) {
+    std::uint64_t k = x.version;  // IPv4 before IPv6, then by the leading bytes
+    for (int i = 0; i < 7; ++i) k = (k << 8) | x.b[static_cast<std::size_t>(i)];
+    return std::make_pair(k, x.str());
+  };
+  if (a.version) s.bounded(s.addresses, addr_key(a), r);
+  if (b.version && !(b == a)) s.bounded(s.addresses, addr_key(b), r);
+  Table* ports = tcp ? &s.tcp_ports : udp ? &s.udp_ports : nullptr;
+  if (ports && (a.version || b.version)) {
+    s.bounded(*ports, {pa, fmt::format("{}", pa)}, r);
+    if (pb != pa) s.bounded(*ports, {pb, fmt::format("{}", pb)}, r);
   }
   if (m.discard_code) s.discards[{m.discard_code, fmt::format("{}({})", m.discard_code, ctrace::discard_label(m.discard_code))}].add(r);
 }
@@ -157,6 +193,9 @@ std::string RecordStatistics::text(const ReadStats& rs) const {
   table(s.links, "Link Name", "Link Name", "Link Name");
   table(s.jobs, "Job Name", "Job Name", "Job Name");
   table(s.protocols, "Protocol", "Protocol", "Protocol");
+  table(s.addresses, "IP Address", "IP Address", "IP Address");
+  table(s.tcp_ports, "TCP Port", "TCP Port", "TCP Port");
+  table(s.udp_ports, "UDP Port", "UDP Port", "UDP Port");
   table(s.discards, "Discard", "Discard Code", "Discard Code");
   if (s.discards.empty() && s.passed) o += "\nNo discarded packets\n";
   return o;

@@ -142,6 +142,28 @@ def main():
     check(row("4114(IP_MAC_BRDCST)")[0] == 11, f"statistics: discards\n{out}")
     check(row("6(TCP)")[0] == 112 - 0, f"statistics: protocols\n{out}")
     check(" 3 Record Type(s) found" in out, "statistics: record types found")
+    # the control connections (client ports 48002, 48008) are the records of port 21
+    check(row("10.99.0.1")[0] == 112 and row("21")[0] == 60 == row("48002")[0] + row("48008")[0],
+          f"statistics: addresses and ports\n{out}")
+    # records --format decodes payloads and link headers (DHCP, OSAENTA VLAN tags, ARP, ICMP quotes).
+    out = subprocess.run([ctana, "records", "--format", "--last", "1", "testdata/real/dhcp.pcap"], capture_output=True).stdout.decode()
+    check(" BOOTP/DHCP\n  Operation        : 1 Request        Xid: 669F9373\n" in out
+          and "  Message Type     : 1 DISCOVER\n" in out and "  Destination      : FFFFFFFFFFFF     Source: 020000DD0002\n" in out,
+          f"records --format DHCP\n{out}")
+    out = subprocess.run([ctana, "records", "--format", f"{TD}/vlan-qinq-vbs.ctrace"], capture_output=True).stdout.decode()
+    check("  VLAN             : 200              Priority: 0  Tag: 88A8\n  VLAN             : 300              Priority: 0  Tag: 8100\n"
+          in out, "records --format OSAENTA VLAN tags")
+    out = subprocess.run([ctana, "records", "--format", "--last", "2", f"{TD}/ftp-login-raw.ctrace"], capture_output=True).stdout.decode()
+    check(" ARP\n" in out and "  Sender MAC       : 020000990001     Sender IP: 10.99.0.1\n" in out, "records --format ARP")
+    out = subprocess.run([ctana, "records", "--format", "--ascii", "testdata/real/dns-icmp.pcapng"], capture_output=True).stdout.decode()
+    check(" Quoted IP Header\n" in out and "  Source Port      : 47547 ()         Destination Port: 9999  ()\n" in out
+          and " DNS\n  Id               : 56923            Flags: Query rd\n" in out, "records --format ICMP quote, DNS")
+    res = subprocess.run([ctana, "records", "--ascii", "--ebcdic", "testdata/real/dhcp.pcap"], capture_output=True)
+    check(res.returncode == 1, "records: --ascii and --ebcdic exclude each other")
+    out = subprocess.run([ctana, "records", "--statistics", f"{TD}/ftp-login-datatrace.ctrace"], capture_output=True).stdout.decode()
+    check(count("data trace records processed") == 64 and count("packet trace records processed") == 0
+          and row("CTANAJOB")[:5] == [64, 43, 21416, 21, 190] and row("6(TCP, data trace)")[0] == 64,
+          f"statistics of a data trace\n{out}")
     res = subprocess.run([ctana, "records", "--statistics", "--first", "10", "--last", "12", f"{TD}/ftp-login-raw.ctrace"],
                          capture_output=True)
     out = res.stdout.decode()

@@ -466,6 +466,28 @@ TEST(CtraceRecords, IcmpUnreachableQuotedPacket) {
   EXPECT_NE(d.find("  Source Port      : 1025 ()          Destination Port: 53    (domain)\n"), std::string::npos) << d;
 }
 
+// Telnet (TN3270 negotiation) decoded from a port 23 payload.
+TEST(CtraceRecords, TelnetNegotiation) {
+  // 10.0.0.1:23 -> 10.0.0.2:1030: IAC DO TERMINAL-TYPE, IAC SB TERMINAL-TYPE SEND IAC SE, then
+  // IAC SB TERMINAL-TYPE IS "IBM-3278-2-E" IAC SE, 3 data bytes, IAC EOR.
+  auto ip = hex("45000000 00010000 40060000 0A000001 0A000002 00170406 00000001 00000000 50180100 00000000"
+                "FFFD18 FFFA1801FFF0 FFFA1800 49424D2D333237382D322D45 FFF0 F5C311 FFEF");
+  ip[3] = static_cast<std::uint8_t>(ip.size());
+  ctrace::WritePacket wp;
+  wp.data = Bytes(ip);
+  wp.ts_ns = 1'600'000'000'000'000'000;
+  ctrace::WriterOptions opt;
+  const std::string d = detail_of(write_ctrace(opt, [&](ctrace::Writer& w) { w.write(wp); }));
+  EXPECT_NE(d.find(" Telnet\n"
+                   "  Negotiation      : DO TERMINAL-TYPE\n"
+                   "  Subnegotiation   : TERMINAL-TYPE SEND\n"
+                   "  Subnegotiation   : TERMINAL-TYPE IS IBM-3278-2-E\n"
+                   "  Data             : 3 bytes\n"
+                   "  Command          : EOR (end of 3270 record)\n"),
+            std::string::npos)
+      << d;
+}
+
 // QOS words of the type of service byte.
 TEST(CtraceRecords, QosText) {
   for (const auto& [tos, text] : std::vector<std::pair<const char*, const char*>>{
