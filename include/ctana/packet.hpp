@@ -3,9 +3,11 @@
 // session analyzer never cares where a packet came from.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -40,8 +42,22 @@ struct IpAddr {
   std::array<std::uint8_t, 16> b{};  // IPv4 in the first 4 bytes
   std::uint8_t version = 0;          // 0 (none), 4 or 6
 
-  static IpAddr v4(const std::uint8_t* p);
-  static IpAddr v6(const std::uint8_t* p);
+  // From exactly 4 / 16 bytes (a decoder passes a Fixed view's bytes<Off, Len>()).
+  static IpAddr v4(std::span<const std::uint8_t, 4> p) {
+    IpAddr a;
+    std::copy(p.begin(), p.end(), a.b.begin());
+    a.version = 4;
+    return a;
+  }
+  static IpAddr v6(std::span<const std::uint8_t, 16> p) {
+    IpAddr a;
+    std::copy(p.begin(), p.end(), a.b.begin());
+    a.version = 6;
+    return a;
+  }
+  // From a pointer to 4 / 16 bytes, for the file readers (src/io) that checked the length.
+  static IpAddr v4(const std::uint8_t* p) { return v4(std::span<const std::uint8_t, 4>(p, 4)); }
+  static IpAddr v6(const std::uint8_t* p) { return v6(std::span<const std::uint8_t, 16>(p, 16)); }
   std::string str() const;
   // Two 8-byte compares: table lookups do this for every packet (a defaulted == calls memcmp).
   bool operator==(const IpAddr& o) const noexcept {

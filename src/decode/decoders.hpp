@@ -2,21 +2,32 @@
 // `rec` starting at byte offset `off`, bounded by `end` (exclusive), and hands on to the next.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "ctana/packet.hpp"
 
 namespace ctana::detail {
 
-// A span of the record being decoded: [off, end) within rec.data.
+// A span of the record being decoded: [off, end) within rec. Its bytes are read only through
+// fixed<N>() and bytes(), which stay inside both [off, end) and the record whatever off and end
+// hold (docs/decoding.md, "Reading bytes"); there is no raw pointer to read through.
 struct Span {
-  const std::uint8_t* base;  // rec.data.data()
+  Bytes rec;  // the whole record (Record::data)
   std::uint32_t off;
   std::uint32_t end;
-  std::uint32_t size() const { return end - off; }
-  bool has(std::uint32_t n) const { return end - off >= n; }
-  const std::uint8_t* at(std::uint32_t rel) const { return base + off + rel; }
-  Bytes bytes() const { return Bytes(base + off, end - off); }
+  std::uint32_t size() const { return off <= end ? end - off : 0; }
+  bool has(std::uint32_t n) const { return size() >= n; }
+  Bytes bytes() const {
+    const std::size_t e = std::min<std::size_t>(end, rec.size());
+    const std::size_t o = std::min<std::size_t>(off, e);
+    return rec.subspan(o, e - o);  // checked-reads: allow o <= e <= rec.size() just above
+  }
+  // The N bytes at `rel` (from off); an empty (false) view if they are not all in the span.
+  template <std::size_t N>
+  Fixed<N> fixed(std::uint32_t rel = 0) const {
+    return ctana::fixed<N>(bytes(), rel);
+  }
 };
 
 // Record a problem; the first one wins. `short_read` marks running out of captured bytes,

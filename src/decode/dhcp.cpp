@@ -7,56 +7,59 @@ namespace ctana::dhcp {
 
 bool parse(Bytes b, Message& m, const char*& error) {
   m = Message{};
-  if (b.size() < 240) {
+  const auto h = fixed<240>(b);  // the fixed part and the magic cookie
+  if (!h) {
     error = "DHCP message shorter than its 236-byte fixed part and magic cookie";
     return false;
   }
-  const std::uint8_t* p = b.data();
-  m.op = p[0];
-  m.htype = p[1];
-  m.hlen = p[2];
-  m.xid = load_be32(p + 4);
-  m.flags = load_be16(p + 10);
-  m.ciaddr = IpAddr::v4(p + 12);
-  m.yiaddr = IpAddr::v4(p + 16);
-  m.siaddr = IpAddr::v4(p + 20);
-  m.giaddr = IpAddr::v4(p + 24);
-  for (std::size_t i = 0; i < std::min<std::size_t>(m.hlen, 16); ++i)
-    m.chaddr += fmt::format("{}{:02x}", i ? ":" : "", p[28 + i]);
+  m.op = h.u8<0>();
+  m.htype = h.u8<1>();
+  m.hlen = h.u8<2>();
+  m.xid = h.be32<4>();
+  m.flags = h.be16<10>();
+  m.ciaddr = IpAddr::v4(h.bytes<12, 4>());
+  m.yiaddr = IpAddr::v4(h.bytes<16, 4>());
+  m.siaddr = IpAddr::v4(h.bytes<20, 4>());
+  m.giaddr = IpAddr::v4(h.bytes<24, 4>());
+  bool first = true;
+  for (const std::uint8_t c : head(h.bytes<28, 16>(), m.hlen)) {
+    m.chaddr += fmt::format("{}{:02x}", first ? "" : ":", c);
+    first = false;
+  }
   if (m.op != 1 && m.op != 2) {
     error = "DHCP op is neither request (1) nor reply (2)";
     return false;
   }
-  if (load_be32(p + 236) != 0x63825363) return true;  // BOOTP without options
-  std::size_t i = 240;
-  while (i < b.size()) {
-    const std::uint8_t code = p[i];
+  if (h.be32<236>() != 0x63825363) return true;  // BOOTP without options
+  ByteReader r(tail(b, 240));
+  std::uint8_t code = 0;
+  while (r.u8(code)) {
     if (code == 255) break;
-    if (code == 0) {
-      ++i;
-      continue;
-    }
-    if (i + 1 >= b.size() || i + 2 + p[i + 1] > b.size()) {
+    if (code == 0) continue;
+    std::uint8_t len = 0;
+    Bytes v;
+    if (!r.u8(len) || !r.bytes(len, v)) {
       error = "DHCP option runs past the message";
       return false;
     }
-    const std::uint8_t len = p[i + 1];
-    const std::uint8_t* v = p + i + 2;
+    const auto a = fixed<4>(v);  // the first 4 bytes of the value, if it has them
     switch (code) {
-      case 53: if (len >= 1) m.type = v[0]; break;
-      case 50: if (len == 4) m.requested = IpAddr::v4(v); break;
-      case 54: if (len == 4) m.server_id = IpAddr::v4(v); break;
-      case 1: if (len == 4) m.subnet_mask = IpAddr::v4(v); break;
-      case 3: if (len >= 4) m.router = IpAddr::v4(v); break;
-      case 6: for (std::size_t k = 0; k + 4 <= len; k += 4) m.dns.push_back(IpAddr::v4(v + k)); break;
-      case 51: if (len == 4) m.lease_s = load_be32(v); break;
+      case 53: if (const auto t = fixed<1>(v)) m.type = t.u8<0>(); break;
+      case 50: if (len == 4 && a) m.requested = IpAddr::v4(a.all()); break;
+      case 54: if (len == 4 && a) m.server_id = IpAddr::v4(a.all()); break;
+      case 1: if (len == 4 && a) m.subnet_mask = IpAddr::v4(a.all()); break;
+      case 3: if (a) m.router = IpAddr::v4(a.all()); break;
+      case 6:
+        for (std::size_t k = 0; k + 4 <= len; k += 4)
+          if (const auto d = fixed<4>(v, k)) m.dns.push_back(IpAddr::v4(d.all()));
+        break;
+      case 51: if (len == 4 && a) m.lease_s = a.be32<0>(); break;
       case 12:
-        for (std::size_t k = 0; k < len; ++k) m.hostname += (v[k] > 32 && v[k] < 127) ? static_cast<char>(v[k]) : '?';
+        for (const std::uint8_t c : v) m.hostname += (c > 32 && c < 127) ? static_cast<char>(c) : '?';
         break;
       case 82: m.relay_info = true; break;
       default: break;
     }
-    i += 2u + len;
   }
   return true;
 }

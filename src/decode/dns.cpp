@@ -17,11 +17,13 @@ bool read_name(Bytes m, std::size_t pos, std::string& name, std::size_t& end_pos
   bool jumped = false;
   std::size_t limit = pos;  // a pointer must point before the label that contains it
   for (;;) {
-    if (pos >= m.size()) return false;
-    const std::uint8_t len = m[pos];
+    const auto len_byte = u8_at(m, pos);
+    if (!len_byte) return false;
+    const std::uint8_t len = *len_byte;
     if ((len & 0xC0) == 0xC0) {
-      if (pos + 1 >= m.size()) return false;
-      const std::size_t target = ((len & 0x3F) << 8) | m[pos + 1];
+      const auto ptr = fixed<2>(m, pos);
+      if (!ptr) return false;
+      const std::size_t target = ptr.be16<0>() & 0x3FFF;
       if (!jumped) end_pos = pos + 2;
       jumped = true;
       if (target >= limit || ++jumps > 64) return false;  // forward pointer or loop
@@ -35,11 +37,12 @@ bool read_name(Bytes m, std::size_t pos, std::string& name, std::size_t& end_pos
       if (name.empty()) name.push_back('.');
       return true;
     }
-    if (pos + 1 + len > m.size()) return false;
+    const auto label = slice(m, pos + 1, len);
+    if (!label) return false;
     if (name.size() + len + 1 > 255) return false;
     if (!name.empty()) name += '.';
-    for (std::size_t i = 0; i < len; ++i) {
-      const char c = static_cast<char>(m[pos + 1 + i]);
+    for (const std::uint8_t b : *label) {
+      const char c = static_cast<char>(b);
       if (c > 32 && c < 127 && c != '.' && c != '\\') name += c;
       else name += fmt::format("\\{:03d}", static_cast<unsigned char>(c));
     }
@@ -48,41 +51,44 @@ bool read_name(Bytes m, std::size_t pos, std::string& name, std::size_t& end_pos
   }
 }
 
-std::string rdata(Bytes m, std::size_t pos, std::uint16_t type, std::uint16_t rdlen) {
-  const Bytes r = m.subspan(pos, rdlen);
+// The record data `r` lies at `pos` in the message `m` (names in it may point back into `m`).
+std::string rdata(Bytes m, std::size_t pos, std::uint16_t type, Bytes r) {
+  const std::size_t rdlen = r.size();
   char buf[64];
   std::string s, s2;
   std::size_t e = 0;
   switch (type) {
     case 1:
-      if (rdlen == 4 && inet_ntop(AF_INET, r.data(), buf, sizeof buf)) return buf;
+      if (const auto a = fixed<4>(r); rdlen == 4 && a && inet_ntop(AF_INET, a.all().data(), buf, sizeof buf)) return buf;
       break;
     case 28:
-      if (rdlen == 16 && inet_ntop(AF_INET6, r.data(), buf, sizeof buf)) return buf;
+      if (const auto a = fixed<16>(r); rdlen == 16 && a && inet_ntop(AF_INET6, a.all().data(), buf, sizeof buf))
+        return buf;
       break;
     case 2: case 5: case 12:  // NS, CNAME, PTR
       if (read_name(m, pos, s, e)) return s;
       break;
-    case 15:  // MX
-      if (rdlen >= 3 && read_name(m, pos + 2, s, e)) return fmt::format("{} {}", load_be16(r.data()), s);
+    case 15:  // MX: preference, exchange
+      if (const auto pref = fixed<2>(r); rdlen >= 3 && pref && read_name(m, pos + 2, s, e))
+        return fmt::format("{} {}", pref.be16<0>(), s);
       break;
     case 6:  // SOA: mname rname serial ...
-      if (read_name(m, pos, s, e) && read_name(m, e, s2, e) && e + 4 <= m.size())
-        return fmt::format("{} {} {}", s, s2, load_be32(m.data() + e));
+      if (read_name(m, pos, s, e) && read_name(m, e, s2, e)) {
+        if (const auto serial = fixed<4>(m, e)) return fmt::format("{} {} {}", s, s2, serial.be32<0>());
+      }
       break;
     case 16: {  // TXT: character strings
-      std::size_t i = 0;
-      while (i < r.size()) {
-        const std::size_t l = r[i];
-        if (i + 1 + l > r.size()) break;
+      ByteReader t(r);
+      std::uint8_t l = 0;
+      Bytes str;
+      while (t.u8(l) && t.bytes(l, str)) {
         if (!s.empty()) s += ' ';
         s += '"';
-        for (std::size_t k = 0; k < l; ++k) {
-          const char c = static_cast<char>(r[i + 1 + k]);
+        for (const std::uint8_t b : str) {
+          const char c = static_cast<char>(b);
           s += (c >= 32 && c < 127) ? c : '?';
         }
         s += '"';
-        i += 1 + l;
       }
       return s;
     }
@@ -95,12 +101,13 @@ std::string rdata(Bytes m, std::size_t pos, std::uint16_t type, std::uint16_t rd
 
 bool parse(Bytes m, Message& out, const char*& error) {
   out = Message{};
-  if (m.size() < 12) {
+  const auto h = fixed<12>(m);
+  if (!h) {
     error = "DNS message shorter than its 12-byte header";
     return false;
   }
-  out.id = load_be16(m.data());
-  const std::uint16_t f = load_be16(m.data() + 2);
+  out.id = h.be16<0>();
+  const std::uint16_t f = h.be16<2>();
   out.qr = f & 0x8000;
   out.opcode = static_cast<std::uint8_t>((f >> 11) & 0xF);
   out.aa = f & 0x0400;
@@ -108,39 +115,42 @@ bool parse(Bytes m, Message& out, const char*& error) {
   out.rd = f & 0x0100;
   out.ra = f & 0x0080;
   out.rcode = static_cast<std::uint8_t>(f & 0xF);
-  out.qdcount = load_be16(m.data() + 4);
-  out.ancount = load_be16(m.data() + 6);
-  out.nscount = load_be16(m.data() + 8);
-  out.arcount = load_be16(m.data() + 10);
+  out.qdcount = h.be16<4>();
+  out.ancount = h.be16<6>();
+  out.nscount = h.be16<8>();
+  out.arcount = h.be16<10>();
   std::size_t pos = 12;
   for (std::uint32_t i = 0; i < out.qdcount; ++i) {
     Question q;
     std::size_t e = 0;
-    if (!read_name(m, pos, q.name, e) || e + 4 > m.size()) {
+    Fixed<4> fields;  // type, class
+    if (!read_name(m, pos, q.name, e) || !(fields = fixed<4>(m, e))) {
       error = "DNS question cut short or with a bad name";
       return false;
     }
-    q.type = load_be16(m.data() + e);
-    q.klass = load_be16(m.data() + e + 2);
+    q.type = fields.be16<0>();
+    q.klass = fields.be16<2>();
     pos = e + 4;
     if (out.questions.size() < kMaxQuestions) out.questions.push_back(std::move(q));
   }
   for (std::uint32_t i = 0; i < out.ancount; ++i) {
     Answer a;
     std::size_t e = 0;
-    if (!read_name(m, pos, a.name, e) || e + 10 > m.size()) {
+    Fixed<10> fields;  // type, class, TTL, data length
+    if (!read_name(m, pos, a.name, e) || !(fields = fixed<10>(m, e))) {
       error = "DNS answer cut short or with a bad name";
       return false;
     }
-    a.type = load_be16(m.data() + e);
-    a.klass = load_be16(m.data() + e + 2);
-    a.ttl = load_be32(m.data() + e + 4);
-    const std::uint16_t rdlen = load_be16(m.data() + e + 8);
-    if (e + 10 + rdlen > m.size()) {
+    a.type = fields.be16<0>();
+    a.klass = fields.be16<2>();
+    a.ttl = fields.be32<4>();
+    const std::uint16_t rdlen = fields.be16<8>();
+    const auto data = slice(m, e + 10, rdlen);
+    if (!data) {
       error = "DNS answer data runs past the message";
       return false;
     }
-    a.data = rdata(m, e + 10, a.type, rdlen);
+    a.data = rdata(m, e + 10, a.type, *data);
     pos = e + 10 + rdlen;
     if (out.answers.size() < kMaxAnswers) out.answers.push_back(std::move(a));
   }

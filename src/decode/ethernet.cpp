@@ -14,12 +14,14 @@ bool is_vlan_tpid(std::uint16_t et) {
 void decode_mpls(Span s, Packet& p) {
   // Label stack entries of 4 bytes until the bottom-of-stack bit; then IP by version nibble.
   for (int i = 0; i < 16; ++i) {
-    if (!s.has(4)) return short_read(p, Layer::link, s.off, "MPLS label stack cut short");
-    const bool bottom = (*s.at(2) & 0x01) != 0;
+    const auto entry = s.fixed<4>();
+    if (!entry) return short_read(p, Layer::link, s.off, "MPLS label stack cut short");
+    const bool bottom = (entry.u8<2>() & 0x01) != 0;
     s.off += 4;
     if (bottom) {
-      if (!s.has(1)) return;
-      const std::uint8_t v = *s.at(0) >> 4;
+      const auto first = s.fixed<1>();
+      if (!first) return;
+      const std::uint8_t v = first.u8<0>() >> 4;
       if (v == 4 || v == 6) return decode_ip_any(s, p);
       p.l3 = L3::other;  // pseudowire or other payload
       return;
@@ -30,8 +32,9 @@ void decode_mpls(Span s, Packet& p) {
 
 void decode_pppoe_session(Span s, Packet& p) {
   // 6-byte PPPoE header, then a 2-byte PPP protocol field.
-  if (!s.has(8)) return short_read(p, Layer::link, s.off, "PPPoE header cut short");
-  const std::uint16_t ppp = load_be16(s.at(6));
+  const auto h = s.fixed<8>();
+  if (!h) return short_read(p, Layer::link, s.off, "PPPoE header cut short");
+  const std::uint16_t ppp = h.be16<6>();
   s.off += 8;
   if (ppp == 0x0021) return decode_ipv4(s, p);
   if (ppp == 0x0057) return decode_ipv6(s, p);
@@ -52,16 +55,18 @@ void decode_ethertype(std::uint16_t et, Span s, Packet& p) {
 }
 
 void decode_ethernet(Span s, Packet& p) {
-  if (!s.has(14)) return short_read(p, Layer::link, s.off, "Ethernet header cut short");
-  std::uint16_t et = load_be16(s.at(12));
+  const auto h = s.fixed<14>();
+  if (!h) return short_read(p, Layer::link, s.off, "Ethernet header cut short");
+  std::uint16_t et = h.be16<12>();
   s.off += 14;
   int depth = 0;
   while (is_vlan_tpid(et)) {
-    if (!s.has(4)) return short_read(p, Layer::link, s.off, "VLAN tag cut short");
-    if (depth < static_cast<int>(p.vlan.size())) p.vlan[depth] = load_be16(s.at(0)) & 0x0fff;
+    const auto tag = s.fixed<4>();
+    if (!tag) return short_read(p, Layer::link, s.off, "VLAN tag cut short");
+    if (depth < static_cast<int>(p.vlan.size())) p.vlan[depth] = tag.be16<0>() & 0x0fff;
     ++depth;
     if (depth > 8) return fail(p, Layer::link, s.off, "more than 8 stacked VLAN tags");
-    et = load_be16(s.at(2));
+    et = tag.be16<2>();
     s.off += 4;
   }
   p.vlan_depth = static_cast<std::uint8_t>(depth);

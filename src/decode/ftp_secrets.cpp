@@ -156,12 +156,15 @@ Bytes SecretMasker::mask(const Packet& p) {
       first_new = data.size();  // all seen before
     }
   }
-  const auto at = static_cast<std::size_t>(data.data() - r.data.data());
+  // Where the payload starts in the record (a distance, not a read): the copy is masked there.
+  const auto at = static_cast<std::size_t>(data.data() - r.data.data());  // checked-reads: allow offset only
   bool copied = false;
-  for (std::size_t i = 0; i < data.size(); ++i) {
+  std::size_t next_i = 0;
+  for (const std::uint8_t c : data) {
+    const std::size_t i = next_i++;
     const auto s = static_cast<std::uint32_t>(seq + i);
     bool secret = flow && i < first_new && flow->in_secret(s);
-    if (i >= first_new) secret = step(*line, static_cast<char>(data[i]), s, flow);
+    if (i >= first_new) secret = step(*line, static_cast<char>(c), s, flow);
     if (!secret) continue;
     if (!copied) {
       im.buf.assign(r.data.begin(), r.data.end());

@@ -5,20 +5,16 @@ namespace ctana::detail {
 
 namespace {
 // Options are TLVs except EOL (0) and NOP (1). Returns nullptr when well formed.
-const char* check_ipv4_options(const std::uint8_t* o, std::uint32_t n) {
-  std::uint32_t i = 0;
-  while (i < n) {
-    const std::uint8_t kind = o[i];
+const char* check_ipv4_options(Bytes o) {
+  ByteReader r(o);
+  std::uint8_t kind = 0;
+  while (r.u8(kind)) {
     if (kind == 0) return nullptr;  // end of option list; the rest is padding
-    if (kind == 1) {
-      ++i;
-      continue;
-    }
-    if (i + 1 >= n) return "IPv4 option length byte missing";
-    const std::uint8_t len = o[i + 1];
+    if (kind == 1) continue;
+    std::uint8_t len = 0;
+    if (!r.u8(len)) return "IPv4 option length byte missing";
     if (len < 2) return "IPv4 option length below 2";
-    if (i + len > n) return "IPv4 option runs past the header";
-    i += len;
+    if (!r.skip(len - 2u)) return "IPv4 option runs past the header";
   }
   return nullptr;
 }
@@ -44,31 +40,32 @@ std::uint32_t pseudo_sum(const Packet& p, std::uint8_t proto, std::uint32_t leng
 void decode_ipv4(Span s, Packet& p) {
   p.l3 = L3::ipv4;
   p.l3_offset = s.off;
-  if (!s.has(20)) return short_read(p, Layer::ipv4, s.off, "IPv4 header cut short");
-  const std::uint8_t* h = s.at(0);
-  const std::uint8_t version = h[0] >> 4;
-  const std::uint32_t ihl = (h[0] & 0x0fu) * 4u;
+  const auto h = s.fixed<20>();
+  if (!h) return short_read(p, Layer::ipv4, s.off, "IPv4 header cut short");
+  const std::uint8_t version = h.u8<0>() >> 4;
+  const std::uint32_t ihl = (h.u8<0>() & 0x0fu) * 4u;
   if (version != 4) return fail(p, Layer::ipv4, s.off, "IPv4 header with version field not 4");
   if (ihl < 20) return fail(p, Layer::ipv4, s.off, "IPv4 header length below 20 bytes");
-  std::uint32_t total = load_be16(h + 2);
-  const std::uint16_t frag = load_be16(h + 6);
-  p.ip_id = load_be16(h + 4);
+  std::uint32_t total = h.be16<2>();
+  const std::uint16_t frag = h.be16<6>();
+  p.ip_id = h.be16<4>();
   p.dont_fragment = (frag & 0x4000) != 0;
   p.more_fragments = (frag & 0x2000) != 0;
   p.frag_offset = static_cast<std::uint16_t>((frag & 0x1fff) * 8);
   p.fragment = p.more_fragments || p.frag_offset != 0;
-  p.ttl = h[8];
-  p.ip_proto = h[9];
-  p.src = IpAddr::v4(h + 12);
-  p.dst = IpAddr::v4(h + 16);
+  p.ttl = h.u8<8>();
+  p.ip_proto = h.u8<9>();
+  p.src = IpAddr::v4(h.bytes<12, 4>());
+  p.dst = IpAddr::v4(h.bytes<16, 4>());
   if (total == 0) {  // TSO/GSO capture on the sending host: length not filled in
     total = s.size();
     p.length_from_frame = true;
   }
   p.ip_len = total;
-  if (!s.has(ihl)) return short_read(p, Layer::ipv4, s.off, "IPv4 header (with options) cut short");
+  const auto header = slice(s.bytes(), 0, ihl);
+  if (!header) return short_read(p, Layer::ipv4, s.off, "IPv4 header (with options) cut short");
   if (total < ihl) return fail(p, Layer::ipv4, s.off + 2, "IPv4 total length below header length");
-  p.ip_checksum = checksum_fold(checksum_add(0, Bytes(h, ihl))) == 0 ? Csum::good : Csum::bad;
+  p.ip_checksum = checksum_fold(checksum_add(0, *header)) == 0 ? Csum::good : Csum::bad;
   // The header's fixed part is sound: what it carries is counted even if options or lengths
   // turn out wrong below (as tshark does).
   if (p.frag_offset == 0) {
@@ -80,7 +77,7 @@ void decode_ipv4(Span s, Packet& p) {
     }
   }
   if (ihl > 20) {
-    if (const char* why = check_ipv4_options(h + 20, ihl - 20)) return fail(p, Layer::ipv4, s.off + 20, why);
+    if (const char* why = check_ipv4_options(tail(*header, 20))) return fail(p, Layer::ipv4, s.off + 20, why);
   }
   if (total > s.size()) {
     // Claims more bytes than the frame holds: normal for a snapped capture, an error otherwise.
@@ -88,7 +85,7 @@ void decode_ipv4(Span s, Packet& p) {
       return fail(p, Layer::ipv4, s.off + 2, "IPv4 total length exceeds the frame");
   }
   const std::uint32_t payload_len = total - ihl;
-  Span pl{s.base, s.off + ihl, s.off + std::min(total, s.size())};  // drop Ethernet padding
+  Span pl{s.rec, s.off + ihl, s.off + std::min(total, s.size())};  // drop Ethernet padding
   if (p.frag_offset != 0) {  // a later fragment: no transport header here
     p.payload = pl.bytes();
     p.payload_len = payload_len;

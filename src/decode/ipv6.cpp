@@ -7,14 +7,15 @@ namespace {
 // RFC 8200 8.1: the upper-layer checksum uses the final destination when a routing header with
 // segments left is present. Type 0 (deprecated) and 2 (mobility) carry it last / alone; type 4
 // (segment routing, RFC 8754) carries it first in the segment list.
-void routing_final_destination(const std::uint8_t* rh, std::uint32_t len, Packet& p) {
-  if (len < 8) return;
-  const std::uint8_t type = rh[2], segleft = rh[3];
-  if (segleft == 0) return;
-  if ((type == 0 || type == 2) && len >= 24) {
-    p.final_dst = IpAddr::v6(rh + len - 16);
-  } else if (type == 4 && len >= 24) {
-    p.final_dst = IpAddr::v6(rh + 8);
+void routing_final_destination(Bytes rh, Packet& p) {
+  const auto fixed_part = fixed<8>(rh);
+  if (!fixed_part) return;
+  const std::uint8_t type = fixed_part.u8<2>(), segleft = fixed_part.u8<3>();
+  if (segleft == 0 || rh.size() < 24) return;
+  if (type == 0 || type == 2) {
+    if (const auto a = fixed<16>(rh, rh.size() - 16)) p.final_dst = IpAddr::v6(a.all());
+  } else if (type == 4) {
+    if (const auto a = fixed<16>(rh, 8)) p.final_dst = IpAddr::v6(a.all());
   }
 }
 }  // namespace
@@ -22,17 +23,17 @@ void routing_final_destination(const std::uint8_t* rh, std::uint32_t len, Packet
 void decode_ipv6(Span s, Packet& p) {
   p.l3 = L3::ipv6;
   p.l3_offset = s.off;
-  if (!s.has(40)) return short_read(p, Layer::ipv6, s.off, "IPv6 header cut short");
-  const std::uint8_t* h = s.at(0);
-  if ((h[0] >> 4) != 6) {
+  const auto h = s.fixed<40>();
+  if (!h) return short_read(p, Layer::ipv6, s.off, "IPv6 header cut short");
+  if ((h.u8<0>() >> 4) != 6) {
     p.l3 = L3::other;  // not counted as IPv6, as tshark does not
     return fail(p, Layer::ipv6, s.off, "IPv6 header with version field not 6");
   }
-  std::uint32_t plen = load_be16(h + 4);
-  std::uint8_t next = h[6];
-  p.ttl = h[7];
-  p.src = IpAddr::v6(h + 8);
-  p.dst = IpAddr::v6(h + 24);
+  std::uint32_t plen = h.be16<4>();
+  std::uint8_t next = h.u8<6>();
+  p.ttl = h.u8<7>();
+  p.src = IpAddr::v6(h.bytes<8, 16>());
+  p.dst = IpAddr::v6(h.bytes<24, 16>());
   p.final_dst = p.dst;
   const bool snapped = p.rec && p.rec->orig_len > p.rec->data.size();
   if (plen == 0) {  // jumbogram or TSO capture: the frame decides
@@ -46,29 +47,35 @@ void decode_ipv6(Span s, Packet& p) {
   std::uint32_t pos = s.off + 40;
   const std::uint32_t end = s.off + std::min<std::uint32_t>(40 + plen, s.size());  // drop padding
   std::uint32_t remaining = plen;                                                 // per header
+  const Bytes chain = Span{s.rec, 0, end}.bytes();  // the record up to `end`: `pos` counts from 0
   for (int n = 0;; ++n) {
     if (n > 32) return fail(p, Layer::ipv6, pos, "IPv6 extension header chain longer than 32");
     std::uint32_t len = 0;
     switch (next) {
-      case 0: case 43: case 60: case 135: case 139: case 140:  // HBH, routing, dest opts, mobility, HIP, shim6
-        if (pos + 2 > end) { p.ip_proto = next; return short_read(p, Layer::ipv6, pos, "IPv6 extension header cut short"); }
-        len = (std::uint32_t{s.base[pos + 1]} + 1) * 8;
+      case 0: case 43: case 60: case 135: case 139: case 140: {  // HBH, routing, dest opts, mobility, HIP, shim6
+        const auto ext = fixed<2>(chain, pos);
+        if (!ext) { p.ip_proto = next; return short_read(p, Layer::ipv6, pos, "IPv6 extension header cut short"); }
+        len = (std::uint32_t{ext.u8<1>()} + 1) * 8;
         break;
-      case 51:  // AH: length in 4-byte units minus 2
-        if (pos + 2 > end) { p.ip_proto = next; return short_read(p, Layer::ipv6, pos, "IPv6 AH header cut short"); }
-        len = (std::uint32_t{s.base[pos + 1]} + 2) * 4;
+      }
+      case 51: {  // AH: length in 4-byte units minus 2
+        const auto ah = fixed<2>(chain, pos);
+        if (!ah) { p.ip_proto = next; return short_read(p, Layer::ipv6, pos, "IPv6 AH header cut short"); }
+        len = (std::uint32_t{ah.u8<1>()} + 2) * 4;
         break;
+      }
       case 44: {  // fragment header
-        if (pos + 8 > end) {
+        const auto fh = fixed<8>(chain, pos);
+        if (!fh) {
           p.ip_proto = next;
           p.fragment = true;  // it is one, even if its fields were not captured
           return short_read(p, Layer::ipv6, pos, "IPv6 fragment header cut short");
         }
-        const std::uint16_t fo = load_be16(s.base + pos + 2);
+        const std::uint16_t fo = fh.be16<2>();
         p.frag_offset = static_cast<std::uint16_t>(fo & 0xfff8);
         p.more_fragments = (fo & 1) != 0;
         p.fragment = true;
-        p.ip_id = load_be32(s.base + pos + 4);
+        p.ip_id = fh.be32<4>();
         len = 8;
         break;
       }
@@ -81,18 +88,19 @@ void decode_ipv6(Span s, Packet& p) {
       p.ip_proto = next;
       return fail(p, Layer::ipv6, pos, "IPv6 extension header runs past the payload length");
     }
-    if (pos + len > end) {
+    const auto ext = slice(chain, pos, len);
+    if (!ext) {
       p.ip_proto = next;
       return short_read(p, Layer::ipv6, pos, "IPv6 extension header cut short");
     }
-    if (next == 43) routing_final_destination(s.base + pos, len, p);
-    next = s.base[pos];
+    if (next == 43) routing_final_destination(*ext, p);
+    next = fixed<1>(*ext).u8<0>();  // len >= 8: present
     pos += len;
     remaining -= len;
     if (p.fragment && p.frag_offset != 0) break;  // later fragment: the rest is opaque
   }
   p.ip_proto = next;
-  Span pl{s.base, pos, std::max(pos, end)};
+  Span pl{s.rec, pos, std::max(pos, end)};
   if (p.frag_offset == 0) {
     switch (next) {
       case 6: p.l4 = L4::tcp; break;

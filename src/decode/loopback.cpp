@@ -5,10 +5,11 @@
 namespace ctana::detail {
 
 void decode_bsd_loopback(Span s, Packet& p, bool network_order) {
-  if (!s.has(4)) return short_read(p, Layer::link, s.off, "loopback header cut short");
-  std::uint32_t af = network_order ? load_be32(s.at(0)) : load_le32(s.at(0));
+  const auto h = s.fixed<4>();
+  if (!h) return short_read(p, Layer::link, s.off, "loopback header cut short");
+  std::uint32_t af = network_order ? h.be32<0>() : h.le32<0>();
   // NULL is host order; a big-endian writer's small AF value reads as a large one here.
-  if (!network_order && af > 0xffff) af = load_be32(s.at(0));
+  if (!network_order && af > 0xffff) af = h.be32<0>();
   s.off += 4;
   switch (af) {
     case 2:                                  // AF_INET everywhere
@@ -24,8 +25,9 @@ void decode_bsd_loopback(Span s, Packet& p, bool network_order) {
 }
 
 void decode_ip_any(Span s, Packet& p) {
-  if (!s.has(1)) return short_read(p, Layer::ipv4, s.off, "empty IP packet");
-  switch (*s.at(0) >> 4) {
+  const auto h = s.fixed<1>();
+  if (!h) return short_read(p, Layer::ipv4, s.off, "empty IP packet");
+  switch (h.u8<0>() >> 4) {
     case 4: return decode_ipv4(s, p);
     case 6: return decode_ipv6(s, p);
     default:

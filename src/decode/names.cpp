@@ -8,20 +8,6 @@
 
 namespace ctana {
 
-IpAddr IpAddr::v4(const std::uint8_t* p) {
-  IpAddr a;
-  std::copy(p, p + 4, a.b.begin());
-  a.version = 4;
-  return a;
-}
-
-IpAddr IpAddr::v6(const std::uint8_t* p) {
-  IpAddr a;
-  std::copy(p, p + 16, a.b.begin());
-  a.version = 6;
-  return a;
-}
-
 std::size_t hash_endpoints(const IpAddr& a, const IpAddr& b, std::uint16_t pa, std::uint16_t pb, std::uint64_t tag) {
   std::uint64_t h = 0x9e3779b97f4a7c15ull ^ tag;
   auto mix = [&h](std::uint64_t v) {

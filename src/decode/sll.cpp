@@ -28,19 +28,21 @@ void sll_payload(std::uint16_t proto, std::uint16_t arphrd, Span s, Packet& p) {
 }  // namespace
 
 void decode_sll(Span s, Packet& p) {
-  if (!s.has(16)) return short_read(p, Layer::link, s.off, "Linux cooked (SLL) header cut short");
-  p.dir = sll_direction(load_be16(s.at(0)));
-  const std::uint16_t arphrd = load_be16(s.at(2));
-  const std::uint16_t proto = load_be16(s.at(14));
+  const auto h = s.fixed<16>();
+  if (!h) return short_read(p, Layer::link, s.off, "Linux cooked (SLL) header cut short");
+  p.dir = sll_direction(h.be16<0>());
+  const std::uint16_t arphrd = h.be16<2>();
+  const std::uint16_t proto = h.be16<14>();
   s.off += 16;
   sll_payload(proto, arphrd, s, p);
 }
 
 void decode_sll2(Span s, Packet& p) {
-  if (!s.has(20)) return short_read(p, Layer::link, s.off, "Linux cooked v2 (SLL2) header cut short");
-  const std::uint16_t proto = load_be16(s.at(0));
-  const std::uint16_t arphrd = load_be16(s.at(8));
-  p.dir = sll_direction(*s.at(10));
+  const auto h = s.fixed<20>();
+  if (!h) return short_read(p, Layer::link, s.off, "Linux cooked v2 (SLL2) header cut short");
+  const std::uint16_t proto = h.be16<0>();
+  const std::uint16_t arphrd = h.be16<8>();
+  p.dir = sll_direction(h.u8<10>());
   s.off += 20;
   sll_payload(proto, arphrd, s, p);
 }

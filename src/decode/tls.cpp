@@ -149,12 +149,14 @@ std::string handshake_name(std::uint8_t t) {
 }
 
 bool looks_like_client_hello(Bytes d) {
-  if (d.size() < 11 || d[0] != 22 || d[1] != 3 || d[2] > 4 || d[5] != 1) return false;
-  const std::uint32_t rec = (std::uint32_t{d[3]} << 8) | d[4];
-  const std::uint32_t hs = (std::uint32_t{d[6]} << 16) | (std::uint32_t{d[7]} << 8) | d[8];
+  // record header (type, version, length), handshake header (type, length), client version
+  const auto h = fixed<11>(d);
+  if (!h || h.u8<0>() != 22 || h.u8<1>() != 3 || h.u8<2>() > 4 || h.u8<5>() != 1) return false;
+  const std::uint32_t rec = h.be16<3>();
+  const std::uint32_t hs = h.be24<6>();
   // a ClientHello has at least version, random, three vectors: 38+ bytes; it fits its record
   // unless that record is full (then it continues in the next)
-  return rec >= 4 + 38 && rec <= 16384 && hs >= 38 && (hs + 4 <= rec || rec == 16384) && d[9] == 3;
+  return rec >= 4 + 38 && rec <= 16384 && hs >= 38 && (hs + 4 <= rec || rec == 16384) && h.u8<9>() == 3;
 }
 
 std::string alert_name(std::uint8_t d) {
