@@ -216,13 +216,15 @@ void DnsAnalyzer::on_data(const TcpConnection& c, int from, std::uint64_t, Bytes
   std::string& b = impl_->tcp_buf[from][c.id];
   b.append(reinterpret_cast<const char*>(data.data()), data.size());
   for (;;) {  // RFC 1035 4.2.2: a 2-byte length before each message
-    if (b.size() < 2) break;
-    const std::size_t len = load_be16(reinterpret_cast<const std::uint8_t*>(b.data()));
-    if (b.size() < 2 + len) {
+    const auto prefix = be16_at(as_bytes(b), 0);
+    if (!prefix) break;
+    const std::size_t len = *prefix;
+    const auto message = slice(as_bytes(b), 2, len);
+    if (!message) {
       if (b.size() > kMaxTcpBuffer) b.clear();
       break;
     }
-    const Bytes msg(reinterpret_cast<const std::uint8_t*>(b.data()) + 2, len);
+    const Bytes msg = *message;
     if (from == 0) impl_->message(msg, c.client, c.client_port, c.server, c.server_port, ts, true);
     else impl_->message(msg, c.server, c.server_port, c.client, c.client_port, ts, true);
     b.erase(0, 2 + len);

@@ -135,8 +135,9 @@ bool FtpAnalyzer::wants(const TcpConnection& c) {
 
 void FtpAnalyzer::Impl::lines(FtpSession& s, Ctl& k, int from, std::uint64_t off, Bytes data, std::int64_t ts) {
   std::string& b = k.buf[from];
-  for (std::size_t i = 0; i < data.size(); ++i) {
-    const std::uint8_t ch = data[i];
+  std::size_t next_i = 0;
+  for (const std::uint8_t ch : data) {
+    const std::size_t i = next_i++;
     if (s.tls) return;  // after AUTH TLS: encrypted
     if (ch == '\n') {
       k.line_end[from] = off + i + 1;

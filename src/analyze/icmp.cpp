@@ -89,10 +89,9 @@ void IcmpAnalyzer::on_packet(const Packet& p) {
       row.reporter = p.src;
       row.about = about;
       // next-hop MTU: ICMP 3/4 bytes 6-7 (RFC 1191), ICMPv6 2 bytes 4-7
-      const auto* h = p.rec->data.data() + p.l4_offset;
-      if (p.rec->data.size() >= p.l4_offset + 8) {
-        if (!v6 && ic.type == 3 && ic.code == 4) row.mtu = load_be16(h + 6);
-        if (v6 && ic.type == 2) row.mtu = load_be32(h + 4);
+      if (const auto h = fixed<8>(p.rec->data, p.l4_offset)) {
+        if (!v6 && ic.type == 3 && ic.code == 4) row.mtu = h.be16<6>();
+        if (v6 && ic.type == 2) row.mtu = h.be32<4>();
       }
       row.first_ns = ts;
       const QuotedPacket& q = ic.quote;

@@ -67,7 +67,10 @@ std::string describe(const Packet& p) {
 
 bool group_addressed(const Packet& p) {
   const Record& r = *p.rec;
-  if (r.link == linktype::ethernet) return r.data.size() >= 6 && (r.data[0] & 1);  // the I/G bit
+  if (r.link == linktype::ethernet) {
+    const auto dst = fixed<6>(r.data);  // the destination MAC address
+    return dst && (dst.u8<0>() & 1);    // the I/G bit
+  }
   if (p.l3 == L3::ipv4) return p.dst.b[0] >= 224 || (p.dst.b[0] == 255 && p.dst.b[3] == 255);
   if (p.l3 == L3::ipv6) return p.dst.b[0] == 0xff;
   return false;
@@ -123,9 +126,10 @@ struct NetworkAnalyzer::Impl {
     if (it == frames.end()) {
       if (frames.size() >= kMaxFrames) return;
       std::string about = p.l3 == L3::ipv4 || p.l3 == L3::ipv6 ? describe(p) : p.l3 == L3::arp ? "ARP" : "non-IP frame";
-      if (p.rec->link == linktype::ethernet && p.rec->data.size() >= 12) {
-        const auto* m = p.rec->data.data() + 6;
-        about += fmt::format(" from {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5]);
+      const auto m = fixed<6>(p.rec->data, 6);  // the source MAC address
+      if (p.rec->link == linktype::ethernet && m) {
+        about += fmt::format(" from {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m.u8<0>(), m.u8<1>(), m.u8<2>(),
+                             m.u8<3>(), m.u8<4>(), m.u8<5>());
       }
       it = frames.emplace(h, FrameCount{0, std::move(about)}).first;
     }
@@ -137,8 +141,10 @@ struct NetworkAnalyzer::Impl {
     // What a router leaves alone: addresses, protocol, IP id, the first 8 transport bytes.
     std::uint64_t l4 = 0;
     const Bytes d = p.rec->data;
-    if (p.l4_offset && p.l4_offset < d.size())
-      std::memcpy(&l4, d.data() + p.l4_offset, std::min<std::size_t>(8, d.size() - p.l4_offset));
+    if (p.l4_offset && p.l4_offset < d.size()) {
+      const Bytes first8 = head(tail(d, p.l4_offset), 8);
+      std::memcpy(&l4, first8.data(), first8.size());
+    }
     const std::uint64_t tag = (l4 * 0x9E3779B97F4A7C15ull) ^ (std::uint64_t{p.ip_proto} << 32) ^ p.ip_id;
     const std::uint64_t sig = hash_endpoints(p.src, p.dst, 0, 0, tag) | 1;
     const std::int64_t ts = p.rec->ts_ns;

