@@ -3,7 +3,8 @@
 
     tools/fuzz-seeds.py OUTDIR      writes OUTDIR/<target>/<n> for every target
 
-The trace targets (trace, pcap, pcapng, ctrace) get the files themselves; the decoder targets
+The trace targets (trace, pcap, pcapng, ctrace) get the files themselves, the terse target
+the TERSE files of testdata/terse (whole, and as code streams behind a made header); the decoder targets
 get the layer they fuzz, cut out of the real packets and framed as fuzz_util.hpp's chunks
 (flags byte, 16-bit big-endian length, bytes): IP packets, TCP segments, UDP datagrams, ICMP
 messages, DNS / DHCP messages, FTP and TLS stream data by direction, CTRACE entry bodies.
@@ -194,6 +195,16 @@ def main():
         if path.parent.name == "real":
             c.add_groups("ctrace", b"\x02\x00\x00\x00", ips[4], limit=2)
             c.add_groups("ctrace", b"\x02\x05\x01\x00", ips[4], limit=2)  # RDW, 1 KB buffers, segmented
+    for path in sorted((TESTDATA / "terse").rglob("*")):
+        b = path.read_bytes() if path.is_file() else b""
+        if len(b) < 12 or b[0] not in (2, 5) or len(b) > MAX_SEED:
+            continue
+        c.add("trace", b)
+        c.add("terse", b"\x00" + b)  # fuzz_terse.cpp: the file as it is
+        # a made header of the same kind (PACK/SPACK, F/V), LRECL byte, then the codes; text output
+        mode = 1 | (4 if b[0] == 5 else 0) | (8 if b[1] == 1 else 0)
+        c.add("terse", bytes([mode, 80]) + b[12:])
+        c.add("terse", bytes([mode | 0x20 | 0x80, 80]) + b[12:])
     for t, n in sorted(c.n.items()):
         print(f"{t}: {n} seeds")
 

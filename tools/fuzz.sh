@@ -14,7 +14,7 @@ secs=${1:-60}
 shift || true
 build=${BUILD_DIR:-build-fuzz}
 jobs=${FUZZ_JOBS:-1}
-all=(trace packet pcap pcapng ctrace ipv4 ipv6 icmp udp tcp ftp dns dhcp tls)
+all=(trace packet pcap pcapng ctrace terse ipv4 ipv6 icmp udp tcp ftp dns dhcp tls)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 
@@ -35,7 +35,7 @@ run_one() {
   local t=$1 corpus="$build/corpus/$t" log="$build/$t.log"
   mkdir -p "$corpus" "testdata/fuzz/$t"
   local rc=0 max_len=8192  # decoders: a few packets or messages; small inputs run fast
-  case $t in trace | pcap | pcapng | ctrace) max_len=65536 ;; esac
+  case $t in trace | pcap | pcapng | ctrace | terse) max_len=65536 ;; esac
   "$build/fuzz_$t" "$corpus" "$build/seeds/$t" "testdata/fuzz/$t" -max_total_time="$secs" -max_len="$max_len" \
     -timeout=10 -rss_limit_mb=2048 -artifact_prefix="fuzz/crashes/$t-" -print_final_stats=1 >"$log" 2>&1 || rc=$?
   rmdir "testdata/fuzz/$t" 2>/dev/null || true

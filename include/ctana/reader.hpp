@@ -94,6 +94,17 @@ std::string ascii_transfer_message(std::string_view what);
 
 class Input;
 
+// A TERSE/AMATERSE packed data set, unpacked while it is read (docs/ctrace.md, "TERSE").
+struct PackedInfo {
+  std::string method;               // "PACK" or "SPACK"
+  std::string record_format;        // "FB", "VB", or "" for the native (record-less) form
+  std::uint32_t lrecl = 0;          // 0 for the native form
+  std::uint64_t packed_bytes = 0;   // packed bytes consumed so far
+  std::uint64_t unpacked_bytes = 0; // unpacked bytes produced so far
+  // "terse (PACK, VB, LRECL 251)"
+  std::string label() const;
+};
+
 class Reader {
  public:
   virtual ~Reader();
@@ -104,7 +115,10 @@ class Reader {
   const std::deque<InterfaceInfo>& interfaces() const { return interfaces_; }
   const ReadStats& stats() const { return stats_; }
   const std::string& path() const;
-  std::uint64_t file_size() const;  // 0 when unknown (a pipe)
+  std::uint64_t file_size() const;  // 0 when unknown (a pipe); the packed size for TERSE
+  // The TERSE packing of the file, when it is packed; offsets in records and issues are then
+  // offsets in the unpacked data, except for the issue that names where the packed data broke.
+  std::optional<PackedInfo> packed() const;
 
  protected:
   explicit Reader(std::unique_ptr<Input> in);

@@ -157,8 +157,9 @@ struct CtraceReport {
 struct SummaryReport {
   // input
   std::string path;
-  Format format = Format::unknown;
+  Format format = Format::unknown;  // of the unpacked data when the file is TERSE-packed
   std::uint64_t file_size = 0;
+  std::optional<PackedInfo> packed;  // TERSE/AMATERSE packed input
   std::string filter;
   std::vector<InterfaceInfo> interfaces;
   std::vector<LinkTypeRow> link_types;

@@ -195,7 +195,8 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
     if (!link_count || rec.link != last_link) link_count = &links[last_link = rec.link];
     ++*link_count;
     if (opt.progress && (rep.records.read & 4095) == 0 && std::chrono::steady_clock::now() >= next_progress) {
-      opt.progress(reader->stats().bytes_read, rep.file_size);
+      const auto pk = reader->packed();
+      opt.progress(pk ? pk->packed_bytes : reader->stats().bytes_read, rep.file_size);
       next_progress = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
     }
     if ((filter && !filter->matches(rec)) || rec.ts_ns < opt.start_ns || rec.ts_ns >= opt.end_ns) {
@@ -228,6 +229,7 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
     rep.tcp.finding_kinds.push_back(k);
   }
   rep.read = reader->stats();
+  rep.packed = reader->packed();
   rep.interfaces.assign(reader->interfaces().begin(), reader->interfaces().end());
   for (const auto& [lt, n] : links) rep.link_types.push_back({lt, n, linktype_supported(lt)});
   res.exit_code = rep.read.partial() ? 3 : 0;

@@ -47,6 +47,7 @@ int run(int argc, char** argv) {
   commands.push_back(add_ctrace_command(app));
   commands.push_back(add_records_command(app));
   commands.push_back(add_diff_command(app));
+  commands.push_back(add_unterse_command(app));
 
   try {
     app.parse(argc, argv);

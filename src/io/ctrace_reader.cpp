@@ -681,10 +681,7 @@ class CtraceReader final : public Reader {
                                                 set_buf_.size(), set_tlen_));
       set_active_ = false;
     }
-    if (in_->error()) {
-      stats_.io_error = true;
-      stats_.add_issue(in_->offset(), fmt::format("read error: {}", in_->error_message()));
-    }
+    note_input_problem(stats_, *in_);
     stats_.bytes_read = inner_ ? inner_->stats().bytes_read : in_->offset();
     return false;
   }

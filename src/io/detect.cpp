@@ -124,6 +124,8 @@ std::uint64_t trace_score(Bytes h, bool whole_file) {
 
 }  // namespace
 
+const std::array<std::uint8_t, 256>& cp037_to_latin1() { return kCp037; }
+
 std::string ascii_transfer_message(std::string_view what) {
   return fmt::format("looks like it was transferred in ASCII mode ({}): transfer it again in binary", what);
 }

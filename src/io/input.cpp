@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "io/terse.hpp"
+
 namespace ctana {
 
 std::unique_ptr<Input> Input::open(const std::string& path, std::string& error) {
@@ -37,11 +39,17 @@ std::unique_ptr<Input> Input::open(const std::string& path, std::string& error) 
   return std::unique_ptr<Input>(new Input(fd, path == "-" ? "<stdin>" : path, size));
 }
 
+std::unique_ptr<Input> Input::unpacking(std::unique_ptr<terse::Decoder> dec) {
+  auto in = std::unique_ptr<Input>(new Input(-1, dec->path(), 0));
+  in->dec_ = std::move(dec);
+  return in;
+}
+
 Input::Input(int fd, std::string path, std::uint64_t size)
     : fd_(fd), path_(std::move(path)), size_(size), buf_(kChunk) {}
 
 Input::~Input() {
-  if (fd_ != STDIN_FILENO) ::close(fd_);
+  if (fd_ >= 0 && fd_ != STDIN_FILENO) ::close(fd_);
 }
 
 std::size_t Input::fill(std::size_t n) {
@@ -60,13 +68,31 @@ std::size_t Input::fill(std::size_t n) {
   while (end_ < n && !eof_) {
     // At most a chunk per read, even into a buffer grown for one large record: the bytes are
     // parsed soon after, while they are still in the cache.
-    const ssize_t got = ::read(fd_, buf_.data() + end_, std::min(buf_.size() - end_, std::max(n - end_, kChunk)));
+    const std::size_t want = std::min(buf_.size() - end_, std::max(n - end_, kChunk));
+    if (dec_) {
+      const std::size_t got = dec_->read(buf_.data() + end_, want);
+      end_ += got;
+      if (got < want) {
+        eof_ = true;
+        using S = terse::Decoder::Status;
+        const S st = dec_->status();
+        if (st == S::cut || st == S::damaged || st == S::io_error) {
+          error_ = dec_->message();
+          problem_ = st == S::cut ? Problem::cut : st == S::damaged ? Problem::damaged : Problem::io;
+          problem_offset_ = dec_->problem_offset();
+        }
+      }
+      continue;
+    }
+    const ssize_t got = ::read(fd_, buf_.data() + end_, want);
     if (got > 0) {
       end_ += static_cast<std::size_t>(got);
     } else if (got == 0) {
       eof_ = true;
     } else if (errno != EINTR) {
       error_ = std::strerror(errno);
+      problem_ = Problem::io;
+      problem_offset_ = offset_ + (end_ - pos_);
       eof_ = true;
     }
   }

@@ -75,10 +75,8 @@ class PcapReader final : public Reader {
         stats_.damaged = true;
         stats_.add_issue(off, fmt::format("record {} header claims {} captured bytes (snaplen {}): not a record",
                                           stats_.records + 1, incl, snaplen));
-        if (!resync(1, [this](const std::uint8_t* p, std::size_t n, bool at_end) { return plausible(p, n, at_end); })) {
-          stats_.bytes_read = in_->offset();
-          return false;
-        }
+        if (!resync(1, [this](const std::uint8_t* p, std::size_t n, bool at_end) { return plausible(p, n, at_end); }))
+          return end_of_input();
         continue;
       }
       const std::size_t need = hdr_len + incl;
@@ -128,10 +126,7 @@ class PcapReader final : public Reader {
   }
 
   bool end_of_input() {
-    if (in_->error()) {
-      stats_.io_error = true;
-      stats_.add_issue(in_->offset(), fmt::format("read error: {}", in_->error_message()));
-    }
+    note_input_problem(stats_, *in_);
     stats_.bytes_read = in_->offset();
     return false;
   }

@@ -249,6 +249,7 @@ class PcapngReader final : public Reader {
     stats_.damaged = true;
     stats_.add_issue(off, std::move(msg));
     const bool ok = resync(4, [this](const std::uint8_t* p, std::size_t n, bool at_end) { return block_at(p, n, at_end); });
+    if (!ok) return end_of_input();
     stats_.bytes_read = in_->offset();
     return ok;
   }
@@ -262,10 +263,7 @@ class PcapngReader final : public Reader {
   }
 
   bool end_of_input() {
-    if (in_->error()) {
-      stats_.io_error = true;
-      stats_.add_issue(in_->offset(), fmt::format("read error: {}", in_->error_message()));
-    }
+    note_input_problem(stats_, *in_);
     stats_.bytes_read = in_->offset();
     return false;
   }

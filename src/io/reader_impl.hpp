@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <array>
+
 #include "ctana/reader.hpp"
 #include "io/input.hpp"
 
@@ -71,6 +73,13 @@ Walk ctrace_walk(Bytes w, bool whole_file, bool lossy_crlf);  // ctrace_reader.c
 void note_transfer_damage(ReadStats& stats, Bytes head, bool whole_file, Walker walk);
 // A file no reader recognises: the translation whose undoing makes it a trace, or "".
 std::string_view transfer_damage_unknown(Bytes head, bool whole_file);
+
+// EBCDIC code page 037 to ISO 8859-1 (detect.cpp).
+const std::array<std::uint8_t, 256>& cp037_to_latin1();
+
+// At the end of a reader's input: a read error, or TERSE input cut or damaged (Input::problem),
+// into the stats as one issue, once.
+void note_input_problem(ReadStats& stats, Input& in);
 
 std::unique_ptr<Reader> make_pcap_reader(std::unique_ptr<Input> in, OpenError& err);
 std::unique_ptr<Reader> make_pcapng_reader(std::unique_ptr<Input> in, OpenError& err);

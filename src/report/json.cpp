@@ -463,6 +463,13 @@ std::string render_summary_json(const SummaryReport& r) {
   input["format"] = std::string(format_name(r.format));
   input["size_bytes"] = r.file_size ? json(r.file_size) : json(nullptr);
   input["bytes_read"] = r.read.bytes_read;
+  if (r.packed)
+    input["packed"] = {{"format", "terse"},
+                       {"method", r.packed->method},
+                       {"record_format", r.packed->record_format.empty() ? json(nullptr) : json(r.packed->record_format)},
+                       {"lrecl", r.packed->record_format.empty() ? json(nullptr) : json(r.packed->lrecl)},
+                       {"packed_bytes_read", r.packed->packed_bytes},
+                       {"unpacked_bytes", r.packed->unpacked_bytes}};
   input["filter"] = r.filter.empty() ? json(nullptr) : json(r.filter);
   input["link_types"] = json::array();
   for (const auto& lt : r.link_types) {

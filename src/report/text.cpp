@@ -38,8 +38,13 @@ std::string render_summary_text(const SummaryReport& r) {
   line(o, "ctana {} summary", CTANA_VERSION);
   line(o, "");
   line(o, "File         : {}", r.path);
-  line(o, "Format       : {}{}", format_name(r.format),
-       r.file_size ? fmt::format(", {} bytes", group_digits(r.file_size)) : std::string());
+  if (r.packed)
+    line(o, "Format       : {} containing {}{}, {} bytes unpacked", r.packed->label(), format_name(r.format),
+         r.file_size ? fmt::format(", {} bytes", group_digits(r.file_size)) : std::string(),
+         group_digits(r.packed->unpacked_bytes));
+  else
+    line(o, "Format       : {}{}", format_name(r.format),
+         r.file_size ? fmt::format(", {} bytes", group_digits(r.file_size)) : std::string());
   for (std::size_t i = 0; i < r.link_types.size(); ++i) {
     const auto& lt = r.link_types[i];
     line(o, "{}: {}, {} records{}", i == 0 ? "Link types   " : "             ", link_label(lt.link),

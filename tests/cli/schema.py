@@ -28,7 +28,7 @@ except ImportError:
 
 SCHEMA_DIR = pathlib.Path("docs/schema")
 DOCUMENTS = ["summary", "sessions", "exceptions", "flow-row", "diff"]  # common.schema.json: shared $defs
-TRACE_DIRS = ["testdata/real", "testdata/crafted", "testdata/ctrace"]
+TRACE_DIRS = ["testdata/real", "testdata/crafted", "testdata/ctrace", "testdata/terse"]
 
 
 def load_validators():
