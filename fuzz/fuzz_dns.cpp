@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ts += 1'000'000'000ll * (ch.flags >> 4) + 1'000'000;
     const bool from_server = ch.flags & 1;
     if (ch.flags & 2) {
-      if (tcp_open) dns.on_data(c, from_server, off[from_server], ch.data, ts);
+      if (tcp_open) dns.on_data(c, from_server ? Side::server : Side::client, off[from_server], ch.data, ts);
       off[from_server] += ch.data.size();
       continue;
     }

@@ -142,8 +142,8 @@ inline ReadAll read_all(const std::string& path, std::uint64_t file_size, bool r
 struct AnySink : TcpStreamSink {
   std::uint64_t bytes = 0;
   bool wants(const TcpConnection&) override { return true; }
-  void on_data(const TcpConnection&, int, std::uint64_t, Bytes d, std::int64_t) override { bytes += d.size(); }
-  void on_gap(const TcpConnection&, int, std::uint64_t, std::uint64_t, std::int64_t) override {}
+  void on_data(const TcpConnection&, Side, std::uint64_t, Bytes d, std::int64_t) override { bytes += d.size(); }
+  void on_gap(const TcpConnection&, Side, std::uint64_t, std::uint64_t, std::int64_t) override {}
   void on_close(const TcpConnection&) override {}
 };
 
@@ -195,8 +195,8 @@ inline void run_pipeline(const std::string& path) {
   opt.tcp_hook = [&sink](TcpAnalyzer& t) {
     t.add_stream_sink(&sink);
     t.on_tcp_packet([](const Packet& p, const TcpPacketInfo& info, const TcpConnection& c) {
-      (void)render_flow_row(info.connection, p, info, c.local, 0, true);
-      (void)render_flow_json_row(info.connection, p, info, c.local, 0);
+      (void)render_flow_row(info.connection, p, info, c.local.value_or(Side::server), 0, true);
+      (void)render_flow_json_row(info.connection, p, info, c.local.value_or(Side::server), 0);
     });
   };
   auto res = run_summary(path, opt);
@@ -297,16 +297,16 @@ void feed_stream(Cursor& in, Sink& sink, TcpConnection c, std::uint64_t max_conn
   std::int64_t ts = c.first_ns;
   Cursor::Chunk ch;
   while (in.chunk(ch)) {
-    const int from = ch.flags & 1;
+    const Side from = (ch.flags & 1) ? Side::server : Side::client;
     ts += 1'000'000 * (1 + (ch.flags >> 4));
     c.last_ns = ts;
     hook(c, ch, off);
     if (ch.flags & 2) {
-      if (open) sink.on_gap(c, from, off[from], 100, ts);
-      off[from] += 100;
+      if (open) sink.on_gap(c, from, off[index(from)], 100, ts);
+      off[index(from)] += 100;
     }
-    if (open) sink.on_data(c, from, off[from], ch.data, ts);
-    off[from] += ch.data.size();
+    if (open) sink.on_data(c, from, off[index(from)], ch.data, ts);
+    off[index(from)] += ch.data.size();
     if (open && !sink.keeps(c)) open = false;
     if ((ch.flags & 4) && c.id < max_conns) {
       c.state = (ch.flags & 8) ? TcpState::reset : TcpState::closed;

@@ -73,8 +73,8 @@ class DnsAnalyzer final : public Analyzer, public TcpStreamSink {
   void finish() override;
   // DNS over TCP (2-byte length prefix), through the TCP analyzer's payload delivery
   bool wants(const TcpConnection& c) override;
-  void on_data(const TcpConnection& c, int from, std::uint64_t offset, Bytes data, std::int64_t ts) override;
-  void on_gap(const TcpConnection& c, int from, std::uint64_t offset, std::uint64_t length, std::int64_t ts) override;
+  void on_data(const TcpConnection& c, Side from, std::uint64_t offset, Bytes data, std::int64_t ts) override;
+  void on_gap(const TcpConnection& c, Side from, std::uint64_t offset, std::uint64_t length, std::int64_t ts) override;
   void on_close(const TcpConnection& c) override;
 
  private:

@@ -119,8 +119,8 @@ class FtpAnalyzer final : public TcpStreamSink {
   FtpAnalyzer(FtpOptions opt, FtpReport& out, std::function<void(const Finding&)> findings);
   ~FtpAnalyzer() override;
   bool wants(const TcpConnection& c) override;
-  void on_data(const TcpConnection& c, int from, std::uint64_t offset, Bytes data, std::int64_t ts_ns) override;
-  void on_gap(const TcpConnection& c, int from, std::uint64_t offset, std::uint64_t length, std::int64_t ts_ns) override;
+  void on_data(const TcpConnection& c, Side from, std::uint64_t offset, Bytes data, std::int64_t ts_ns) override;
+  void on_gap(const TcpConnection& c, Side from, std::uint64_t offset, std::uint64_t length, std::int64_t ts_ns) override;
   void on_close(const TcpConnection& c) override;
   void on_connection(const TcpConnection& c);  // every finished TCP connection
   // Called when a 234 reply accepts AUTH TLS/SSL: TLS starts at these stream offsets (client,

@@ -19,10 +19,11 @@ std::string render_sessions_text(const SummaryReport& r, std::uint64_t only_conn
 std::string render_sessions_table(const SummaryReport& r);                             // one line each
 std::string render_sessions_json(const SummaryReport& r, std::uint64_t only_conn = 0);
 std::string render_flow_header(const TcpConnection& c, bool relative);
-std::string render_flow_row(std::uint64_t nr, const Packet& p, const TcpPacketInfo& info, int local,
+// local: the side whose sends are output (O), the other's input (I).
+std::string render_flow_row(std::uint64_t nr, const Packet& p, const TcpPacketInfo& info, Side local,
                             std::int64_t delta_ns, bool relative);
 // One JSON object per packet (JSON Lines), for `ctana flow --json`.
-std::string render_flow_json_row(std::uint64_t nr, const Packet& p, const TcpPacketInfo& info, int local,
+std::string render_flow_json_row(std::uint64_t nr, const Packet& p, const TcpPacketInfo& info, Side local,
                                  std::int64_t delta_ns);
 std::string render_exceptions_text(const SummaryReport& r, bool by_severity);
 std::string render_exceptions_json(const SummaryReport& r);

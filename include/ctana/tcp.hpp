@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,15 @@
 #include "ctana/stats.hpp"
 
 namespace ctana {
+
+// The two ends of a TCP connection: the client opened it (sent the SYN), the server answered.
+// When no SYN was seen, the roles are inferred (see client_by_ports).
+enum class Side : std::uint8_t { client, server };
+constexpr Side other(Side s) { return s == Side::client ? Side::server : Side::client; }
+// 0 for the client, 1 for the server: the index into per-side arrays such as TcpConnection::dir.
+constexpr std::size_t index(Side s) { return static_cast<std::size_t>(s); }
+inline constexpr std::array<Side, 2> kSides = {Side::client, Side::server};
+std::string_view side_name(Side s);  // "client", "server"
 
 // Wireshark tcp.analysis.* flags of one packet.
 namespace tcpa {
@@ -108,14 +118,16 @@ struct TcpConnection {
   std::uint16_t client_port = 0, server_port = 0;
   bool roles_known = false;        // the SYN was seen
   std::string app;                 // by server port
-  int local = -1;                  // 0 client, 1 server, -1 unknown
+  std::optional<Side> local;       // the traced host's side; none: unknown
   std::string local_rule;          // how local was decided
-  std::array<TcpDirection, 2> dir; // [0] client -> server, [1] server -> client
+  std::array<TcpDirection, 2> dir; // indexed by the sender: [index(client)] client -> server
+  TcpDirection& sent_by(Side s) { return dir[index(s)]; }
+  const TcpDirection& sent_by(Side s) const { return dir[index(s)]; }
   std::int64_t first_ns = 0, last_ns = 0;
   TcpState state = TcpState::established;
   bool saw_start = false;          // SYN in the trace
-  int reset_by = -1;               // 0 client, 1 server
-  int first_fin_by = -1;
+  std::optional<Side> reset_by;    // who sent the RST that reset the connection
+  std::optional<Side> first_fin_by;
   static constexpr std::int64_t kNoTime = INT64_MIN;
   std::int64_t syn_ns = kNoTime, synack_ns = kNoTime, ack_ns = kNoTime;  // first SYN, SYN/ACK, final ACK
   std::int64_t handshake_rtt_ns = -1;   // SYN -> ACK of SYN/ACK
@@ -145,7 +157,7 @@ struct TcpTotals {
 // Per-packet result, for the sequence-of-execution report.
 struct TcpPacketInfo {
   std::uint64_t connection = 0;
-  int from = 0;                    // 0 client -> server, 1 server -> client
+  Side from = Side::client;        // the sender
   std::uint32_t flags = 0;         // tcpa bits
   TcpCat cat = TcpCat::ack;
   std::uint32_t rel_seq = 0, rel_ack = 0;
@@ -161,11 +173,11 @@ class TcpStreamSink {
   virtual ~TcpStreamSink() = default;
   // A new connection: return true to receive its payload.
   virtual bool wants(const TcpConnection& c) = 0;
-  // In-order bytes sent by `from` (0 client, 1 server) at stream offset `offset` (0 = first byte
-  // after the SYN, or the first byte seen).
-  virtual void on_data(const TcpConnection& c, int from, std::uint64_t offset, Bytes data, std::int64_t ts_ns) = 0;
+  // In-order bytes sent by `from` at stream offset `offset` (0 = first byte after the SYN, or the
+  // first byte seen).
+  virtual void on_data(const TcpConnection& c, Side from, std::uint64_t offset, Bytes data, std::int64_t ts_ns) = 0;
   // Bytes [offset, offset + length) sent by `from` will never be delivered.
-  virtual void on_gap(const TcpConnection& c, int from, std::uint64_t offset, std::uint64_t length,
+  virtual void on_gap(const TcpConnection& c, Side from, std::uint64_t offset, std::uint64_t length,
                       std::int64_t ts_ns) = 0;
   // The connection is finished; nothing more will come.
   virtual void on_close(const TcpConnection& c) = 0;

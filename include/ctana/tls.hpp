@@ -74,8 +74,8 @@ class TlsAnalyzer final : public TcpStreamSink {
   TlsAnalyzer(TlsReport& out, std::function<void(const Finding&)> findings);
   ~TlsAnalyzer() override;
   bool wants(const TcpConnection& c) override;
-  void on_data(const TcpConnection& c, int from, std::uint64_t offset, Bytes data, std::int64_t ts) override;
-  void on_gap(const TcpConnection& c, int from, std::uint64_t offset, std::uint64_t length, std::int64_t ts) override;
+  void on_data(const TcpConnection& c, Side from, std::uint64_t offset, Bytes data, std::int64_t ts) override;
+  void on_gap(const TcpConnection& c, Side from, std::uint64_t offset, std::uint64_t length, std::int64_t ts) override;
   void on_close(const TcpConnection& c) override;
   bool keeps(const TcpConnection& c) override;
   // Connections to this port may switch to TLS later (FTP control after AUTH TLS): follow them

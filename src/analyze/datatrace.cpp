@@ -61,7 +61,7 @@ struct DataTraceStreams::Impl {
   TcpAnalyzer* tcp;
   detail::Slots<Conn> conns;
   std::vector<std::uint32_t> free_slots;
-  absl::flat_hash_map<Key, std::uint32_t, KeyHash> index;
+  absl::flat_hash_map<Key, std::uint32_t, KeyHash> by_key;  // endpoints -> slot in conns
   absl::flat_hash_map<Key, std::int64_t, KeyHash> ended;  // data-trace analysed, ended: end time
   std::vector<std::pair<std::uint64_t, Row>> rows;         // finished, kept for the report
   std::map<std::string, CtraceReport::Job, std::less<>> jobs;
@@ -77,7 +77,7 @@ struct DataTraceStreams::Impl {
   // Whether the data trace delivers (or just delivered) the payload of this TCP connection.
   bool claims(const TcpConnection& c) const {
     const Key k = tuple_key(c.client, c.client_port, c.server, c.server_port);
-    if (auto it = index.find(k); it != index.end()) return conns[it->second].row.analysis == Analysis::data_trace;
+    if (auto it = by_key.find(k); it != by_key.end()) return conns[it->second].row.analysis == Analysis::data_trace;
     auto e = ended.find(k);
     return e != ended.end() && c.first_ns - e->second <= kClaimWindowNs;
   }
@@ -138,25 +138,26 @@ struct DataTraceStreams::Impl {
         if (s[b]->wants(c)) cn.sinks |= std::uint64_t{1} << b;
     }
     if (auto* j = job_row(row.job)) ++j->connections;
-    index[k] = i;
+    by_key[k] = i;
     return i;
   }
 
-  void deliver(Conn& cn, int side, Bytes data, std::uint64_t missing, std::int64_t ts) {
+  void deliver(Conn& cn, Side side, Bytes data, std::uint64_t missing, std::int64_t ts) {
     const auto& s = *sinks();
+    std::uint64_t& off = cn.off[index(side)];
     if (!data.empty()) {
       for (std::size_t b = 0; b < s.size() && b < 64; ++b) {
         const std::uint64_t bit = std::uint64_t{1} << b;
         if (!(cn.sinks & bit)) continue;
-        s[b]->on_data(cn.c, side, cn.off[side], data, ts);
+        s[b]->on_data(cn.c, side, off, data, ts);
         if (!s[b]->keeps(cn.c)) cn.sinks &= ~bit;
       }
-      cn.off[side] += data.size();
+      off += data.size();
     }
     if (missing) {  // an abbreviated record: the rest of the data is not in the trace
       for (std::size_t b = 0; b < s.size() && b < 64; ++b)
-        if (cn.sinks & (std::uint64_t{1} << b)) s[b]->on_gap(cn.c, side, cn.off[side], missing, ts);
-      cn.off[side] += missing;
+        if (cn.sinks & (std::uint64_t{1} << b)) s[b]->on_gap(cn.c, side, off, missing, ts);
+      off += missing;
     }
   }
 
@@ -175,7 +176,7 @@ struct DataTraceStreams::Impl {
     }
     ++out.data_connections_total;
     if (rows.size() < opt.max_listed) rows.emplace_back(cn.seq, std::move(cn.row));
-    index.erase(cn.key);
+    by_key.erase(cn.key);
     cn.live = false;
     free_slots.push_back(i);
   }
@@ -219,17 +220,17 @@ struct DataTraceStreams::Impl {
       k.cid = m.cid;
       std::copy_n(m.job_name.begin(), std::min<std::size_t>(8, m.job_name.size()), k.job.begin());
     }
-    auto it = index.find(k);
+    auto it = by_key.find(k);
     // The same ports with another connection id: the ports were reused by a new connection.
-    if (it != index.end() && by_tuple && m.cid && conns[it->second].row.cid && m.cid != conns[it->second].row.cid) {
+    if (it != by_key.end() && by_tuple && m.cid && conns[it->second].row.cid && m.cid != conns[it->second].row.cid) {
       finish_conn(it->second);
-      it = index.end();
+      it = by_key.end();
     }
     std::uint32_t i;
-    if (it != index.end()) {
+    if (it != by_key.end()) {
       i = it->second;
     } else {
-      if (index.size() >= opt.max_open) {
+      if (by_key.size() >= opt.max_open) {
         ++out.data_records_untracked;
         return;
       }
@@ -243,11 +244,11 @@ struct DataTraceStreams::Impl {
     if (!start && !end) {
       // Which side sent the data: the header's sender; without addresses, the direction bit with
       // the job taken as the server.
-      int side = r.dir == Direction::out ? 1 : 0;
-      if (cn.by_tuple) side = dt.src == cn.c.client && dt.sport == cn.c.client_port ? 0 : 1;
-      ++cn.row.records[static_cast<std::size_t>(side)];
-      cn.row.bytes[static_cast<std::size_t>(side)] += r.data.size();
-      TcpDirection& d = cn.c.dir[static_cast<std::size_t>(side)];
+      Side side = r.dir == Direction::out ? Side::server : Side::client;
+      if (cn.by_tuple) side = dt.src == cn.c.client && dt.sport == cn.c.client_port ? Side::client : Side::server;
+      ++cn.row.records[index(side)];
+      cn.row.bytes[index(side)] += r.data.size();
+      TcpDirection& d = cn.c.sent_by(side);
       if (d.packets++ == 0) d.first_ns = ts;
       d.last_ns = ts;
       d.payload_bytes += std::max<std::uint64_t>(r.orig_len, r.data.size());
@@ -274,7 +275,7 @@ void DataTraceStreams::finish() {
   auto& im = *impl_;
   // Still open at the end, in order of their first record.
   std::vector<std::uint32_t> live;
-  for (const auto& [k, i] : im.index) live.push_back(i);
+  for (const auto& [k, i] : im.by_key) live.push_back(i);
   std::sort(live.begin(), live.end(), [&im](std::uint32_t a, std::uint32_t b) { return im.conns[a].seq < im.conns[b].seq; });
   for (std::uint32_t i : live) im.finish_conn(i);
   std::sort(im.rows.begin(), im.rows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });

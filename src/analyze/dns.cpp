@@ -212,8 +212,8 @@ bool DnsAnalyzer::wants(const TcpConnection& c) {
   return std::find(ports.begin(), ports.end(), c.server_port) != ports.end();
 }
 
-void DnsAnalyzer::on_data(const TcpConnection& c, int from, std::uint64_t, Bytes data, std::int64_t ts) {
-  std::string& b = impl_->tcp_buf[from][c.id];
+void DnsAnalyzer::on_data(const TcpConnection& c, Side from, std::uint64_t, Bytes data, std::int64_t ts) {
+  std::string& b = impl_->tcp_buf[index(from)][c.id];
   b.append(reinterpret_cast<const char*>(data.data()), data.size());
   for (;;) {  // RFC 1035 4.2.2: a 2-byte length before each message
     const auto prefix = be16_at(as_bytes(b), 0);
@@ -225,14 +225,14 @@ void DnsAnalyzer::on_data(const TcpConnection& c, int from, std::uint64_t, Bytes
       break;
     }
     const Bytes msg = *message;
-    if (from == 0) impl_->message(msg, c.client, c.client_port, c.server, c.server_port, ts, true);
+    if (from == Side::client) impl_->message(msg, c.client, c.client_port, c.server, c.server_port, ts, true);
     else impl_->message(msg, c.server, c.server_port, c.client, c.client_port, ts, true);
     b.erase(0, 2 + len);
   }
 }
 
-void DnsAnalyzer::on_gap(const TcpConnection& c, int from, std::uint64_t, std::uint64_t, std::int64_t) {
-  impl_->tcp_buf[from].erase(c.id);  // the framing is lost with the bytes
+void DnsAnalyzer::on_gap(const TcpConnection& c, Side from, std::uint64_t, std::uint64_t, std::int64_t) {
+  impl_->tcp_buf[index(from)].erase(c.id);  // the framing is lost with the bytes
 }
 
 void DnsAnalyzer::on_close(const TcpConnection& c) {

@@ -99,7 +99,7 @@ struct FtpAnalyzer::Impl {
   void client_line(FtpSession& s, Ctl& k, std::string_view line, std::int64_t ts);
   void server_line(FtpSession& s, Ctl& k, std::string_view line, std::int64_t ts);
   void final_reply(FtpSession& s, Ctl& k, int code, std::string_view text, std::int64_t ts);
-  void lines(FtpSession& s, Ctl& k, int from, std::uint64_t off, Bytes data, std::int64_t ts);
+  void lines(FtpSession& s, Ctl& k, Side from, std::uint64_t off, Bytes data, std::int64_t ts);
   void link_transfer(const TcpConnection& c, const Expect& e, bool swapped);
 };
 
@@ -133,29 +133,30 @@ bool FtpAnalyzer::wants(const TcpConnection& c) {
   return true;
 }
 
-void FtpAnalyzer::Impl::lines(FtpSession& s, Ctl& k, int from, std::uint64_t off, Bytes data, std::int64_t ts) {
-  std::string& b = k.buf[from];
+void FtpAnalyzer::Impl::lines(FtpSession& s, Ctl& k, Side from, std::uint64_t off, Bytes data, std::int64_t ts) {
+  const std::size_t d = index(from);
+  std::string& b = k.buf[d];
   std::size_t next_i = 0;
   for (const std::uint8_t ch : data) {
     const std::size_t i = next_i++;
     if (s.tls) return;  // after AUTH TLS: encrypted
     if (ch == '\n') {
-      k.line_end[from] = off + i + 1;
-      if (!k.skip[from]) {
+      k.line_end[d] = off + i + 1;
+      if (!k.skip[d]) {
         std::string_view line(b);
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        if (from == 0) client_line(s, k, line, ts);
+        if (from == Side::client) client_line(s, k, line, ts);
         else server_line(s, k, line, ts);
       }
-      k.skip[from] = false;
+      k.skip[d] = false;
       b.clear();
-    } else if (!k.skip[from] && b.size() < kMaxLine) {
+    } else if (!k.skip[d] && b.size() < kMaxLine) {
       b.push_back(static_cast<char>(ch));
     }
   }
 }
 
-void FtpAnalyzer::on_data(const TcpConnection& c, int from, std::uint64_t offset, Bytes data, std::int64_t ts) {
+void FtpAnalyzer::on_data(const TcpConnection& c, Side from, std::uint64_t offset, Bytes data, std::int64_t ts) {
   auto it = impl_->ctl.find(c.id);
   if (it == impl_->ctl.end()) return;
   FtpSession& s = impl_->sess(it->second);
@@ -171,12 +172,12 @@ void FtpAnalyzer::on_tls(std::function<void(const TcpConnection&, std::uint64_t,
   impl_->tls_cb = std::move(f);
 }
 
-void FtpAnalyzer::on_gap(const TcpConnection& c, int from, std::uint64_t, std::uint64_t, std::int64_t) {
+void FtpAnalyzer::on_gap(const TcpConnection& c, Side from, std::uint64_t, std::uint64_t, std::int64_t) {
   auto it = impl_->ctl.find(c.id);
   if (it == impl_->ctl.end()) return;
   ++impl_->sess(it->second).gaps;
-  it->second.buf[from].clear();
-  it->second.skip[from] = true;
+  it->second.buf[index(from)].clear();
+  it->second.skip[index(from)] = true;
 }
 
 void FtpAnalyzer::Impl::client_line(FtpSession& s, Ctl& k, std::string_view line, std::int64_t ts) {
@@ -343,7 +344,7 @@ void FtpAnalyzer::on_close(const TcpConnection& c) {
   s.last_ns = std::max(s.last_ns, c.last_ns);
   s.end = std::string(tcp_state_name(c.state));
   if (c.state == TcpState::reset)
-    s.end += c.reset_by == 0 ? " by client" : " by server";
+    s.end += c.reset_by == Side::client ? " by client" : " by server";
   if (it->second.errors_more)
     impl_->finding(Severity::info, "ftp_error_reply", c.last_ns, c.id,
                    fmt::format("{} more FTP error replies on this session", it->second.errors_more),
@@ -380,9 +381,9 @@ void FtpAnalyzer::Impl::link_transfer(const TcpConnection& c, const Expect& e, b
   FtpTransfer& t = sessions[e.session].transfers[static_cast<std::size_t>(e.transfer)];
   t.data_connection = c.id;
   // passive: the FTP client opened it (its client side); active: the FTP server did
-  int sender = e.passive ? (t.upload ? 0 : 1) : (t.upload ? 1 : 0);
-  if (swapped) sender = 1 - sender;
-  t.bytes = c.dir[static_cast<std::size_t>(sender)].payload_bytes;
+  Side sender = e.passive ? (t.upload ? Side::client : Side::server) : (t.upload ? Side::server : Side::client);
+  if (swapped) sender = other(sender);
+  t.bytes = c.sent_by(sender).payload_bytes;
   out.bytes_total += t.bytes;
   t.data_end = std::string(tcp_state_name(c.state));
   if (c.state == TcpState::syn_sent) {

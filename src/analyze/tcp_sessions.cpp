@@ -6,7 +6,9 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
+#include <optional>
 #include <unordered_map>
 
 #include <absl/container/flat_hash_map.h>
@@ -40,6 +42,8 @@ std::string_view tcp_cat_name(TcpCat c) {
       "Delayed ACKs",  "Fragments",       "Dropped",        "SYN/FIN/RST"};
   return kNames[static_cast<int>(c)];
 }
+
+std::string_view side_name(Side s) { return s == Side::client ? "client" : "server"; }
 
 std::string_view severity_name(Severity s) {
   switch (s) {
@@ -190,6 +194,14 @@ struct Flow {
   std::uint8_t pending_n = 0;
 };
 
+// One value per side of a connection, indexed by Side.
+template <class T>
+struct PerSide {
+  std::array<T, 2> v{};
+  T& operator[](Side s) { return v[index(s)]; }
+  const T& operator[](Side s) const { return v[index(s)]; }
+};
+
 struct Key {
   IpAddr a, b;
   std::uint16_t pa = 0, pb = 0;
@@ -215,23 +227,20 @@ struct Watch {
   bool rto_growing = true, rto_backoff = false;
   std::int64_t rto_backoff_first_ns = 0;
   // zero window, per side
-  std::array<std::int64_t, 2> zw_since{};
-  std::array<std::int64_t, 2> zw_longest{};
-  std::array<std::int64_t, 2> zw_longest_start{};
-  std::array<std::uint32_t, 2> zw_probes{};
-  std::array<bool, 2> zw_open{};
+  PerSide<std::int64_t> zw_since, zw_longest, zw_longest_start;
+  PerSide<std::uint32_t> zw_probes;
+  PerSide<bool> zw_open;
   // keepalives without an answer, per sender
-  std::array<std::uint32_t, 2> ka_unanswered{};
-  std::array<std::uint32_t, 2> ka_total{};
+  PerSide<std::uint32_t> ka_unanswered, ka_total;
   // throughput per second of each side's new data, for throughput collapses
-  std::array<std::int64_t, 2> sec_start{};
-  std::array<std::uint64_t, 2> sec_bytes{}, peak_rate{}, low_rate{};
-  std::array<std::uint32_t, 2> low_secs{}, collapse_secs{};
-  std::array<std::int64_t, 2> low_since{}, collapse_ns{};
-  std::array<std::uint64_t, 2> collapse_peak{}, collapse_rate{};
+  PerSide<std::int64_t> sec_start;
+  PerSide<std::uint64_t> sec_bytes, peak_rate, low_rate;
+  PerSide<std::uint32_t> low_secs, collapse_secs;
+  PerSide<std::int64_t> low_since, collapse_ns;
+  PerSide<std::uint64_t> collapse_peak, collapse_rate;
   // the largest sequence gap (lost_segment) per side
-  std::array<std::uint32_t, 2> gap_max{};
-  std::array<std::int64_t, 2> gap_ns{};
+  PerSide<std::uint32_t> gap_max;
+  PerSide<std::int64_t> gap_ns;
   std::int64_t last_data_ns = 0;       // any side
   bool any_data = false;
   std::int64_t idle_before_rst_ns = 0;
@@ -241,20 +250,72 @@ struct Watch {
 
 // Payload reassembly of a connection whose payload an application analyzer wants.
 struct Streams {
-  detail::StreamReassembler dir[2];
+  PerSide<detail::StreamReassembler> dir;  // by sender
   std::uint64_t sinks = 0;  // bit i: sinks[i] wants this connection
 };
 
-struct Conn {
-  TcpConnection c;
-  std::unique_ptr<Streams> streams;
-  Flow flow[2];
-  Watch w;
+// Everything tracked about one connection.
+struct ConnState {
+  TcpConnection conn;                 // what is reported
+  std::unique_ptr<Streams> streams;   // only while some sink wants the payload
+  PerSide<Flow> flow;                 // by sender
+  Watch watch;
   std::int64_t first_rtt_ns = 0;  // Wireshark ts_first_rtt (last SYN -> first ACK)
   std::int64_t mru_syn_ns = TcpConnection::kNoTime;  // Wireshark ts_mru_syn
   std::uint32_t lru_prev = kNone, lru_next = kNone;
   std::uint8_t lru_list = 0;      // 0 open, 1 closed
   bool live = false;
+};
+
+// The side that sent packet p of connection c.
+Side sender(const TcpConnection& c, const Packet& p) {
+  return p.src == c.client && p.tcp.sport == c.client_port ? Side::client : Side::server;
+}
+
+constexpr std::uint32_t kAnyRetransmission =
+    tcpa::retransmission | tcpa::fast_retransmission | tcpa::spurious_retransmission;
+
+// What the steps of TcpAnalyzer::Impl::analyze() know about the packet at hand: its facts first,
+// then what the steps decide, in their order.
+struct PacketCtx {
+  PacketCtx(const Packet& packet, std::uint32_t conn_slot, ConnState& state)
+      : p(packet),
+        ts(packet.rec->ts_ns),
+        syn(packet.tcp.flags & tcpflag::syn),
+        ack(packet.tcp.flags & tcpflag::ack),
+        fin(packet.tcp.flags & tcpflag::fin),
+        rst(packet.tcp.flags & tcpflag::rst),
+        seglen(packet.malformed() ? 0 : packet.payload_len),
+        slot(conn_slot),
+        st(state),
+        conn(state.conn),
+        from(sender(state.conn, packet)),
+        sent(conn.sent_by(from)),
+        fwd(state.flow[from]),
+        rev(state.flow[other(from)]) {}
+
+  const Packet& p;
+  const std::int64_t ts;
+  const bool syn, ack, fin, rst;  // the TCP flags
+  const std::uint32_t seglen;     // payload length; 0 when the packet is malformed
+  const std::uint32_t slot;       // the connection's slot in Impl::conns
+  ConnState& st;
+  TcpConnection& conn;
+  const Side from;                // the sender
+  TcpDirection& sent;             // the sender's counters
+  Flow& fwd;                      // Wireshark's flow of the sender
+  Flow& rev;                      // ... and of its peer
+
+  std::uint32_t analysis = 0;      // tcpa bits
+  bool ack_advances = false;       // the ACK acknowledges new data of the peer
+  std::uint32_t prev_nextseq = 0;  // the sender's next sequence number before this packet
+  bool delayed_ack = false;
+  TcpCat cat = TcpCat::ack;
+
+  bool retransmitted() const { return analysis & kAnyRetransmission; }
+  std::uint64_t scaled_window() const {
+    return std::uint64_t{p.tcp.window} << (fwd.win_scale >= 0 ? fwd.win_scale : 0);
+  }
 };
 
 struct SourceStats {  // per source address: scans and bursts of short connections
@@ -271,21 +332,22 @@ struct SourceStats {  // per source address: scans and bursts of short connectio
 
 struct TcpAnalyzer::Impl {
   TcpOptions opt;
-  detail::Slots<Conn> conns;
+  detail::Slots<ConnState> conns;                      // the tracked connections
   std::vector<std::uint32_t> free_slots;
-  absl::flat_hash_map<Key, std::uint32_t, KeyHash> index;
+  absl::flat_hash_map<Key, std::uint32_t, KeyHash> by_key;  // endpoints -> slot in conns
+  // LRU lists: [0] open connections, [1] closed ones; the least recently active at the head.
   std::uint32_t lru_head[2] = {kNone, kNone}, lru_tail[2] = {kNone, kNone};
   std::uint64_t next_id = 1;
-  std::uint64_t open = 0;
+  std::uint64_t open_conns = 0;                        // tracked now
   std::int64_t now = 0, last_sweep = 0;
   TcpTotals totals;
   Samples response_times;
   std::vector<std::function<void(const TcpConnection&)>> conn_cbs;
-  std::function<void(const Packet&, const TcpPacketInfo&, const TcpConnection&)> pkt_cb;
+  std::function<void(const Packet&, const TcpPacketInfo&, const TcpConnection&)> packet_cb;
   std::function<void(const Finding&)> finding_cb;
   std::vector<TcpStreamSink*> sinks;
   std::function<bool(const TcpConnection&)> claim;
-  ReassemblyStats rstats;
+  ReassemblyStats reassembly_stats;
   std::vector<std::pair<IpAddr, SourceStats>> sources;  // small: per source address
   absl::flat_hash_map<IpAddr, std::size_t, AddrHash> source_index;
   static constexpr std::size_t kMaxSources = 4096;
@@ -293,23 +355,23 @@ struct TcpAnalyzer::Impl {
   explicit Impl(TcpOptions o) : opt(std::move(o)) {}
 
   // ---- LRU lists (open connections, closed ones) ----
-  void lru_unlink(std::uint32_t i) {
-    Conn& c = conns[i];
-    const int l = c.lru_list;
-    if (c.lru_prev != kNone) conns[c.lru_prev].lru_next = c.lru_next;
-    else lru_head[l] = c.lru_next;
-    if (c.lru_next != kNone) conns[c.lru_next].lru_prev = c.lru_prev;
-    else lru_tail[l] = c.lru_prev;
-    c.lru_prev = c.lru_next = kNone;
+  void lru_unlink(std::uint32_t slot) {
+    ConnState& st = conns[slot];
+    const int l = st.lru_list;
+    if (st.lru_prev != kNone) conns[st.lru_prev].lru_next = st.lru_next;
+    else lru_head[l] = st.lru_next;
+    if (st.lru_next != kNone) conns[st.lru_next].lru_prev = st.lru_prev;
+    else lru_tail[l] = st.lru_prev;
+    st.lru_prev = st.lru_next = kNone;
   }
-  void lru_push(std::uint32_t i, std::uint8_t l) {
-    Conn& c = conns[i];
-    c.lru_list = l;
-    c.lru_prev = lru_tail[l];
-    c.lru_next = kNone;
-    if (lru_tail[l] != kNone) conns[lru_tail[l]].lru_next = i;
-    else lru_head[l] = i;
-    lru_tail[l] = i;
+  void lru_push(std::uint32_t slot, std::uint8_t l) {
+    ConnState& st = conns[slot];
+    st.lru_list = l;
+    st.lru_prev = lru_tail[l];
+    st.lru_next = kNone;
+    if (lru_tail[l] != kNone) conns[lru_tail[l]].lru_next = slot;
+    else lru_head[l] = slot;
+    lru_tail[l] = slot;
   }
 
   void emit(Finding f) {
@@ -321,16 +383,16 @@ struct TcpAnalyzer::Impl {
   std::string app_for(std::uint16_t port) const { return app_for_port(port, opt.port_names); }
 
   std::uint32_t create(const Packet& p, const Key& k) {
-    const std::uint32_t i = conns.take(free_slots);
-    Conn& cn = conns[i];
-    cn.live = true;
-    TcpConnection& c = cn.c;
+    const std::uint32_t slot = conns.take(free_slots);
+    ConnState& st = conns[slot];
+    st.live = true;
+    TcpConnection& c = st.conn;
     c.id = next_id++;
-    const bool syn = p.tcp.flags & tcpflag::syn, ackf = p.tcp.flags & tcpflag::ack;
+    const bool syn = p.tcp.flags & tcpflag::syn, ack = p.tcp.flags & tcpflag::ack;
     bool src_is_client = true;
     if (syn) {
       c.roles_known = true;
-      src_is_client = !ackf;  // SYN/ACK comes from the server
+      src_is_client = !ack;  // SYN/ACK comes from the server
     } else {
       src_is_client = client_by_ports(p.tcp.sport, p.tcp.dport, opt.port_names);
     }
@@ -346,21 +408,21 @@ struct TcpAnalyzer::Impl {
       for (std::size_t s = 0; s < sinks.size() && s < 64; ++s)
         if (sinks[s]->wants(c)) mask |= std::uint64_t{1} << s;
       if (mask) {
-        cn.streams = std::make_unique<Streams>();
-        cn.streams->sinks = mask;
+        st.streams = std::make_unique<Streams>();
+        st.streams->sinks = mask;
       }
     }
-    index[k] = i;
-    lru_push(i, 0);
-    ++open;
+    by_key[k] = slot;
+    lru_push(slot, 0);
+    ++open_conns;
     ++totals.connections;
-    totals.peak_open = std::max(totals.peak_open, open);
-    return i;
+    totals.peak_open = std::max(totals.peak_open, open_conns);
+    return slot;
   }
 
-  void finish_conn(std::uint32_t i, bool idle) {
-    Conn& cn = conns[i];
-    TcpConnection& c = cn.c;
+  void finish_conn(std::uint32_t slot, bool idle) {
+    ConnState& st = conns[slot];
+    TcpConnection& c = st.conn;
     c.evicted_idle = idle;
     if (idle) ++totals.evicted_idle;
     c.app = app_for(c.server_port);
@@ -375,21 +437,20 @@ struct TcpAnalyzer::Impl {
       case TcpState::reset: ++totals.reset_connections; break;
       default: ++totals.open_at_end; break;
     }
-    connection_findings(cn);
-    track_source_end(cn);
-    if (cn.streams) {
+    connection_findings(st);
+    track_source_end(st);
+    if (st.streams) {
       detail::ReassemblyBudget b = budget();
-      for (int d = 0; d < 2; ++d) cn.streams->dir[d].flush(c.last_ns, b, data_fn(cn, d), gap_fn(cn, d));
-      for_sinks(cn, [&c](TcpStreamSink* s) { s->on_close(c); });
-      cn.streams.reset();
+      for (const Side s : kSides) st.streams->dir[s].flush(c.last_ns, b, data_fn(st, s), gap_fn(st, s));
+      for_sinks(st, [&c](TcpStreamSink* sink) { sink->on_close(c); });
+      st.streams.reset();
     }
     for (const auto& cb : conn_cbs) cb(c);
-    Key k = key_of(c);
-    index.erase(k);
-    lru_unlink(i);
-    cn.live = false;
-    free_slots.push_back(i);
-    --open;
+    by_key.erase(key_of(c));
+    lru_unlink(slot);
+    st.live = false;
+    free_slots.push_back(slot);
+    --open_conns;
   }
 
   static Key key_of(const TcpConnection& c) {
@@ -398,15 +459,15 @@ struct TcpAnalyzer::Impl {
 
   void decide_local(TcpConnection& c) const {
     if (!opt.local_nets.empty()) {
-      const bool cl = is_local(c.client), sl = is_local(c.server);
-      if (cl != sl) {
-        c.local = cl ? 0 : 1;
+      const bool client_local = is_local(c.client), server_local = is_local(c.server);
+      if (client_local != server_local) {
+        c.local = client_local ? Side::client : Side::server;
         c.local_rule = "--local";
         return;
       }
     }
-    if (c.local >= 0) return;  // decided from the trace's direction (CTRACE)
-    c.local = 1;
+    if (c.local) return;  // decided from the trace's direction (CTRACE)
+    c.local = Side::server;
     c.local_rule = c.roles_known ? "server side (default)" : "server side, inferred from ports (default)";
   }
 
@@ -415,38 +476,63 @@ struct TcpAnalyzer::Impl {
     const std::int64_t closed_quiet = std::min<std::int64_t>(opt.idle_timeout_ns, 60'000'000'000);
     for (int l = 1; l >= 0; --l) {
       const std::int64_t limit = l == 1 ? closed_quiet : opt.idle_timeout_ns;
-      while (lru_head[l] != kNone && conns[lru_head[l]].c.last_ns < t - limit) finish_conn(lru_head[l], l == 0);
+      while (lru_head[l] != kNone && conns[lru_head[l]].conn.last_ns < t - limit) finish_conn(lru_head[l], l == 0);
     }
     last_sweep = t;
   }
 
   detail::ReassemblyBudget budget() {
-    return detail::ReassemblyBudget{opt.reassembly_conn_bytes, opt.reassembly_total_bytes, rstats};
+    return detail::ReassemblyBudget{opt.reassembly_conn_bytes, opt.reassembly_total_bytes, reassembly_stats};
   }
   template <class F>
-  void for_sinks(const Conn& cn, F&& f) {
+  void for_sinks(const ConnState& st, F&& f) {
     for (std::size_t s = 0; s < sinks.size() && s < 64; ++s)
-      if (cn.streams->sinks & (std::uint64_t{1} << s)) f(sinks[s]);
+      if (st.streams->sinks & (std::uint64_t{1} << s)) f(sinks[s]);
   }
-  detail::StreamReassembler::DataFn data_fn(Conn& cn, int d) {
-    return [this, &cn, d](std::uint64_t off, Bytes b, std::int64_t ts) {
+  detail::StreamReassembler::DataFn data_fn(ConnState& st, Side from) {
+    return [this, &st, from](std::uint64_t off, Bytes b, std::int64_t ts) {
       for (std::size_t s = 0; s < sinks.size() && s < 64; ++s) {
         const std::uint64_t bit = std::uint64_t{1} << s;
-        if (!(cn.streams->sinks & bit)) continue;
-        sinks[s]->on_data(cn.c, d, off, b, ts);
-        if (!sinks[s]->keeps(cn.c)) cn.streams->sinks &= ~bit;  // no more for that sink
+        if (!(st.streams->sinks & bit)) continue;
+        sinks[s]->on_data(st.conn, from, off, b, ts);
+        if (!sinks[s]->keeps(st.conn)) st.streams->sinks &= ~bit;  // no more for that sink
       }
     };
   }
-  detail::StreamReassembler::GapFn gap_fn(Conn& cn, int d) {
-    return [this, &cn, d](std::uint64_t off, std::uint64_t len, std::int64_t ts) {
-      for_sinks(cn, [&](TcpStreamSink* s) { s->on_gap(cn.c, d, off, len, ts); });
+  detail::StreamReassembler::GapFn gap_fn(ConnState& st, Side from) {
+    return [this, &st, from](std::uint64_t off, std::uint64_t len, std::int64_t ts) {
+      for_sinks(st, [&](TcpStreamSink* s) { s->on_gap(st.conn, from, off, len, ts); });
     };
   }
+
+  // ---- one packet: analyze() and its steps, in their order ----
   void analyze(const Packet& p);
-  std::uint32_t wireshark_flags(Conn& cn, int d, const Packet& p, std::uint32_t seglen, std::int64_t ts,
-                                std::uint32_t f);
-  void connection_findings(Conn& cn);
+  void advance_clock(std::int64_t ts);
+  // The slot of p's connection, made if new (or when p's SYN starts a new one on the same ports,
+  // which adds tcpa::reused_ports to `analysis`); none when the table is full.
+  std::optional<std::uint32_t> connection_for(const Packet& p, std::uint32_t& analysis);
+  void note_trace_direction(PacketCtx& x);
+  void set_sequence_bases(PacketCtx& x);
+  std::uint32_t wireshark_flags(PacketCtx& x);
+  void after_wireshark_analysis(PacketCtx& x);
+  bool is_delayed_ack(PacketCtx& x);
+  void remember_unacked_data(PacketCtx& x);
+  static TcpCat category(const PacketCtx& x);
+  void count_packet(PacketCtx& x);
+  void record_windows_and_syn_options(PacketCtx& x);
+  void track_handshake(PacketCtx& x);
+  void track_close(PacketCtx& x);
+  void track_throughput(PacketCtx& x);
+  void track_exchanges(PacketCtx& x);
+  void track_retransmission_backoff(PacketCtx& x);
+  void track_zero_window(PacketCtx& x);
+  void track_keepalives(PacketCtx& x);
+  void track_sequence_gap(PacketCtx& x);
+  void deliver_payload(PacketCtx& x);
+  void report_packet(const PacketCtx& x);
+
+  // ---- findings ----
+  void connection_findings(ConnState& st);
   void track_source_syn(const Packet& p, const TcpConnection& c);
   // The first 5 refused connections of a source are findings of their own; the rest are summed
   // up in one finding at the end (a scan would bury the report otherwise).
@@ -460,7 +546,7 @@ struct TcpAnalyzer::Impl {
     ++s->refused_more;
     return false;
   }
-  void track_source_end(const Conn& cn);
+  void track_source_end(const ConnState& st);
   void global_findings();
   SourceStats* source(const IpAddr& a);
 };
@@ -468,15 +554,15 @@ struct TcpAnalyzer::Impl {
 // ---------------------------------------------------------------------------------------------
 // Wireshark's analysis, in its order. Returns the tcpa bits of this segment and updates the flows.
 
-std::uint32_t TcpAnalyzer::Impl::wireshark_flags(Conn& cn, int d, const Packet& p, std::uint32_t seglen,
-                                                 std::int64_t ts, std::uint32_t f) {
-  Flow& fwd = cn.flow[d];
-  Flow& rev = cn.flow[1 - d];
-  const std::uint32_t seq = p.tcp.seq, ack = p.tcp.ack;
-  const std::uint8_t fl = p.tcp.flags;
-  const bool syn = fl & tcpflag::syn, fin = fl & tcpflag::fin, rst = fl & tcpflag::rst, ackf = fl & tcpflag::ack;
+std::uint32_t TcpAnalyzer::Impl::wireshark_flags(PacketCtx& x) {
+  Flow& fwd = x.fwd;
+  Flow& rev = x.rev;
+  const std::uint32_t seq = x.p.tcp.seq, ack = x.p.tcp.ack, seglen = x.seglen;
+  const std::int64_t ts = x.ts;
+  const bool syn = x.syn, fin = x.fin, rst = x.rst, ackf = x.ack;
   const bool sfr = syn || fin || rst;
-  const std::uint32_t window = p.tcp.window;
+  const std::uint32_t window = x.p.tcp.window;
+  std::uint32_t f = x.analysis;
 
   // ZERO WINDOW PROBE
   if (seglen == 1 && seq == fwd.nextseq && rev.window == 0) {
@@ -542,7 +628,7 @@ finished_fwd:
       f |= tcpa::fast_retransmission;
       goto finished_retrans;
     }
-    const std::int64_t ooo_thres = cn.first_rtt_ns ? cn.first_rtt_ns : 3'000'000;
+    const std::int64_t ooo_thres = x.st.first_rtt_ns ? x.st.first_rtt_ns : 3'000'000;
     if (not_advanced && ts - fwd.nextseq_ns < ooo_thres && fwd.nextseq != seq + seglen + ((syn || fin) ? 1u : 0u)) {
       f |= tcpa::out_of_order;
       goto finished_retrans;
@@ -572,369 +658,443 @@ finished_retrans:
 }
 
 // ---------------------------------------------------------------------------------------------
+// One packet, step by step. Each step reads what the steps before it decided (in PacketCtx) and
+// updates the connection; their order is the order of the checks and is part of the result.
 
 void TcpAnalyzer::Impl::analyze(const Packet& p) {
-  const std::int64_t ts = p.rec->ts_ns;
+  advance_clock(p.rec->ts_ns);
+  std::uint32_t analysis = 0;  // tcpa bits decided before the per-packet analysis (reused ports)
+  const std::optional<std::uint32_t> slot = connection_for(p, analysis);
+  if (!slot) return;  // the connection table is full
+  PacketCtx x(p, *slot, conns[*slot]);
+  x.analysis = analysis;
+
+  note_trace_direction(x);
+  set_sequence_bases(x);
+  x.ack_advances = x.ack && x.fwd.lastack && seq_gt(p.tcp.ack, x.fwd.lastack);
+  x.prev_nextseq = x.fwd.nextseq;
+  // Wireshark does not analyse TCP inside IP fragments (it analyses the reassembled segment).
+  if (!p.fragment && !p.malformed()) x.analysis = wireshark_flags(x);
+  after_wireshark_analysis(x);
+  x.delayed_ack = is_delayed_ack(x);
+  remember_unacked_data(x);
+  x.cat = category(x);
+
+  count_packet(x);
+  record_windows_and_syn_options(x);
+  track_handshake(x);
+  track_close(x);
+  track_throughput(x);
+  track_exchanges(x);
+  track_retransmission_backoff(x);
+  track_zero_window(x);
+  track_keepalives(x);
+  track_sequence_gap(x);
+  deliver_payload(x);
+
+  // LRU: most recently active at the tail.
+  lru_unlink(x.slot);
+  lru_push(x.slot, x.st.lru_list);
+
+  if (packet_cb) report_packet(x);
+}
+
+void TcpAnalyzer::Impl::advance_clock(std::int64_t ts) {
   now = std::max(now, ts);
   if (now - last_sweep > 1'000'000'000) sweep(now);
+}
 
+std::optional<std::uint32_t> TcpAnalyzer::Impl::connection_for(const Packet& p, std::uint32_t& analysis) {
   const Key k = detail::endpoint_key<Key>(p.src, p.tcp.sport, p.dst, p.tcp.dport);
-
-  const std::uint8_t fl = p.tcp.flags;
-  const bool syn = fl & tcpflag::syn, ackf = fl & tcpflag::ack, fin = fl & tcpflag::fin, rst = fl & tcpflag::rst;
-  std::uint32_t f = 0;
-  auto it = index.find(k);
-  std::uint32_t i;
-  if (it == index.end()) {
-    if (open >= opt.max_connections) {
+  const auto it = by_key.find(k);
+  if (it == by_key.end()) {
+    if (open_conns >= opt.max_connections) {
       ++totals.untracked_packets;
-      return;
+      return std::nullopt;
     }
-    i = create(p, k);
-  } else {
-    i = it->second;
-    Conn& old = conns[i];
-    Flow& of = old.flow[(p.src == old.c.client && p.tcp.sport == old.c.client_port) ? 0 : 1];
-    // Wireshark: a SYN whose sequence number differs from the flow's first one starts a new
-    // conversation on the same ports; a repeated SYN restores the flow's next sequence number.
-    if (syn && !ackf && of.base_set) {
-      if (p.tcp.seq != of.base_seq) {
-        finish_conn(i, false);
-        i = create(p, k);
-        f |= tcpa::reused_ports;
-      } else {
-        of.nextseq = of.maxseqtobeacked;
-      }
-    } else if (syn && ackf && of.base_set && p.tcp.seq != of.base_seq) {
-      of.base_seq = p.tcp.seq;
-      f |= tcpa::reused_ports;
+    return create(p, k);
+  }
+  const std::uint32_t slot = it->second;
+  ConnState& old = conns[slot];
+  Flow& flow = old.flow[sender(old.conn, p)];
+  const bool syn = p.tcp.flags & tcpflag::syn, ack = p.tcp.flags & tcpflag::ack;
+  // Wireshark: a SYN whose sequence number differs from the flow's first one starts a new
+  // conversation on the same ports; a repeated SYN restores the flow's next sequence number.
+  if (syn && !ack && flow.base_set) {
+    if (p.tcp.seq != flow.base_seq) {
+      finish_conn(slot, false);
+      analysis |= tcpa::reused_ports;
+      return create(p, k);
+    }
+    flow.nextseq = flow.maxseqtobeacked;
+  } else if (syn && ack && flow.base_set && p.tcp.seq != flow.base_seq) {
+    flow.base_seq = p.tcp.seq;
+    analysis |= tcpa::reused_ports;
+  }
+  return slot;
+}
+
+// The traced host's side, where the trace records directions (CTRACE, pcapng flags, SLL).
+void TcpAnalyzer::Impl::note_trace_direction(PacketCtx& x) {
+  if (x.conn.local || x.p.dir == Direction::unknown) return;
+  x.conn.local = x.p.dir == Direction::out ? x.from : other(x.from);
+  x.conn.local_rule = "trace direction";
+}
+
+// Relative sequence numbers start at the ISN (SYN) or one before the first segment seen.
+void TcpAnalyzer::Impl::set_sequence_bases(PacketCtx& x) {
+  if (!x.fwd.base_set) {
+    x.fwd.base_seq = x.syn ? x.p.tcp.seq : x.p.tcp.seq - 1;
+    x.fwd.base_set = true;
+  }
+  if (!x.rev.base_set && x.ack) {
+    x.rev.base_seq = x.p.tcp.ack - 1;
+    x.rev.base_set = true;
+  }
+}
+
+// After the analysis, as Wireshark does: window scaling from the SYN options
+// (verify_tcp_window_scaling), the first RTT, and the first-ACK marker.
+void TcpAnalyzer::Impl::after_wireshark_analysis(PacketCtx& x) {
+  if (x.syn) {
+    if (x.p.tcp.has_wscale) x.fwd.win_scale = std::min<int>(x.p.tcp.wscale, 14);
+    if (x.fwd.win_scale == -1) {
+      x.fwd.win_scale = -2;
+      x.rev.win_scale = -2;
+    } else if (x.ack && x.rev.win_scale == -2) {
+      x.fwd.win_scale = -2;
+    }
+    x.fwd.is_first_ack = true;
+  }
+  if (x.ack && !x.syn) {
+    if (x.st.first_rtt_ns == 0 && x.st.mru_syn_ns != TcpConnection::kNoTime) x.st.first_rtt_ns = x.ts - x.st.mru_syn_ns;
+    x.fwd.is_first_ack = false;
+  }
+  if (x.syn && !x.ack) {
+    x.st.mru_syn_ns = x.ts;
+    if (x.conn.syn_ns == TcpConnection::kNoTime) x.conn.syn_ns = x.ts;
+  }
+}
+
+// Delayed ACK: a pure ACK for data of the peer that waited longer than the threshold. The peer's
+// data this packet acknowledges is no longer pending.
+bool TcpAnalyzer::Impl::is_delayed_ack(PacketCtx& x) {
+  if (!x.ack || x.syn || x.fin || x.rst) return false;
+  auto& pending = x.rev.pending;
+  std::uint8_t kept = 0;
+  std::int64_t oldest_ns = 0;
+  bool covered = false;
+  for (std::uint8_t j = 0; j < x.rev.pending_n; ++j) {
+    if (seq_le(pending[j].end, x.p.tcp.ack)) {
+      if (!covered) oldest_ns = pending[j].ns;
+      covered = true;
+    } else {
+      pending[kept++] = pending[j];
     }
   }
-  Conn& cn = conns[i];
-  TcpConnection& c = cn.c;
-  const int d = (p.src == c.client && p.tcp.sport == c.client_port) ? 0 : 1;
-  TcpDirection& D = c.dir[d];
-  Flow& fwd = cn.flow[d];
-  Flow& rev = cn.flow[1 - d];
-  const std::uint32_t seglen = p.malformed() ? 0 : p.payload_len;
+  x.rev.pending_n = kept;
+  return covered && x.seglen == 0 && x.ts - oldest_ns >= opt.delayed_ack_ns;
+}
 
-  // The traced host's side, where the trace records directions (CTRACE, pcapng flags, SLL).
-  if (c.local < 0 && p.dir != Direction::unknown) {
-    c.local = p.dir == Direction::out ? d : 1 - d;
-    c.local_rule = "trace direction";
+// New data of this side waits for the peer's ACK (for the peer's delayed ACKs).
+void TcpAnalyzer::Impl::remember_unacked_data(PacketCtx& x) {
+  if (x.seglen == 0 || x.retransmitted()) return;
+  auto& pending = x.fwd.pending;
+  if (x.fwd.pending_n == pending.size()) {  // keep the oldest: drop the second oldest
+    std::move(pending.begin() + 2, pending.end(), pending.begin() + 1);
+    --x.fwd.pending_n;
   }
+  pending[x.fwd.pending_n++] = {x.p.tcp.seq + x.seglen, x.ts};
+}
 
-  // Relative sequence numbers start at the ISN (SYN) or one before the first segment seen.
-  if (!fwd.base_set) {
-    fwd.base_seq = syn ? p.tcp.seq : p.tcp.seq - 1;
-    fwd.base_set = true;
-  }
-  if (!rev.base_set && ackf) {
-    rev.base_seq = p.tcp.ack - 1;
-    rev.base_set = true;
-  }
+// The packet's category: the first that applies, in this order (docs/tcp.md).
+TcpCat TcpAnalyzer::Impl::category(const PacketCtx& x) {
+  const std::uint32_t f = x.analysis;
+  if (x.p.rec->meta.discard_code) return TcpCat::dropped;
+  if (x.p.fragment) return TcpCat::fragment;
+  if (x.retransmitted()) return TcpCat::retransmission;
+  if (f & tcpa::out_of_order) return TcpCat::out_of_order;
+  if (f & tcpa::zero_window_probe) return TcpCat::probe;
+  if (f & tcpa::keep_alive) return TcpCat::keepalive;
+  if (f & tcpa::zero_window) return TcpCat::zero_window;
+  if (f & tcpa::duplicate_ack) return TcpCat::dup_ack;
+  if (f & tcpa::window_update) return TcpCat::window_update;
+  if (x.seglen > 0) return x.ack_advances ? TcpCat::data_ack : TcpCat::in_order;
+  if (x.syn || x.fin || x.rst) return TcpCat::control;
+  if (x.delayed_ack) return TcpCat::delayed_ack;
+  return TcpCat::ack;
+}
 
-  const bool ack_advances = ackf && fwd.lastack && seq_gt(p.tcp.ack, fwd.lastack);
-  const std::uint32_t prev_nextseq = fwd.nextseq;
-  // Wireshark does not analyse TCP inside IP fragments (it analyses the reassembled segment).
-  if (!p.fragment && !p.malformed()) f = wireshark_flags(cn, d, p, seglen, ts, f);
-
-  // After the analysis, as Wireshark does: window scaling from the SYN options
-  // (verify_tcp_window_scaling), the first RTT, and the first-ACK marker.
-  if (syn) {
-    if (p.tcp.has_wscale) fwd.win_scale = std::min<int>(p.tcp.wscale, 14);
-    if (fwd.win_scale == -1) {
-      fwd.win_scale = -2;
-      rev.win_scale = -2;
-    } else if (ackf && rev.win_scale == -2) {
-      fwd.win_scale = -2;
-    }
-    fwd.is_first_ack = true;
-  }
-  if (ackf && !syn) {
-    if (cn.first_rtt_ns == 0 && cn.mru_syn_ns != TcpConnection::kNoTime) cn.first_rtt_ns = ts - cn.mru_syn_ns;
-    fwd.is_first_ack = false;
-  }
-  if (syn && !ackf) {
-    cn.mru_syn_ns = ts;
-    if (c.syn_ns == TcpConnection::kNoTime) c.syn_ns = ts;
-  }
-
-  // Delayed ACK: a pure ACK for data of the peer that waited longer than the threshold.
-  bool delayed = false;
-  if (ackf && !syn && !fin && !rst) {
-    auto& pend = rev.pending;
-    std::uint8_t n = rev.pending_n, keep = 0;
-    std::int64_t oldest = 0;
-    bool covered = false;
-    for (std::uint8_t j = 0; j < n; ++j) {
-      if (seq_le(pend[j].end, p.tcp.ack)) {
-        if (!covered) oldest = pend[j].ns;
-        covered = true;
-      } else {
-        pend[keep++] = pend[j];
-      }
-    }
-    rev.pending_n = keep;
-    if (covered && seglen == 0 && ts - oldest >= opt.delayed_ack_ns) delayed = true;
-  }
-  if (seglen > 0 && !(f & (tcpa::retransmission | tcpa::fast_retransmission | tcpa::spurious_retransmission))) {
-    auto& pend = fwd.pending;
-    if (fwd.pending_n == pend.size()) {  // keep the oldest: drop the second oldest
-      std::move(pend.begin() + 2, pend.end(), pend.begin() + 1);
-      --fwd.pending_n;
-    }
-    pend[fwd.pending_n++] = {p.tcp.seq + seglen, ts};
-  }
-
-  // The packet's category.
-  TcpCat cat;
-  const std::uint32_t any_retrans = tcpa::retransmission | tcpa::fast_retransmission | tcpa::spurious_retransmission;
-  if (p.rec->meta.discard_code) cat = TcpCat::dropped;
-  else if (p.fragment) cat = TcpCat::fragment;
-  else if (f & any_retrans) cat = TcpCat::retransmission;
-  else if (f & tcpa::out_of_order) cat = TcpCat::out_of_order;
-  else if (f & tcpa::zero_window_probe) cat = TcpCat::probe;
-  else if (f & tcpa::keep_alive) cat = TcpCat::keepalive;
-  else if (f & tcpa::zero_window) cat = TcpCat::zero_window;
-  else if (f & tcpa::duplicate_ack) cat = TcpCat::dup_ack;
-  else if (f & tcpa::window_update) cat = TcpCat::window_update;
-  else if (seglen > 0) cat = ack_advances ? TcpCat::data_ack : TcpCat::in_order;
-  else if (syn || fin || rst) cat = TcpCat::control;
-  else if (delayed) cat = TcpCat::delayed_ack;
-  else cat = TcpCat::ack;
-
-  // Counters.
+void TcpAnalyzer::Impl::count_packet(PacketCtx& x) {
+  TcpDirection& sent = x.sent;
   ++totals.packets;
-  ++D.packets;
-  D.ip_bytes += p.ip_len;
-  D.payload_bytes += seglen;
-  if (D.packets == 1) D.first_ns = ts;
-  D.last_ns = ts;
-  c.last_ns = ts;
-  c.first_ns = std::min(c.first_ns, ts);
+  ++sent.packets;
+  sent.ip_bytes += x.p.ip_len;
+  sent.payload_bytes += x.seglen;
+  if (sent.packets == 1) sent.first_ns = x.ts;
+  sent.last_ns = x.ts;
+  x.conn.last_ns = x.ts;
+  x.conn.first_ns = std::min(x.conn.first_ns, x.ts);
   for (int b = 0; b < tcpa::kCount; ++b) {
-    if (f & (1u << b)) {
-      ++D.flags[static_cast<std::size_t>(b)];
+    if (x.analysis & (1u << b)) {
+      ++sent.flags[static_cast<std::size_t>(b)];
       ++totals.flags[static_cast<std::size_t>(b)];
     }
   }
-  ++D.cats[static_cast<std::size_t>(cat)];
-  ++totals.cats[static_cast<std::size_t>(cat)];
-  if (f & tcpa::lost_segment) ++D.untraced;
-  if (rst) ++totals.resets;
+  ++sent.cats[static_cast<std::size_t>(x.cat)];
+  ++totals.cats[static_cast<std::size_t>(x.cat)];
+  if (x.analysis & tcpa::lost_segment) ++sent.untraced;
+  if (x.rst) ++totals.resets;
+}
 
-  // Window sizes (scaled) and the SYN's options.
-  if (syn) {
-    D.syn = true;
-    D.has_mss = p.tcp.has_mss;
-    D.mss = p.tcp.mss;
-    D.wscale = p.tcp.has_wscale ? p.tcp.wscale : -1;
-    D.sack_permitted = p.tcp.sack_permitted;
-    D.timestamps = p.tcp.has_timestamps;
-    D.initial_window = p.tcp.window;
+// Window sizes (scaled) and the SYN's options.
+void TcpAnalyzer::Impl::record_windows_and_syn_options(PacketCtx& x) {
+  TcpDirection& sent = x.sent;
+  const TcpInfo& h = x.p.tcp;
+  if (x.syn) {
+    sent.syn = true;
+    sent.has_mss = h.has_mss;
+    sent.mss = h.mss;
+    sent.wscale = h.has_wscale ? h.wscale : -1;
+    sent.sack_permitted = h.sack_permitted;
+    sent.timestamps = h.has_timestamps;
+    sent.initial_window = h.window;
   } else {
-    const std::uint64_t w = std::uint64_t{p.tcp.window} << (fwd.win_scale >= 0 ? fwd.win_scale : 0);
-    D.min_window = std::min(D.min_window, w);
-    D.max_window = std::max(D.max_window, w);
+    const std::uint64_t window = x.scaled_window();
+    sent.min_window = std::min(sent.min_window, window);
+    sent.max_window = std::max(sent.max_window, window);
   }
+}
 
-  // Handshake and state machine.
-  Watch& w = cn.w;
-  if (syn && !ackf) {
+// The handshake: SYN, SYN/ACK and the final ACK, their times, and the state they lead to.
+void TcpAnalyzer::Impl::track_handshake(PacketCtx& x) {
+  TcpConnection& c = x.conn;
+  Watch& watch = x.st.watch;
+  if (x.syn && !x.ack) {
     c.saw_start = true;
-    ++w.syns;
-    if (w.syns > 1) w.max_syn_gap_ns = std::max(w.max_syn_gap_ns, ts - w.last_syn_ns);
-    w.last_syn_ns = ts;
-    if (c.state == TcpState::established && !c.dir[1].packets) c.state = TcpState::syn_sent;
-    if (w.syns == 1) {
+    ++watch.syns;
+    if (watch.syns > 1) watch.max_syn_gap_ns = std::max(watch.max_syn_gap_ns, x.ts - watch.last_syn_ns);
+    watch.last_syn_ns = x.ts;
+    if (c.state == TcpState::established && !c.sent_by(Side::server).packets) c.state = TcpState::syn_sent;
+    if (watch.syns == 1) {
       c.state = TcpState::syn_sent;
-      track_source_syn(p, c);
+      track_source_syn(x.p, c);
     }
-  } else if (syn && ackf) {
-    ++w.synacks;
+  } else if (x.syn && x.ack) {
+    ++watch.synacks;
     if (c.synack_ns == TcpConnection::kNoTime) {
-      c.synack_ns = ts;
-      if (c.syn_ns != TcpConnection::kNoTime) c.syn_synack_ns = ts - c.syn_ns;
+      c.synack_ns = x.ts;
+      if (c.syn_ns != TcpConnection::kNoTime) c.syn_synack_ns = x.ts - c.syn_ns;
     }
     if (c.state == TcpState::syn_sent || !c.saw_start) c.state = TcpState::syn_received;
   }
-  if (!syn && ackf && c.state == TcpState::syn_received && d == 0) {
+  if (!x.syn && x.ack && c.state == TcpState::syn_received && x.from == Side::client) {
     c.state = TcpState::established;
     if (c.ack_ns == TcpConnection::kNoTime) {
-      c.ack_ns = ts;
-      if (c.synack_ns != TcpConnection::kNoTime) c.synack_ack_ns = ts - c.synack_ns;
-      if (c.syn_ns != TcpConnection::kNoTime) c.handshake_rtt_ns = ts - c.syn_ns;
+      c.ack_ns = x.ts;
+      if (c.synack_ns != TcpConnection::kNoTime) c.synack_ack_ns = x.ts - c.synack_ns;
+      if (c.syn_ns != TcpConnection::kNoTime) c.handshake_rtt_ns = x.ts - c.syn_ns;
     }
   }
-  if (rst) {
-    D.rst = true;
-    if (!D.rst_ns) D.rst_ns = ts;
-    if (c.state == TcpState::syn_sent && d == 1) {
+}
+
+// RST and FIN, the states they lead to, and the move to the closed connections' LRU list.
+void TcpAnalyzer::Impl::track_close(PacketCtx& x) {
+  TcpConnection& c = x.conn;
+  TcpDirection& sent = x.sent;
+  Watch& watch = x.st.watch;
+  if (x.rst) {
+    sent.rst = true;
+    if (!sent.rst_ns) sent.rst_ns = x.ts;
+    if (c.state == TcpState::syn_sent && x.from == Side::server) {
       c.state = TcpState::refused;
     } else if (c.state != TcpState::refused && c.state != TcpState::reset) {
       c.state = TcpState::reset;
-      c.reset_by = d;
-      w.idle_before_rst_ns = w.any_data ? ts - w.last_data_ns : ts - c.first_ns;
+      c.reset_by = x.from;
+      watch.idle_before_rst_ns = watch.any_data ? x.ts - watch.last_data_ns : x.ts - c.first_ns;
     }
   }
-  if (fin && !D.fin) {
-    D.fin = true;
-    D.fin_ns = ts;
-    if (c.first_fin_by < 0) c.first_fin_by = d;
+  if (x.fin && !sent.fin) {
+    sent.fin = true;
+    sent.fin_ns = x.ts;
+    if (!c.first_fin_by) c.first_fin_by = x.from;
     if (c.state == TcpState::established || c.state == TcpState::syn_received || c.state == TcpState::syn_sent)
       c.state = TcpState::closing;
-    if (c.dir[0].fin && c.dir[1].fin && c.state != TcpState::reset) c.state = TcpState::closed;
+    if (c.sent_by(Side::client).fin && c.sent_by(Side::server).fin && c.state != TcpState::reset)
+      c.state = TcpState::closed;
   }
-  if (!syn && !rst && (c.state == TcpState::syn_sent) && d == 1) c.state = TcpState::established;
-  if (seglen > 0 && (c.state == TcpState::syn_received || c.state == TcpState::syn_sent) && !syn)
+  // Traffic that shows the connection got past its handshake.
+  if (!x.syn && !x.rst && c.state == TcpState::syn_sent && x.from == Side::server) c.state = TcpState::established;
+  if (x.seglen > 0 && (c.state == TcpState::syn_received || c.state == TcpState::syn_sent) && !x.syn)
     c.state = TcpState::established;
   if ((c.state == TcpState::closed || c.state == TcpState::reset || c.state == TcpState::refused) &&
-      cn.lru_list == 0) {
-    lru_unlink(i);
-    lru_push(i, 1);
+      x.st.lru_list == 0) {
+    lru_unlink(x.slot);
+    lru_push(x.slot, 1);
   }
+}
 
-  // Throughput per second of new data: a fall to under a tenth of the peak for 3 seconds or more
-  // while the transfer goes on is a collapse.
-  if (seglen > 0 && !(f & any_retrans)) {
-    if (w.sec_start[d] == 0) w.sec_start[d] = ts;
-    while (ts - w.sec_start[d] >= 1'000'000'000) {
-      const std::uint64_t rate = w.sec_bytes[d];
-      if (w.peak_rate[d] >= 100'000 && rate * 10 < w.peak_rate[d]) {
-        if (w.low_secs[d]++ == 0) {
-          w.low_since[d] = w.sec_start[d];
-          w.low_rate[d] = rate;
-        }
-        w.low_rate[d] = std::max(w.low_rate[d], rate);
-      } else {
-        if (w.low_secs[d] >= 3 && w.low_secs[d] > w.collapse_secs[d]) {
-          w.collapse_secs[d] = w.low_secs[d];
-          w.collapse_ns[d] = w.low_since[d];
-          w.collapse_peak[d] = w.peak_rate[d];
-          w.collapse_rate[d] = w.low_rate[d];
-        }
-        w.low_secs[d] = 0;
-        w.peak_rate[d] = std::max(w.peak_rate[d], rate);
+// Throughput per second of new data: a fall to under a tenth of the peak for 3 seconds or more
+// while the transfer goes on is a collapse.
+void TcpAnalyzer::Impl::track_throughput(PacketCtx& x) {
+  if (x.seglen == 0 || x.retransmitted()) return;
+  Watch& w = x.st.watch;
+  const Side d = x.from;
+  if (w.sec_start[d] == 0) w.sec_start[d] = x.ts;
+  while (x.ts - w.sec_start[d] >= 1'000'000'000) {
+    const std::uint64_t rate = w.sec_bytes[d];
+    if (w.peak_rate[d] >= 100'000 && rate * 10 < w.peak_rate[d]) {
+      if (w.low_secs[d]++ == 0) {
+        w.low_since[d] = w.sec_start[d];
+        w.low_rate[d] = rate;
       }
-      w.sec_bytes[d] = 0;
-      w.sec_start[d] += 1'000'000'000;
-      if (ts - w.sec_start[d] > 3'600'000'000'000) w.sec_start[d] = ts;  // a long pause: start over
+      w.low_rate[d] = std::max(w.low_rate[d], rate);
+    } else {
+      if (w.low_secs[d] >= 3 && w.low_secs[d] > w.collapse_secs[d]) {
+        w.collapse_secs[d] = w.low_secs[d];
+        w.collapse_ns[d] = w.low_since[d];
+        w.collapse_peak[d] = w.peak_rate[d];
+        w.collapse_rate[d] = w.low_rate[d];
+      }
+      w.low_secs[d] = 0;
+      w.peak_rate[d] = std::max(w.peak_rate[d], rate);
     }
-    w.sec_bytes[d] += seglen;
+    w.sec_bytes[d] = 0;
+    w.sec_start[d] += 1'000'000'000;
+    if (x.ts - w.sec_start[d] > 3'600'000'000'000) w.sec_start[d] = x.ts;  // a long pause: start over
   }
+  w.sec_bytes[d] += x.seglen;
+}
 
-  // Request/response exchanges (client data, then server data).
-  if (seglen > 0 && !(f & any_retrans)) {
-    w.last_data_ns = ts;
-    w.any_data = true;
-    if (d == 0) {
-      w.last_client_data_ns = ts;
-      w.awaiting_response = true;
-    } else if (w.awaiting_response) {
-      const std::int64_t rt = ts - w.last_client_data_ns;
-      ++c.exchanges;
-      c.rt_total_ns += rt;
-      c.rt_max_ns = std::max(c.rt_max_ns, rt);
-      c.server_time_ns += rt;
-      response_times.add(rt);
-      if (rt > opt.rt_threshold_ns) ++c.slow_responses;
-      w.awaiting_response = false;
-    }
+// Request/response exchanges (client data, then server data).
+void TcpAnalyzer::Impl::track_exchanges(PacketCtx& x) {
+  if (x.seglen == 0 || x.retransmitted()) return;
+  Watch& w = x.st.watch;
+  TcpConnection& c = x.conn;
+  w.last_data_ns = x.ts;
+  w.any_data = true;
+  if (x.from == Side::client) {
+    w.last_client_data_ns = x.ts;
+    w.awaiting_response = true;
+  } else if (w.awaiting_response) {
+    const std::int64_t rt = x.ts - w.last_client_data_ns;
+    ++c.exchanges;
+    c.rt_total_ns += rt;
+    c.rt_max_ns = std::max(c.rt_max_ns, rt);
+    c.server_time_ns += rt;
+    response_times.add(rt);
+    if (rt > opt.rt_threshold_ns) ++c.slow_responses;
+    w.awaiting_response = false;
   }
+}
 
-  // Findings state.
-  if (f & any_retrans && seglen > 0) {
-    if (w.rto_run && p.tcp.seq == w.rto_seq) {
-      const std::int64_t gap = ts - w.rto_last_ns;
+// Retransmissions of the same segment with growing intervals (exponential back-off).
+void TcpAnalyzer::Impl::track_retransmission_backoff(PacketCtx& x) {
+  Watch& w = x.st.watch;
+  if (x.retransmitted() && x.seglen > 0) {
+    if (w.rto_run && x.p.tcp.seq == w.rto_seq) {
+      const std::int64_t gap = x.ts - w.rto_last_ns;
       if (w.rto_run >= 2 && gap < w.rto_last_gap_ns * 9 / 10) w.rto_growing = false;
       w.rto_last_gap_ns = gap;
       ++w.rto_run;
     } else {
-      w.rto_seq = p.tcp.seq;
+      w.rto_seq = x.p.tcp.seq;
       w.rto_run = 1;
       w.rto_growing = true;
-      w.rto_last_gap_ns = ts - fwd.nextseq_ns;
+      w.rto_last_gap_ns = x.ts - x.fwd.nextseq_ns;
       if (w.rto_last_gap_ns <= 0) w.rto_last_gap_ns = 1;
     }
-    w.rto_last_ns = ts;
+    w.rto_last_ns = x.ts;
     if (w.rto_run >= 3 && w.rto_growing && !w.rto_backoff) {
       w.rto_backoff = true;
-      w.rto_backoff_first_ns = ts;
+      w.rto_backoff_first_ns = x.ts;
     }
     w.rto_run_max = std::max(w.rto_run_max, w.rto_run);
   }
-  if (ack_advances) {
-    // The peer acknowledged: a back-off run in the other direction is over.
-    if (w.rto_run && seq_gt(p.tcp.ack, w.rto_seq)) w.rto_run = 0;
-  }
-  // zero window advertised by d
-  if (f & tcpa::zero_window) {
+  // The peer acknowledged: a back-off run in the other direction is over.
+  if (x.ack_advances && w.rto_run && seq_gt(x.p.tcp.ack, w.rto_seq)) w.rto_run = 0;
+}
+
+// A zero window advertised by the sender: since when, and the longest one.
+void TcpAnalyzer::Impl::track_zero_window(PacketCtx& x) {
+  Watch& w = x.st.watch;
+  const Side d = x.from;
+  if (x.analysis & tcpa::zero_window) {
     if (!w.zw_open[d]) {
       w.zw_open[d] = true;
-      w.zw_since[d] = ts;
+      w.zw_since[d] = x.ts;
     }
-  } else if (w.zw_open[d] && !(f & tcpa::zero_window_probe_ack) && p.tcp.window > 0) {
-    const std::int64_t dur = ts - w.zw_since[d];
-    if (dur > w.zw_longest[d]) {
-      w.zw_longest[d] = dur;
+  } else if (w.zw_open[d] && !(x.analysis & tcpa::zero_window_probe_ack) && x.p.tcp.window > 0) {
+    const std::int64_t duration = x.ts - w.zw_since[d];
+    if (duration > w.zw_longest[d]) {
+      w.zw_longest[d] = duration;
       w.zw_longest_start[d] = w.zw_since[d];
     }
     w.zw_open[d] = false;
   }
+}
+
+// Keepalives without an answer, and window probes against the peer's zero window.
+void TcpAnalyzer::Impl::track_keepalives(PacketCtx& x) {
+  Watch& w = x.st.watch;
+  const Side peer = other(x.from);
   // Any packet from this side answers the other side's keepalives.
-  w.ka_unanswered[1 - d] = 0;
-  if (f & tcpa::zero_window_probe) {
-    ++w.zw_probes[1 - d];  // probes against the other side's window
-  } else if (f & tcpa::keep_alive) {
+  w.ka_unanswered[peer] = 0;
+  if (x.analysis & tcpa::zero_window_probe) {
+    ++w.zw_probes[peer];  // probes against the other side's window
+  } else if (x.analysis & tcpa::keep_alive) {
     // Linux probes a zero window with keepalive-like segments: while the peer's window is closed
     // they are window probes, not keepalives.
-    if (w.zw_open[1 - d]) {
-      ++w.zw_probes[1 - d];
+    if (w.zw_open[peer]) {
+      ++w.zw_probes[peer];
     } else {
-      ++w.ka_unanswered[d];
-      ++w.ka_total[d];
+      ++w.ka_unanswered[x.from];
+      ++w.ka_total[x.from];
     }
   }
-  if ((f & tcpa::lost_segment) && prev_nextseq) {
-    const std::uint32_t gap = p.tcp.seq - prev_nextseq;
-    if (gap > w.gap_max[d]) {
-      w.gap_max[d] = gap;
-      w.gap_ns[d] = ts;
-    }
-  }
+}
 
-  // Ordered payload for the application analyzers.
-  if (cn.streams && !p.malformed() && !p.fragment) {
-    detail::ReassemblyBudget b = budget();
-    if (syn) cn.streams->dir[d].syn(p.tcp.seq);
-    if (seglen) {
-      const Bytes cap = head(p.payload, seglen);
-      cn.streams->dir[d].segment(p.tcp.seq, seglen, cap, ts, b, data_fn(cn, d), gap_fn(cn, d));
-    }
-    if (fin) cn.streams->dir[d].fin(p.tcp.seq + seglen);
-    if (ackf) cn.streams->dir[1 - d].acked(p.tcp.ack, ts, b, data_fn(cn, 1 - d), gap_fn(cn, 1 - d));
-    if (cn.streams->sinks == 0) {  // every sink let go: release what is held, stop reassembling
-      for (int e = 0; e < 2; ++e) cn.streams->dir[e].flush(ts, b, data_fn(cn, e), gap_fn(cn, e));
-      cn.streams.reset();
-    }
+// The largest jump ahead of the sender's sequence numbers (segments lost before the capture).
+void TcpAnalyzer::Impl::track_sequence_gap(PacketCtx& x) {
+  if (!(x.analysis & tcpa::lost_segment) || !x.prev_nextseq) return;
+  Watch& w = x.st.watch;
+  const std::uint32_t gap = x.p.tcp.seq - x.prev_nextseq;
+  if (gap > w.gap_max[x.from]) {
+    w.gap_max[x.from] = gap;
+    w.gap_ns[x.from] = x.ts;
   }
+}
 
-  // LRU: most recently active at the tail.
-  lru_unlink(i);
-  lru_push(i, cn.lru_list);
-
-  if (pkt_cb) {
-    TcpPacketInfo info;
-    info.connection = c.id;
-    info.from = d;
-    info.flags = f;
-    info.cat = cat;
-    info.rel_seq = fwd.base_set ? p.tcp.seq - fwd.base_seq : p.tcp.seq;
-    info.rel_ack = (ackf && rev.base_set) ? p.tcp.ack - rev.base_seq : 0;
-    info.window = syn ? p.tcp.window : std::uint64_t{p.tcp.window} << (fwd.win_scale >= 0 ? fwd.win_scale : 0);
-    pkt_cb(p, info, c);
+// Ordered payload for the application analyzers.
+void TcpAnalyzer::Impl::deliver_payload(PacketCtx& x) {
+  ConnState& st = x.st;
+  if (!st.streams || x.p.malformed() || x.p.fragment) return;
+  const Side from = x.from, peer = other(x.from);
+  detail::ReassemblyBudget b = budget();
+  detail::StreamReassembler& sent = st.streams->dir[from];
+  if (x.syn) sent.syn(x.p.tcp.seq);
+  if (x.seglen) {
+    const Bytes captured = head(x.p.payload, x.seglen);
+    sent.segment(x.p.tcp.seq, x.seglen, captured, x.ts, b, data_fn(st, from), gap_fn(st, from));
   }
+  if (x.fin) sent.fin(x.p.tcp.seq + x.seglen);
+  if (x.ack) st.streams->dir[peer].acked(x.p.tcp.ack, x.ts, b, data_fn(st, peer), gap_fn(st, peer));
+  if (st.streams->sinks == 0) {  // every sink let go: release what is held, stop reassembling
+    for (const Side s : kSides) st.streams->dir[s].flush(x.ts, b, data_fn(st, s), gap_fn(st, s));
+    st.streams.reset();
+  }
+}
+
+void TcpAnalyzer::Impl::report_packet(const PacketCtx& x) {
+  TcpPacketInfo info;
+  info.connection = x.conn.id;
+  info.from = x.from;
+  info.flags = x.analysis;
+  info.cat = x.cat;
+  info.rel_seq = x.fwd.base_set ? x.p.tcp.seq - x.fwd.base_seq : x.p.tcp.seq;
+  info.rel_ack = (x.ack && x.rev.base_set) ? x.p.tcp.ack - x.rev.base_seq : 0;
+  info.window = x.syn ? x.p.tcp.window : x.scaled_window();
+  packet_cb(x.p, info, x.conn);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -943,17 +1103,24 @@ void TcpAnalyzer::Impl::analyze(const Packet& p) {
 namespace {
 std::string ms(std::int64_t ns) { return fmt::format("{:.1f} ms", static_cast<double>(ns) / 1e6); }
 std::string secs(std::int64_t ns) { return fmt::format("{:.3f} s", static_cast<double>(ns) / 1e9); }
+// Packets of one side with the tcpa bit `flag`, and in the category `cat`.
+std::uint32_t flagged(const TcpDirection& d, std::uint32_t flag) {
+  return d.flags[static_cast<std::size_t>(std::countr_zero(flag))];
+}
+std::uint32_t in_cat(const TcpDirection& d, TcpCat cat) { return d.cats[static_cast<std::size_t>(cat)]; }
 }  // namespace
 
-void TcpAnalyzer::Impl::connection_findings(Conn& cn) {
-  TcpConnection& c = cn.c;
-  Watch& w = cn.w;
+void TcpAnalyzer::Impl::connection_findings(ConnState& st) {
+  TcpConnection& c = st.conn;
+  Watch& w = st.watch;
   auto ep = [](const IpAddr& a, std::uint16_t port) {
     return a.version == 6 ? fmt::format("[{}]:{}", a.str(), port) : fmt::format("{}:{}", a.str(), port);
   };
   // built only when a finding needs them: most connections have none
   auto conn = [&c, &ep] { return fmt::format("{} -> {}", ep(c.client, c.client_port), ep(c.server, c.server_port)); };
-  auto side = [&c](int d) { return d == 0 ? fmt::format("client {}", c.client.str()) : fmt::format("server {}", c.server.str()); };
+  auto side = [&c](Side s) {
+    return fmt::format("{} {}", side_name(s), (s == Side::client ? c.client : c.server).str());
+  };
   auto add = [&](Severity s, const char* cat, const char* kind, std::int64_t ts, std::string sum, std::string expl) {
     emit(Finding{s, cat, kind, ts, c.id, std::move(sum), std::move(expl)});
   };
@@ -966,7 +1133,7 @@ void TcpAnalyzer::Impl::connection_findings(Conn& cn) {
         "dropping the SYN, a routing problem, or a server host that is down are the usual causes; a refused "
         "port would have answered with RST.");
   } else if (c.state == TcpState::refused && refused_listed(c)) {
-    add(Severity::warning, "init", "refused", c.dir[1].rst_ns,
+    add(Severity::warning, "init", "refused", c.sent_by(Side::server).rst_ns,
         fmt::format("{}: connection refused (SYN answered by RST)", conn()),
         "The server host answered the SYN with a reset: nothing listens on that port, or the listener's "
         "backlog was full, or a firewall rejects the connection.");
@@ -992,8 +1159,9 @@ void TcpAnalyzer::Impl::connection_findings(Conn& cn) {
         "heavy loss on the path or an unresponsive peer.");
   }
 
-  for (int d = 0; d < 2; ++d) {
-    const TcpDirection& D = c.dir[d];
+  for (const Side d : kSides) {
+    const TcpDirection& sent = c.sent_by(d);
+    const TcpDirection& received = c.sent_by(other(d));
     // zero window: still open at the end, or long
     std::int64_t longest = w.zw_longest[d], start = w.zw_longest_start[d];
     bool open_at_end = false;
@@ -1002,7 +1170,7 @@ void TcpAnalyzer::Impl::connection_findings(Conn& cn) {
       start = w.zw_since[d];
       open_at_end = true;
     }
-    if (D.flags[7] > 0 && longest >= 500'000'000) {
+    if (flagged(sent, tcpa::zero_window) > 0 && longest >= 500'000'000) {
       add(open_at_end ? Severity::error : Severity::warning, "traffic", "zero_window", start,
           fmt::format("{}: {} advertised a zero window for {}{} ({} window probes)", conn(), side(d), secs(longest),
                       open_at_end ? (c.state == TcpState::reset ? ", then the connection was reset" : ", until the end")
@@ -1019,7 +1187,7 @@ void TcpAnalyzer::Impl::connection_findings(Conn& cn) {
     }
     if (w.gap_max[d] > 0) {
       // The receiver's MSS bounds this side's segments; without SYNs assume Ethernet's 1460.
-      const std::uint32_t mss = c.dir[1 - d].has_mss && c.dir[1 - d].mss ? c.dir[1 - d].mss : 1460;
+      const std::uint32_t mss = received.has_mss && received.mss ? received.mss : 1460;
       const std::uint32_t segs = (w.gap_max[d] + mss - 1) / mss;
       if (segs >= 3) {
         add(Severity::warning, "traffic", "sequence_gap", w.gap_ns[d],
@@ -1029,8 +1197,10 @@ void TcpAnalyzer::Impl::connection_findings(Conn& cn) {
             "(or the trace dropped them). Retransmissions should follow; if they do not, the trace missed them.");
       }
     }
-    const std::uint64_t data_pkts = D.cats[0] + D.cats[2] + D.cats[8];
-    const std::uint64_t retrans = D.flags[0] + D.flags[1] + D.flags[2];
+    const std::uint64_t data_pkts =
+        in_cat(sent, TcpCat::in_order) + in_cat(sent, TcpCat::data_ack) + in_cat(sent, TcpCat::retransmission);
+    const std::uint64_t retrans = flagged(sent, tcpa::retransmission) + flagged(sent, tcpa::fast_retransmission) +
+                                  flagged(sent, tcpa::spurious_retransmission);
     // (a back-off of one segment is reported above and explains the rate)
     if (retrans >= 5 && data_pkts > 0 && retrans * 20 >= data_pkts && w.rto_run_max < 3) {
       add(Severity::warning, "traffic", "high_retransmission_rate", c.first_ns,
@@ -1047,35 +1217,37 @@ void TcpAnalyzer::Impl::connection_findings(Conn& cn) {
           "receiver (look for zero windows), or a sender waiting on its own disk or application.");
     }
     // window full: this side's data kept hitting the edge of the peer's receive window
-    if (D.flags[13] >= 10 && data_pkts > 0 && std::uint64_t{D.flags[13]} * 20 >= data_pkts) {
+    const std::uint32_t window_full = flagged(sent, tcpa::window_full);
+    if (window_full >= 10 && data_pkts > 0 && std::uint64_t{window_full} * 20 >= data_pkts) {
       add(Severity::warning, "traffic", "window_limited", c.first_ns,
           fmt::format("{}: {} of {} data segments from {} filled the receiver's window (largest window {})", conn(),
-                      D.flags[13], data_pkts, side(d),
-                      c.dir[1 - d].max_window ? std::to_string(c.dir[1 - d].max_window) : std::string("unknown")),
+                      window_full, data_pkts, side(d),
+                      received.max_window ? std::to_string(received.max_window) : std::string("unknown")),
           "The sender had more to send but the receiver's advertised window was full: throughput was limited by "
           "the receiver (a small receive buffer, or an application that reads slowly), not by the network.");
     }
-    if (D.flags[4] > 0) {
+    const std::uint32_t lost = flagged(sent, tcpa::lost_segment);
+    if (lost > 0) {
       add(Severity::info, "traffic", "segments_not_captured", c.first_ns,
           fmt::format("{}: {} time{} data from {} continued past a gap: segments missing from the trace", conn(),
-                      D.flags[4], D.flags[4] == 1 ? "" : "s", side(d)),
+                      lost, lost == 1 ? "" : "s", side(d)),
           "The sequence numbers jumped forward: the trace did not see some segments (lost before the capture "
           "point, or dropped by the capture itself).");
     }
   }
 
-  if (c.state == TcpState::reset && c.reset_by >= 0) {
+  if (c.state == TcpState::reset && c.reset_by) {
     const bool long_idle = w.idle_before_rst_ns >= 10'000'000'000;
     add(long_idle ? Severity::warning : Severity::info, "term", long_idle ? "reset_after_idle" : "reset",
-        c.dir[c.reset_by].rst_ns,
-        fmt::format("{}: reset by {} after {} without new data", conn(), side(c.reset_by), secs(w.idle_before_rst_ns)),
+        c.sent_by(*c.reset_by).rst_ns,
+        fmt::format("{}: reset by {} after {} without new data", conn(), side(*c.reset_by), secs(w.idle_before_rst_ns)),
         long_idle ? "The connection was idle for a long time and then reset: one side gave up waiting (an "
                     "idle timeout, a keepalive failure, or a firewall that forgot the connection)."
                   : "The connection ended with a reset instead of an orderly FIN exchange.");
   }
-  if (c.state == TcpState::closing && !c.evicted_idle) {
-    add(Severity::info, "term", "half_closed", c.dir[c.first_fin_by].fin_ns,
-        fmt::format("{}: {} sent FIN, the other side never did", conn(), side(c.first_fin_by)),
+  if (c.state == TcpState::closing && !c.evicted_idle && c.first_fin_by) {  // closing: a FIN was seen
+    add(Severity::info, "term", "half_closed", c.sent_by(*c.first_fin_by).fin_ns,
+        fmt::format("{}: {} sent FIN, the other side never did", conn(), side(*c.first_fin_by)),
         "Only one side closed its half of the connection before the trace ended.");
   }
   if (c.slow_responses > 0) {
@@ -1110,8 +1282,8 @@ void TcpAnalyzer::Impl::track_source_syn(const Packet& p, const TcpConnection& c
   if (s->ports.size() < 1024 || s->ports.count(key)) ++s->ports[key];
 }
 
-void TcpAnalyzer::Impl::track_source_end(const Conn& cn) {
-  const TcpConnection& c = cn.c;
+void TcpAnalyzer::Impl::track_source_end(const ConnState& st) {
+  const TcpConnection& c = st.conn;
   if (!c.saw_start) return;
   SourceStats* s = source(c.client);
   if (!s) return;
@@ -1182,14 +1354,14 @@ void TcpAnalyzer::finish() {
   for (std::uint32_t i = 0; i < impl_->conns.size(); ++i)
     if (impl_->conns[i].live) live.push_back(i);
   std::sort(live.begin(), live.end(),
-            [this](std::uint32_t a, std::uint32_t b) { return impl_->conns[a].c.id < impl_->conns[b].c.id; });
+            [this](std::uint32_t a, std::uint32_t b) { return impl_->conns[a].conn.id < impl_->conns[b].conn.id; });
   for (std::uint32_t i : live) impl_->finish_conn(i, false);
   impl_->global_findings();
 }
 
 void TcpAnalyzer::on_connection(std::function<void(const TcpConnection&)> f) { impl_->conn_cbs.push_back(std::move(f)); }
 void TcpAnalyzer::on_tcp_packet(std::function<void(const Packet&, const TcpPacketInfo&, const TcpConnection&)> f) {
-  impl_->pkt_cb = std::move(f);
+  impl_->packet_cb = std::move(f);
 }
 void TcpAnalyzer::on_finding(std::function<void(const Finding&)> f) { impl_->finding_cb = std::move(f); }
 void TcpAnalyzer::add_stream_sink(TcpStreamSink* sink) { impl_->sinks.push_back(sink); }
@@ -1197,16 +1369,16 @@ const std::vector<TcpStreamSink*>& TcpAnalyzer::stream_sinks() const { return im
 void TcpAnalyzer::set_stream_claim(std::function<bool(const TcpConnection&)> f) { impl_->claim = std::move(f); }
 std::uint64_t TcpAnalyzer::new_connection_id() { return impl_->next_id++; }
 std::uint64_t TcpAnalyzer::open_connection_id(const IpAddr& a, std::uint16_t pa, const IpAddr& b, std::uint16_t pb) const {
-  const auto it = impl_->index.find(detail::endpoint_key<Key>(a, pa, b, pb));
-  return it == impl_->index.end() ? 0 : impl_->conns[it->second].c.id;
+  const auto it = impl_->by_key.find(detail::endpoint_key<Key>(a, pa, b, pb));
+  return it == impl_->by_key.end() ? 0 : impl_->conns[it->second].conn.id;
 }
 const TcpOptions& TcpAnalyzer::options() const { return impl_->opt; }
-const ReassemblyStats& TcpAnalyzer::reassembly() const { return impl_->rstats; }
+const ReassemblyStats& TcpAnalyzer::reassembly() const { return impl_->reassembly_stats; }
 const TcpTotals& TcpAnalyzer::totals() const { return impl_->totals; }
 const Samples& TcpAnalyzer::response_times() const { return impl_->response_times; }
 std::size_t TcpAnalyzer::bytes_per_connection() const {
   // slot + hash-map node (key, value, next pointer, cached hash) + bucket pointer
-  return sizeof(Conn) + sizeof(Key) + sizeof(std::uint32_t) + 2 * sizeof(void*) + sizeof(std::size_t);
+  return sizeof(ConnState) + sizeof(Key) + sizeof(std::uint32_t) + 2 * sizeof(void*) + sizeof(std::size_t);
 }
 
 }  // namespace ctana

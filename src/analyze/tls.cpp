@@ -68,8 +68,8 @@ struct TlsAnalyzer::Impl {
   Impl(TlsReport& r, std::function<void(const Finding&)> f) : out(r), emit(std::move(f)) {}
 
   // The handshake bytes of one record: messages may span records, and a record may hold several.
-  void handshake_bytes(Conn& c, int from, Bytes rec, std::int64_t ts) {
-    Dir& d = c.dir[from];
+  void handshake_bytes(Conn& c, Side from, Bytes rec, std::int64_t ts) {
+    Dir& d = c.dir[index(from)];
     if (d.hs_broken) return;
     d.hs.append(reinterpret_cast<const char*>(rec.data()), rec.size());
     const Bytes all = as_bytes(d.hs);
@@ -92,9 +92,9 @@ struct TlsAnalyzer::Impl {
     }
   }
 
-  void handshake(Conn& c, int from, std::uint8_t type, Bytes body, std::int64_t ts) {
+  void handshake(Conn& c, Side from, std::uint8_t type, Bytes body, std::int64_t ts) {
     ++hs_types[tls::handshake_name(type)];
-    if (type == 1 && from == 0 && !c.hello) {
+    if (type == 1 && from == Side::client && !c.hello) {
         tls::ClientHello h;
         if (!tls::parse_client_hello(body, h)) return;
         c.hello = true;
@@ -105,7 +105,7 @@ struct TlsAnalyzer::Impl {
           if ((v & 0x0f0f) != 0x0a0a) best = std::max(best, v);  // GREASE values do not count
         c.s.offered = tls::version_name(best);
         if (!h.alpn.empty()) c.s.alpn = h.alpn.front();
-      } else if (type == 2 && from == 1 && !c.server_hello) {
+      } else if (type == 2 && from == Side::server && !c.server_hello) {
         tls::ServerHello h;
         if (!tls::parse_server_hello(body, h) || h.retry_request) return;  // the real one follows
         c.server_hello = true;
@@ -114,12 +114,12 @@ struct TlsAnalyzer::Impl {
         c.s.cipher = tls::cipher_name(h.cipher);
         if (!h.alpn.empty()) c.s.alpn = h.alpn;
         if (c.hello) c.s.server_hello_latency_ns = ts - c.s.hello_ns;
-        if (h.version == 0x0304) c.dir[1].encrypted = true;  // the rest of the server's flight is encrypted
+        if (h.version == 0x0304) c.dir[index(Side::server)].encrypted = true;  // the rest of the server's flight is encrypted
       }
   }
 
-  void record(Conn& c, int from, std::uint8_t type, Bytes body, std::int64_t ts) {
-    Dir& d = c.dir[from];
+  void record(Conn& c, Side from, std::uint8_t type, Bytes body, std::int64_t ts) {
+    Dir& d = c.dir[index(from)];
     switch (type) {
       case 20:  // change_cipher_spec
         d.ccs = true;
@@ -141,7 +141,7 @@ struct TlsAnalyzer::Impl {
           const bool fatal = alert.u8<0>() == 2;
           const std::string what = fmt::format("{} {}", fatal ? "fatal" : "warning", tls::alert_name(alert.u8<1>()));
           ++alert_msgs[what];
-          if (c.s.alerts.size() < 8) c.s.alerts.push_back(fmt::format("{} from {}", what, from == 0 ? "client" : "server"));
+          if (c.s.alerts.size() < 8) c.s.alerts.push_back(fmt::format("{} from {}", what, side_name(from)));
           ++out.alerts_total;
           if (fatal) c.fatal = true;
         }
@@ -191,11 +191,11 @@ void TlsAnalyzer::start_tls(const TcpConnection& c, std::uint64_t client_offset,
   it->second.start[1] = server_offset;
 }
 
-void TlsAnalyzer::on_data(const TcpConnection& c, int from, std::uint64_t offset, Bytes data, std::int64_t ts) {
+void TlsAnalyzer::on_data(const TcpConnection& c, Side from, std::uint64_t offset, Bytes data, std::int64_t ts) {
   auto it = impl_->conns.find(c.id);
   if (it == impl_->conns.end()) {
     // Not on a TLS port: TLS when the client's first bytes hold a ClientHello; else let go.
-    if (from != 0 || offset != 0 || !tls::looks_like_client_hello(data)) return;
+    if (from != Side::client || offset != 0 || !tls::looks_like_client_hello(data)) return;
     if (impl_->conns.size() >= kMaxOpen) {
       ++impl_->out.untracked_connections;
       return;
@@ -204,9 +204,10 @@ void TlsAnalyzer::on_data(const TcpConnection& c, int from, std::uint64_t offset
   }
   Conn& k = it->second;
   if (k.waiting) return;
-  if (offset + data.size() <= k.start[from]) return;  // before AUTH TLS was accepted
-  if (offset < k.start[from]) data = tail(data, static_cast<std::size_t>(k.start[from] - offset));
-  Dir& d = k.dir[from];
+  const std::uint64_t start = k.start[index(from)];
+  if (offset + data.size() <= start) return;  // before AUTH TLS was accepted
+  if (offset < start) data = tail(data, static_cast<std::size_t>(start - offset));
+  Dir& d = k.dir[index(from)];
   if (d.broken) return;
   d.buf.append(reinterpret_cast<const char*>(data.data()), data.size());
   const Bytes all = as_bytes(d.buf);
@@ -231,11 +232,12 @@ void TlsAnalyzer::on_data(const TcpConnection& c, int from, std::uint64_t offset
   }
 }
 
-void TlsAnalyzer::on_gap(const TcpConnection& c, int from, std::uint64_t, std::uint64_t, std::int64_t) {
+void TlsAnalyzer::on_gap(const TcpConnection& c, Side from, std::uint64_t, std::uint64_t, std::int64_t) {
   auto it = impl_->conns.find(c.id);
   if (it == impl_->conns.end()) return;
-  it->second.dir[from].broken = true;  // record framing is lost with the bytes
-  it->second.dir[from].buf.clear();
+  Dir& d = it->second.dir[index(from)];
+  d.broken = true;  // record framing is lost with the bytes
+  d.buf.clear();
 }
 
 void TlsAnalyzer::on_close(const TcpConnection& c) {

@@ -48,10 +48,10 @@ int run_flow(const FlowArgs& a) {
   auto hook = [&](TcpAnalyzer& tcp) {
     tcp.on_tcp_packet([&](const Packet& p, const TcpPacketInfo& info, const TcpConnection& c) {
       if (info.connection != a.conn) return;
-      int local = c.local;
+      // The traced host's side: --local, else from the trace, else the server's.
+      Side local = c.local.value_or(Side::server);
       if (!nets.empty() && in_networks(c.client, nets) != in_networks(c.server, nets))
-        local = in_networks(c.client, nets) ? 0 : 1;
-      if (local < 0) local = 1;
+        local = in_networks(c.client, nets) ? Side::client : Side::server;
       if (nr == 0 && !a.in.json) out += render_flow_header(c, a.relative);
       ++nr;
       const std::int64_t delta = nr == 1 ? 0 : p.rec->ts_ns - last_ns;

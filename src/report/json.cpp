@@ -124,14 +124,14 @@ json tcp_connection_json(const TcpConnection& c) {
           {"server_port", c.server_port},
           {"roles_known", c.roles_known},
           {"application", c.app.empty() ? json(nullptr) : json(c.app)},
-          {"local", c.local == 0 ? "client" : c.local == 1 ? "server" : "unknown"},
+          {"local", c.local ? std::string(side_name(*c.local)) : std::string("unknown")},
           {"local_rule", c.local_rule},
           {"first", iso_time(c.first_ns)},
           {"last", iso_time(c.last_ns)},
           {"elapsed_s", dur(c.elapsed_ns())},
           {"state", std::string(tcp_state_name(c.state))},
           {"saw_start", c.saw_start},
-          {"reset_by", c.reset_by == 0 ? json("client") : c.reset_by == 1 ? json("server") : json(nullptr)},
+          {"reset_by", c.reset_by ? json(std::string(side_name(*c.reset_by))) : json(nullptr)},
           {"handshake_rtt_s", dur(c.handshake_rtt_ns)},
           {"syn_to_synack_s", dur(c.syn_synack_ns)},
           {"synack_to_ack_s", dur(c.synack_ack_ns)},
@@ -414,7 +414,7 @@ std::string render_sessions_json(const SummaryReport& r, std::uint64_t only_conn
   return json_text(j, 2) + "\n";
 }
 
-std::string render_flow_json_row(std::uint64_t nr, const Packet& p, const TcpPacketInfo& info, int local,
+std::string render_flow_json_row(std::uint64_t nr, const Packet& p, const TcpPacketInfo& info, Side local,
                                  std::int64_t delta_ns) {
   json flags = json::array();
   for (int b = 0; b < tcpa::kCount; ++b)
@@ -427,8 +427,8 @@ std::string render_flow_json_row(std::uint64_t nr, const Packet& p, const TcpPac
             {"connection", info.connection},
             {"time", iso_time(p.rec->ts_ns)},
             {"delta_s", static_cast<double>(delta_ns) / 1e9},
-            {"from", info.from == 0 ? "client" : "server"},
-            {"io", (info.from == 0) == (local == 0) ? "O" : "I"},
+            {"from", std::string(side_name(info.from))},
+            {"io", info.from == local ? "O" : "I"},
             {"flags", tcpflags},
             {"category", std::string(1, tcp_cat_letter(info.cat))},
             {"seq", p.tcp.seq},

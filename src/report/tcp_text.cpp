@@ -37,11 +37,12 @@ std::string opt_secs(std::int64_t ns) {
 }
 
 std::string end_state(const TcpConnection& c) {
-  const char* who[2] = {"client", "server"};
+  // (these states always have the side; the client when not)
+  const std::string_view fin_by = side_name(c.first_fin_by.value_or(Side::client));
   switch (c.state) {
-    case TcpState::closed: return fmt::format("closed (FIN from {} first)", who[c.first_fin_by < 0 ? 0 : c.first_fin_by]);
-    case TcpState::reset: return fmt::format("reset by {}", who[c.reset_by < 0 ? 0 : c.reset_by]);
-    case TcpState::closing: return fmt::format("half-closed (FIN from {} only)", who[c.first_fin_by < 0 ? 0 : c.first_fin_by]);
+    case TcpState::closed: return fmt::format("closed (FIN from {} first)", fin_by);
+    case TcpState::reset: return fmt::format("reset by {}", side_name(c.reset_by.value_or(Side::client)));
+    case TcpState::closing: return fmt::format("half-closed (FIN from {} only)", fin_by);
     case TcpState::established:
       return c.evicted_idle ? "idle past the timeout (no close seen)" : "still open at the end of the trace";
     default: return std::string(tcp_state_name(c.state));
@@ -77,20 +78,21 @@ std::string render_sessions_text(const SummaryReport& r, std::uint64_t only_conn
   for (const TcpConnection& c : t.connections) {
     if (only_conn && c.id != only_conn) continue;
     // IPCS is host-centric: columns are the local and the remote host.
-    const int L = c.local < 0 ? 1 : c.local, R = 1 - L;
-    const IpAddr& laddr = L == 0 ? c.client : c.server;
-    const IpAddr& raddr = L == 0 ? c.server : c.client;
-    const std::uint16_t lport = L == 0 ? c.client_port : c.server_port;
-    const std::uint16_t rport = L == 0 ? c.server_port : c.client_port;
-    const auto& dl = c.dir[static_cast<std::size_t>(L)];
-    const auto& dr = c.dir[static_cast<std::size_t>(R)];
+    // An unknown local side is taken to be the server's.
+    const Side L = c.local.value_or(Side::server), R = other(L);
+    const IpAddr& laddr = L == Side::client ? c.client : c.server;
+    const IpAddr& raddr = L == Side::client ? c.server : c.client;
+    const std::uint16_t lport = L == Side::client ? c.client_port : c.server_port;
+    const std::uint16_t rport = L == Side::client ? c.server_port : c.client_port;
+    const auto& dl = c.sent_by(L);
+    const auto& dr = c.sent_by(R);
     const char* role[2] = {"Client", "Server"};
     line(o, "");
     line(o, "Connection {}{}", c.id, c.app.empty() ? "" : fmt::format(" ({})", c.app));
     line(o, "Local Ip Address:   {}", laddr.str());
     line(o, "Remote Ip Address:  {}", raddr.str());
     line(o, "Host:                     Local,   Remote");
-    if (c.roles_known) line(o, "Client or Server: {:>12},{:>9}", role[L], role[R]);
+    if (c.roles_known) line(o, "Client or Server: {:>12},{:>9}", role[index(L)], role[index(R)]);
     else line(o, "Client or Server:      Unknown,  Unknown   (no SYN in the trace; ports suggest {} is the server)",
               c.server.str());
     line(o, " Port:          {:>14},{:>9}", lport, rport);
@@ -167,13 +169,13 @@ std::string render_flow_header(const TcpConnection& c, bool relative) {
   std::string o;
   line(o, "Sequence of execution, connection {}: {}:{} (client) <-> {}:{} (server){}; I/O as seen by the {} side",
        c.id, c.client.str(), c.client_port, c.server.str(), c.server_port, relative ? ", relative sequence numbers" : "",
-       c.local == 0 ? "client" : "server");
+       side_name(c.local.value_or(Side::server)));
   line(o, "{:>7} {:<6} {:<2} {:<1} {:>10} {:>10} {:>8} {:>6} {:>10} {:<15} {}", "Nr", "TcpHdr", "IO", "F", "Seq", "Ack",
        "RcvWnd", "Data", "Delta", "TimeStamp", "Analysis");
   return o;
 }
 
-std::string render_flow_row(std::uint64_t nr, const Packet& p, const TcpPacketInfo& info, int local,
+std::string render_flow_row(std::uint64_t nr, const Packet& p, const TcpPacketInfo& info, Side local,
                             std::int64_t delta_ns, bool relative) {
   std::string o;
   const std::uint8_t f = p.tcp.flags;
@@ -189,7 +191,7 @@ std::string render_flow_row(std::uint64_t nr, const Packet& p, const TcpPacketIn
       analysis += tcpa::name(b);
     }
   }
-  const bool out = (info.from == 0) == (local == 0);
+  const bool out = info.from == local;
   line(o, "{:>7} {:<6} {:<2} {:<1} {:>10} {:>10} {:>8} {:>6} {:>10.6f} {:<15} {}", nr, hdr, out ? "O" : "I",
        tcp_cat_letter(info.cat), relative ? info.rel_seq : p.tcp.seq, relative ? info.rel_ack : p.tcp.ack, info.window,
        p.payload_len, static_cast<double>(delta_ns) / 1e9, clock_time(p.rec->ts_ns), analysis);

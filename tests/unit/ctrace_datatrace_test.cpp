@@ -222,12 +222,12 @@ std::string ep(const IpAddr& a, std::uint16_t port) { return a.str() + ":" + std
 struct Collect final : TcpStreamSink {
   std::map<std::string, std::string> streams;  // "src:port>dst:port" -> bytes
   bool wants(const TcpConnection&) override { return true; }
-  void on_data(const TcpConnection& c, int from, std::uint64_t, Bytes d, std::int64_t) override {
-    const std::string k = from == 0 ? ep(c.client, c.client_port) + ">" + ep(c.server, c.server_port)
+  void on_data(const TcpConnection& c, Side from, std::uint64_t, Bytes d, std::int64_t) override {
+    const std::string k = from == Side::client ? ep(c.client, c.client_port) + ">" + ep(c.server, c.server_port)
                                     : ep(c.server, c.server_port) + ">" + ep(c.client, c.client_port);
     streams[k].append(d.begin(), d.end());
   }
-  void on_gap(const TcpConnection&, int, std::uint64_t, std::uint64_t, std::int64_t) override {}
+  void on_gap(const TcpConnection&, Side, std::uint64_t, std::uint64_t, std::int64_t) override {}
   void on_close(const TcpConnection&) override {}
 };
 

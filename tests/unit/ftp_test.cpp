@@ -86,9 +86,9 @@ struct Session {
     ctl.server_port = 21;
     EXPECT_TRUE(ftp.wants(ctl));
   }
-  void send(int from, const std::string& text, std::int64_t ts) {
-    ftp.on_data(ctl, from, off[from], Bytes(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()), ts);
-    off[from] += text.size();
+  void send(Side from, const std::string& text, std::int64_t ts) {
+    ftp.on_data(ctl, from, off[index(from)], Bytes(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()), ts);
+    off[index(from)] += text.size();
   }
   bool has(const std::string& kind) const {
     for (const auto& f : findings)
@@ -100,12 +100,12 @@ struct Session {
 
 TEST(Ftp, MultiLineRepliesAndSplitCommands) {
   Session s;
-  s.send(1, "220-Welcome\r\n220-to z/OS\r\n220 ready\r\n", 1);
-  s.send(0, "USER bob\r\nPA", 2);  // two commands, the second split over segments
-  s.send(0, "SS hunter2\r\n", 3);
-  s.send(1, "331 need password\r\n230 logged in\r\n", 4);
-  s.send(0, "SITE FIXrecfm 80 LRECL=80\r\n", 5);
-  s.send(1, "200 SITE command was accepted\r\n", 6);
+  s.send(Side::server, "220-Welcome\r\n220-to z/OS\r\n220 ready\r\n", 1);
+  s.send(Side::client, "USER bob\r\nPA", 2);  // two commands, the second split over segments
+  s.send(Side::client, "SS hunter2\r\n", 3);
+  s.send(Side::server, "331 need password\r\n230 logged in\r\n", 4);
+  s.send(Side::client, "SITE FIXrecfm 80 LRECL=80\r\n", 5);
+  s.send(Side::server, "200 SITE command was accepted\r\n", 6);
   s.ftp.on_close(s.ctl);
   s.ftp.finish();
   ASSERT_EQ(s.rep.sessions.size(), 1u);
@@ -122,11 +122,11 @@ TEST(Ftp, MultiLineRepliesAndSplitCommands) {
 
 TEST(Ftp, AnnouncedDataConnectionThatNeverCame) {
   Session s;
-  s.send(1, "220 ready\r\n", 1);
-  s.send(0, "PORT 10,0,0,1,40,196\r\n", 2);
-  s.send(1, "200 PORT ok\r\n", 3);
-  s.send(0, "RETR 'USER1.DATA'\r\n", 4);
-  s.send(1, "425 Can't open data connection\r\n", 5'000'000'000);
+  s.send(Side::server, "220 ready\r\n", 1);
+  s.send(Side::client, "PORT 10,0,0,1,40,196\r\n", 2);
+  s.send(Side::server, "200 PORT ok\r\n", 3);
+  s.send(Side::client, "RETR 'USER1.DATA'\r\n", 4);
+  s.send(Side::server, "425 Can't open data connection\r\n", 5'000'000'000);
   s.ftp.on_close(s.ctl);
   s.ftp.finish();
   EXPECT_TRUE(s.has("ftp_data_connection_missing"));
@@ -139,11 +139,11 @@ TEST(Ftp, AnnouncedDataConnectionThatNeverCame) {
 
 TEST(Ftp, BounceAndBruteForce) {
   Session s;
-  s.send(0, "PORT 192,0,2,99,0,25\r\n", 1);  // a third host: FTP bounce
+  s.send(Side::client, "PORT 192,0,2,99,0,25\r\n", 1);  // a third host: FTP bounce
   EXPECT_TRUE(s.has("ftp_port_bounce"));
   for (int i = 0; i < 6; ++i) {
-    s.send(0, "USER admin\r\nPASS x\r\n", 10 + i);
-    s.send(1, i == 0 ? "200 ok\r\n331 pw\r\n530 no\r\n" : "331 pw\r\n530 no\r\n", 10 + i);
+    s.send(Side::client, "USER admin\r\nPASS x\r\n", 10 + i);
+    s.send(Side::server, i == 0 ? "200 ok\r\n331 pw\r\n530 no\r\n" : "331 pw\r\n530 no\r\n", 10 + i);
   }
   s.ftp.on_close(s.ctl);
   s.ftp.finish();

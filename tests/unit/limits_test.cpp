@@ -97,7 +97,7 @@ TEST(Limits, FtpSessionsAndAnnouncedDataConnectionsBeyondTheCaps) {
   EXPECT_TRUE(ftp.wants(c1));
   EXPECT_FALSE(ftp.wants(c2));  // one control connection is followed at once
   const std::string s = "PORT 10,0,0,1,156,65\r\nPORT 10,0,0,1,156,66\r\n";
-  ftp.on_data(c1, 0, 0, Bytes(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()), 1);
+  ftp.on_data(c1, Side::client, 0, Bytes(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()), 1);
   ftp.on_close(c1);
   ftp.finish();
   EXPECT_EQ(rep.sessions_total, 1u);
@@ -117,8 +117,8 @@ TEST(Limits, ReassemblyOverflowIsCountedAndReported) {
   struct All : TcpStreamSink {
     std::uint64_t gaps = 0;
     bool wants(const TcpConnection&) override { return true; }
-    void on_data(const TcpConnection&, int, std::uint64_t, Bytes, std::int64_t) override {}
-    void on_gap(const TcpConnection&, int, std::uint64_t, std::uint64_t n, std::int64_t) override { gaps += n; }
+    void on_data(const TcpConnection&, Side, std::uint64_t, Bytes, std::int64_t) override {}
+    void on_gap(const TcpConnection&, Side, std::uint64_t, std::uint64_t n, std::int64_t) override { gaps += n; }
     void on_close(const TcpConnection&) override {}
   } sink;
   TcpOptions o;

@@ -100,15 +100,15 @@ TEST(Reassembly, CapsBoundTheMemory) {
 namespace {
 // Collects the reassembled streams of every connection.
 struct StreamText : TcpStreamSink {
-  std::map<std::pair<std::uint64_t, int>, std::string> text;
+  std::map<std::pair<std::uint64_t, Side>, std::string> text;
   std::map<std::uint64_t, std::uint16_t> server_port;
   std::uint64_t gaps = 0, closed = 0;
   bool wants(const TcpConnection&) override { return true; }
-  void on_data(const TcpConnection& c, int from, std::uint64_t, Bytes d, std::int64_t) override {
+  void on_data(const TcpConnection& c, Side from, std::uint64_t, Bytes d, std::int64_t) override {
     text[{c.id, from}].append(reinterpret_cast<const char*>(d.data()), d.size());
     server_port[c.id] = c.server_port;
   }
-  void on_gap(const TcpConnection&, int, std::uint64_t, std::uint64_t len, std::int64_t) override { gaps += len; }
+  void on_gap(const TcpConnection&, Side, std::uint64_t, std::uint64_t len, std::int64_t) override { gaps += len; }
   void on_close(const TcpConnection&) override { ++closed; }
 };
 }  // namespace
@@ -122,35 +122,34 @@ TEST(Reassembly, RealFtpSessionStreams) {
   EXPECT_EQ(sink.gaps, 0u);
   EXPECT_EQ(sink.closed, res.report.tcp.totals.connections);
   // The second control connection logs in with the right password and retrieves a file.
-  const std::string& cmds = sink.text[{2, 0}];
-  const std::string& replies = sink.text[{2, 1}];
+  const std::string& cmds = sink.text[{2, Side::client}];
+  const std::string& replies = sink.text[{2, Side::server}];
   EXPECT_NE(cmds.find("USER ctanatest\r\n"), std::string::npos) << cmds;
   EXPECT_NE(cmds.find("PASS Secr3tPass!\r\n"), std::string::npos);
   EXPECT_NE(replies.find("230 "), std::string::npos) << replies;
   EXPECT_EQ(replies.rfind("220 ", 0), 0u);  // the banner comes first
   // Whatever was sent on a connection arrives whole: bytes delivered = payload bytes sent.
   for (const auto& c : res.report.tcp.connections)
-    for (int d = 0; d < 2; ++d)
-      EXPECT_EQ(sink.text[std::make_pair(c.id, d)].size(), c.dir[static_cast<std::size_t>(d)].payload_bytes)
-          << c.id << " " << d;
+    for (const Side d : kSides)
+      EXPECT_EQ(sink.text[std::make_pair(c.id, d)].size(), c.sent_by(d).payload_bytes) << c.id << " " << side_name(d);
 }
 
 namespace {
 // Checks that every stream is delivered strictly in order: each call starts where the last ended.
 struct OrderCheck : TcpStreamSink {
-  std::map<std::pair<std::uint64_t, int>, std::uint64_t> next;
+  std::map<std::pair<std::uint64_t, Side>, std::uint64_t> next;
   std::uint64_t violations = 0, bytes = 0, gap_bytes = 0;
   bool wants(const TcpConnection&) override { return true; }
-  void at(const TcpConnection& c, int from, std::uint64_t off, std::uint64_t len) {
+  void at(const TcpConnection& c, Side from, std::uint64_t off, std::uint64_t len) {
     auto& n = next[{c.id, from}];
     if (off != n) ++violations;
     n = off + len;
   }
-  void on_data(const TcpConnection& c, int from, std::uint64_t off, Bytes d, std::int64_t) override {
+  void on_data(const TcpConnection& c, Side from, std::uint64_t off, Bytes d, std::int64_t) override {
     at(c, from, off, d.size());
     bytes += d.size();
   }
-  void on_gap(const TcpConnection& c, int from, std::uint64_t off, std::uint64_t len, std::int64_t) override {
+  void on_gap(const TcpConnection& c, Side from, std::uint64_t off, std::uint64_t len, std::int64_t) override {
     at(c, from, off, len);
     gap_bytes += len;
   }

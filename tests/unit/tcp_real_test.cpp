@@ -64,9 +64,9 @@ TEST(TcpScenario, AbortiveCloses) {
   const auto& c = res.report.tcp.connections;
   ASSERT_EQ(c.size(), 2u);
   EXPECT_EQ(c[0].state, TcpState::reset);
-  EXPECT_EQ(c[0].reset_by, 0);  // SO_LINGER 0 on the client
+  EXPECT_EQ(c[0].reset_by, Side::client);  // SO_LINGER 0 on the client
   EXPECT_EQ(c[1].state, TcpState::reset);
-  EXPECT_EQ(c[1].reset_by, 1);  // data to a socket the server had closed
+  EXPECT_EQ(c[1].reset_by, Side::server);  // data to a socket the server had closed
   EXPECT_EQ(res.report.tcp.totals.resets, 2u);
 }
 
@@ -77,7 +77,7 @@ TEST(TcpScenario, KeepalivesStopBeingAnswered) {
   EXPECT_EQ(flag(r, tcpa::keep_alive_ack), 3u);
   EXPECT_EQ(kind(r, "keepalive_unanswered"), 1u);
   ASSERT_EQ(r.tcp.connections.size(), 1u);
-  EXPECT_EQ(r.tcp.connections[0].reset_by, 0);  // the client's kernel gave up
+  EXPECT_EQ(r.tcp.connections[0].reset_by, Side::client);  // the client's kernel gave up
 }
 
 TEST(TcpScenario, RetransmissionBackoffThenReset) {

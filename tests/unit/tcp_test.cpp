@@ -111,7 +111,7 @@ TEST(Tcp, HandshakeDataAndOrderlyClose) {
   EXPECT_EQ(c.server_port, 80);
   EXPECT_EQ(c.app, "http");
   EXPECT_EQ(c.state, TcpState::closed);
-  EXPECT_EQ(c.first_fin_by, 0);
+  EXPECT_EQ(c.first_fin_by, Side::client);
   EXPECT_EQ(c.handshake_rtt_ns, 20'000'000);
   EXPECT_EQ(c.syn_synack_ns, 10'000'000);
   EXPECT_EQ(c.exchanges, 1u);
@@ -252,7 +252,7 @@ TEST(Tcp, BackoffThenReset) {
   t.seg(5.0, true, 1101, 5001, R | A);
   t.done();
   EXPECT_EQ(t.conns.at(0).state, TcpState::reset);
-  EXPECT_EQ(t.conns[0].reset_by, 0);
+  EXPECT_EQ(t.conns[0].reset_by, Side::client);
   EXPECT_TRUE(t.has("retransmission_backoff_reset"));
 }
 
