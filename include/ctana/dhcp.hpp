@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "ctana/analyzer.hpp"
-#include "ctana/tcp.hpp"
+#include "ctana/findings.hpp"
 
 namespace ctana {
 
@@ -52,7 +52,7 @@ struct DhcpReport {
 class DhcpAnalyzer final : public Analyzer {
  public:
   // At most `max_open` exchanges (by transaction id) are followed at once.
-  DhcpAnalyzer(DhcpReport& out, std::function<void(const Finding&)> findings, std::size_t max_open = 100'000);
+  DhcpAnalyzer(DhcpReport& out, FindingSink findings, std::size_t max_open = 100'000);
   ~DhcpAnalyzer() override;
   void on_packet(const Packet& p) override;
   void finish() override;

@@ -67,7 +67,7 @@ struct DnsOptions {
 
 class DnsAnalyzer final : public Analyzer, public TcpStreamSink {
  public:
-  DnsAnalyzer(DnsOptions opt, DnsReport& out, std::function<void(const Finding&)> findings);
+  DnsAnalyzer(DnsOptions opt, DnsReport& out, FindingSink findings);
   ~DnsAnalyzer() override;
   void on_packet(const Packet& p) override;  // UDP
   void finish() override;

@@ -116,7 +116,7 @@ struct FtpOptions {
 // connection listener); call finish() after the TCP analyzer finished.
 class FtpAnalyzer final : public TcpStreamSink {
  public:
-  FtpAnalyzer(FtpOptions opt, FtpReport& out, std::function<void(const Finding&)> findings);
+  FtpAnalyzer(FtpOptions opt, FtpReport& out, FindingSink findings);
   ~FtpAnalyzer() override;
   bool wants(const TcpConnection& c) override;
   void on_data(const TcpConnection& c, Side from, std::uint64_t offset, Bytes data, std::int64_t ts_ns) override;

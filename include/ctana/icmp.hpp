@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "ctana/analyzer.hpp"
-#include "ctana/tcp.hpp"
+#include "ctana/findings.hpp"
 
 namespace ctana {
 
@@ -45,7 +45,7 @@ struct IcmpReport {
 
 class IcmpAnalyzer final : public Analyzer {
  public:
-  IcmpAnalyzer(IcmpReport& out, std::function<void(const Finding&)> findings);
+  IcmpAnalyzer(IcmpReport& out, FindingSink findings);
   ~IcmpAnalyzer() override;
   // The number of the TCP connection an error's quoted packet belongs to (see
   // TcpAnalyzer::open_connection_id); without it, errors name no connection.

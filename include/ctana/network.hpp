@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "ctana/analyzer.hpp"
-#include "ctana/tcp.hpp"
+#include "ctana/findings.hpp"
 
 namespace ctana {
 
@@ -45,7 +45,7 @@ struct NetworkReport {
 
 class NetworkAnalyzer final : public Analyzer {
  public:
-  NetworkAnalyzer(NetworkOptions opt, NetworkReport& out, std::function<void(const Finding&)> findings);
+  NetworkAnalyzer(NetworkOptions opt, NetworkReport& out, FindingSink findings);
   ~NetworkAnalyzer() override;
   // The TCP connection number of a looping TCP packet (e.g. TcpAnalyzer::open_connection_id).
   void set_connection_lookup(ConnectionLookup f);

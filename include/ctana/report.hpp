@@ -10,6 +10,7 @@
 #include "ctana/packet.hpp"
 #include "ctana/reader.hpp"
 #include "ctana/dhcp.hpp"
+#include "ctana/findings.hpp"
 #include "ctana/dns.hpp"
 #include "ctana/ftp.hpp"
 #include "ctana/icmp.hpp"
@@ -61,24 +62,12 @@ struct LatencyStat {
   std::int64_t median = -1, p95 = -1, max = -1;
 };
 
-// One kind of finding: its category, its (highest) severity and how often it was found.
-struct FindingKindRow {
-  std::string kind, category;
-  Severity severity = Severity::info;
-  std::uint64_t count = 0;
-};
-
 // TCP session analysis results (docs/tcp.md).
 struct TcpReport {
   bool present = false;
   TcpTotals totals;
   std::vector<TcpConnection> connections;  // in order of first packet, at most the listing cap
   std::uint64_t connections_omitted = 0;   // beyond the cap
-  std::vector<Finding> findings;           // by time, at most the listing cap
-  std::uint64_t findings_omitted = 0;
-  std::array<std::uint64_t, 3> findings_by_severity{};  // info, warning, error
-  std::vector<std::pair<std::string, std::uint64_t>> findings_by_kind;
-  std::vector<FindingKindRow> finding_kinds;  // every kind, by name (all analyzers)
   std::size_t bytes_per_connection = 0;
   ReassemblyStats reassembly;  // payload delivery to FTP, DNS over TCP, TLS (docs/tcp.md)
   // Over every connection, not only the listed ones (docs/tcp.md "Latency and throughput"):
@@ -193,6 +182,7 @@ struct SummaryReport {
 
   std::vector<DecodeProblemRow> decode_problems;
 
+  FindingsReport findings;  // of every analyzer (include/ctana/findings.hpp)
   TcpReport tcp;
   FtpReport ftp;
   DnsReport dns;

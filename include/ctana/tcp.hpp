@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ctana/analyzer.hpp"
+#include "ctana/findings.hpp"
 #include "ctana/packet.hpp"
 #include "ctana/stats.hpp"
 
@@ -69,20 +70,6 @@ struct TcpOptions {
   std::vector<std::pair<IpAddr, int>> local_nets;                 // --local CIDR
   std::size_t reassembly_conn_bytes = 1u << 20;   // out-of-order bytes held per connection
   std::size_t reassembly_total_bytes = 64u << 20; // ... and in all connections together
-};
-
-// Finding severities and categories of the exception report.
-enum class Severity : std::uint8_t { info, warning, error };
-std::string_view severity_name(Severity s);
-
-struct Finding {
-  Severity severity = Severity::info;
-  std::string category;   // session, traffic, response time, init, term
-  std::string kind;       // stable identifier: syn_unanswered, refused, ...
-  std::int64_t ts_ns = 0;
-  std::uint64_t connection = 0;  // 0 when not about one connection
-  std::string summary;    // one line
-  std::string explanation;  // what it means and what to look at, for a ticket
 };
 
 struct TcpDirection {
@@ -206,7 +193,7 @@ class TcpAnalyzer final : public Analyzer {
   // Called for every TCP packet after it was analysed.
   void on_tcp_packet(std::function<void(const Packet&, const TcpPacketInfo&, const TcpConnection&)> f);
   // Called for every finding, as it is found.
-  void on_finding(std::function<void(const Finding&)> f);
+  void on_finding(FindingSink f);
   // Ordered payload delivery (see TcpStreamSink); the sink must outlive the analyzer's run.
   void add_stream_sink(TcpStreamSink* sink);
   const std::vector<TcpStreamSink*>& stream_sinks() const;

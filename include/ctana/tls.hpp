@@ -71,7 +71,7 @@ struct TlsReport {
 
 class TlsAnalyzer final : public TcpStreamSink {
  public:
-  TlsAnalyzer(TlsReport& out, std::function<void(const Finding&)> findings);
+  TlsAnalyzer(TlsReport& out, FindingSink findings);
   ~TlsAnalyzer() override;
   bool wants(const TcpConnection& c) override;
   void on_data(const TcpConnection& c, Side from, std::uint64_t offset, Bytes data, std::int64_t ts) override;

@@ -20,14 +20,14 @@ struct Exchange {
 
 struct DhcpAnalyzer::Impl {
   DhcpReport& out;
-  std::function<void(const Finding&)> emit;
+  FindingSink emit;
   std::unordered_map<std::uint32_t, Exchange> open;  // by xid
   std::uint32_t nak_findings = 0;
   std::size_t max_open;
-  Impl(DhcpReport& r, std::function<void(const Finding&)> f, std::size_t m) : out(r), emit(std::move(f)), max_open(m) {}
+  Impl(DhcpReport& r, FindingSink f, std::size_t m) : out(r), emit(std::move(f)), max_open(m) {}
 };
 
-DhcpAnalyzer::DhcpAnalyzer(DhcpReport& out, std::function<void(const Finding&)> findings, std::size_t max_open)
+DhcpAnalyzer::DhcpAnalyzer(DhcpReport& out, FindingSink findings, std::size_t max_open)
     : impl_(std::make_unique<Impl>(out, std::move(findings), max_open)) {
   out.present = true;
 }

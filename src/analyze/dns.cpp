@@ -32,7 +32,7 @@ std::string endpoint(const IpAddr& a, std::uint16_t port) {
 struct DnsAnalyzer::Impl {
   DnsOptions opt;
   DnsReport& out;
-  std::function<void(const Finding&)> emit;
+  FindingSink emit;
   // key: client|client port|server|server port|id
   std::unordered_map<std::string, PendingQuery> pending;
   // key: client|name|type -> key in `pending` of the open query asking it (for retries)
@@ -57,7 +57,7 @@ struct DnsAnalyzer::Impl {
     return true;
   }
 
-  Impl(DnsOptions o, DnsReport& r, std::function<void(const Finding&)> f) : opt(std::move(o)), out(r), emit(std::move(f)) {}
+  Impl(DnsOptions o, DnsReport& r, FindingSink f) : opt(std::move(o)), out(r), emit(std::move(f)) {}
 
   static std::string key(const IpAddr& c, std::uint16_t cp, const IpAddr& s, std::uint16_t sp, std::uint16_t id) {
     std::string k;
@@ -177,7 +177,7 @@ struct DnsAnalyzer::Impl {
   }
 };
 
-DnsAnalyzer::DnsAnalyzer(DnsOptions opt, DnsReport& out, std::function<void(const Finding&)> findings)
+DnsAnalyzer::DnsAnalyzer(DnsOptions opt, DnsReport& out, FindingSink findings)
     : impl_(std::make_unique<Impl>(std::move(opt), out, std::move(findings))) {
   out.present = true;
 }

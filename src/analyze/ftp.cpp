@@ -59,7 +59,7 @@ struct Ctl {
 struct FtpAnalyzer::Impl {
   FtpOptions opt;
   FtpReport& out;
-  std::function<void(const Finding&)> emit;
+  FindingSink emit;
   std::deque<FtpSession> sessions;      // the first kMaxSessions, kept for the report
   std::unordered_map<std::uint64_t, Ctl> ctl;  // by TCP connection number
   std::vector<Expect> expects;
@@ -79,7 +79,7 @@ struct FtpAnalyzer::Impl {
   std::function<void(const TcpConnection&, std::uint64_t, std::uint64_t)> tls_cb;
   const TcpConnection* cur = nullptr;  // the connection whose data is being read
 
-  Impl(FtpOptions o, FtpReport& r, std::function<void(const Finding&)> f) : opt(std::move(o)), out(r), emit(std::move(f)) {}
+  Impl(FtpOptions o, FtpReport& r, FindingSink f) : opt(std::move(o)), out(r), emit(std::move(f)) {}
 
   void finding(Severity s, const char* kind, std::int64_t ts, std::uint64_t conn, std::string sum, std::string expl) {
     if (emit) emit(Finding{s, "application", kind, ts, conn, std::move(sum), std::move(expl)});
@@ -103,7 +103,7 @@ struct FtpAnalyzer::Impl {
   void link_transfer(const TcpConnection& c, const Expect& e, bool swapped);
 };
 
-FtpAnalyzer::FtpAnalyzer(FtpOptions opt, FtpReport& out, std::function<void(const Finding&)> findings)
+FtpAnalyzer::FtpAnalyzer(FtpOptions opt, FtpReport& out, FindingSink findings)
     : impl_(std::make_unique<Impl>(std::move(opt), out, std::move(findings))) {
   out.present = true;
 }

@@ -30,17 +30,17 @@ std::string quoted(const QuotedPacket& q) {
 
 struct IcmpAnalyzer::Impl {
   IcmpReport& out;
-  std::function<void(const Finding&)> emit;
+  FindingSink emit;
   std::map<std::tuple<bool, std::uint8_t, std::uint8_t>, std::uint64_t> types;
   // echo: (v6, requester, target, id, seq) -> time
   std::map<std::tuple<bool, IpAddr, IpAddr, std::uint16_t, std::uint16_t>, std::int64_t> echo;
   std::map<std::tuple<bool, std::uint8_t, std::uint8_t, IpAddr, std::string>, IcmpErrorRow> errors;
   std::vector<std::int64_t> rtts;
   ConnectionLookup lookup;
-  Impl(IcmpReport& r, std::function<void(const Finding&)> f) : out(r), emit(std::move(f)) {}
+  Impl(IcmpReport& r, FindingSink f) : out(r), emit(std::move(f)) {}
 };
 
-IcmpAnalyzer::IcmpAnalyzer(IcmpReport& out, std::function<void(const Finding&)> findings)
+IcmpAnalyzer::IcmpAnalyzer(IcmpReport& out, FindingSink findings)
     : impl_(std::make_unique<Impl>(out, std::move(findings))) {
   out.present = true;
 }

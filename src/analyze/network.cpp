@@ -84,7 +84,7 @@ std::string secs(std::int64_t ns) {
 struct NetworkAnalyzer::Impl {
   NetworkOptions opt;
   NetworkReport& out;
-  std::function<void(const Finding&)> emit;
+  FindingSink emit;
   ConnectionLookup lookup;
   std::vector<Recent> recent = std::vector<Recent>(kRecent);
   std::vector<Seen> seen = std::vector<Seen>(kCandidates);
@@ -94,7 +94,7 @@ struct NetworkAnalyzer::Impl {
   bool counting = false;
   absl::flat_hash_map<std::uint64_t, FrameCount> frames;
 
-  Impl(NetworkOptions o, NetworkReport& r, std::function<void(const Finding&)> f)
+  Impl(NetworkOptions o, NetworkReport& r, FindingSink f)
       : opt(o), out(r), emit(std::move(f)) {}
 
   void close_second() {
@@ -198,7 +198,7 @@ struct NetworkAnalyzer::Impl {
   }
 };
 
-NetworkAnalyzer::NetworkAnalyzer(NetworkOptions opt, NetworkReport& out, std::function<void(const Finding&)> findings)
+NetworkAnalyzer::NetworkAnalyzer(NetworkOptions opt, NetworkReport& out, FindingSink findings)
     : impl_(std::make_unique<Impl>(opt, out, std::move(findings))) {
   out.present = true;
   out.storm_threshold = opt.storm_per_second;

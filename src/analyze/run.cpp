@@ -23,23 +23,6 @@
 namespace ctana {
 
 namespace {
-// Collects the TCP analyzer's connections and findings into the report, within the caps.
-using KindMap = std::map<std::string, FindingKindRow>;
-
-std::function<void(const Finding&)> finding_collector(TcpReport& rep, const RunOptions& opt, KindMap& kinds) {
-  return [&rep, &opt, &kinds](const Finding& f) {
-    ++rep.findings_by_severity[static_cast<std::size_t>(f.severity)];
-    auto& k = kinds[f.kind];
-    if (!k.count++) {
-      k.kind = f.kind;
-      k.category = f.category;
-    }
-    k.severity = std::max(k.severity, f.severity);
-    if (rep.findings.size() < opt.max_listed_findings) rep.findings.push_back(f);
-    else ++rep.findings_omitted;
-  };
-}
-
 // Latency and throughput over every connection (docs/tcp.md "Latency and throughput").
 struct TcpSamples {
   Samples handshake, throughput;
@@ -57,13 +40,14 @@ LatencyStat latency_stat(const Samples& s) {
   return {s.count(), s.quantile(0.5), s.quantile(0.95), s.max()};
 }
 
-void attach_tcp_report(TcpAnalyzer& tcp, TcpReport& rep, const RunOptions& opt, KindMap& kinds, TcpSamples& samples) {
+void attach_tcp_report(TcpAnalyzer& tcp, TcpReport& rep, const RunOptions& opt, FindingCollector& findings,
+                       TcpSamples& samples) {
   tcp.on_connection([&rep, &opt, &samples](const TcpConnection& c) {
     samples.add(c);
     if (rep.connections.size() < opt.max_listed_connections) rep.connections.push_back(c);
     else ++rep.connections_omitted;
   });
-  tcp.on_finding(finding_collector(rep, opt, kinds));
+  tcp.on_finding(findings.sink("tcp"));
 }
 }  // namespace
 
@@ -104,42 +88,42 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
   std::unique_ptr<TlsAnalyzer> tls;
   std::unique_ptr<DhcpAnalyzer> dhcp;
   std::unique_ptr<NetworkAnalyzer> network;
-  KindMap kinds;
+  FindingCollector findings(rep.findings, opt.max_listed_findings);
   TcpSamples samples;
   if (opt.dhcp) {
-    dhcp = std::make_unique<DhcpAnalyzer>(rep.dhcp, finding_collector(rep.tcp, opt, kinds));
+    dhcp = std::make_unique<DhcpAnalyzer>(rep.dhcp, findings.sink("dhcp"));
     analyzers.push_back(dhcp.get());
   }
   if (opt.icmp) {
-    icmp = std::make_unique<IcmpAnalyzer>(rep.icmp, finding_collector(rep.tcp, opt, kinds));
+    icmp = std::make_unique<IcmpAnalyzer>(rep.icmp, findings.sink("icmp"));
     analyzers.push_back(icmp.get());
   }
   if (opt.network) {
-    network = std::make_unique<NetworkAnalyzer>(opt.network_options, rep.network, finding_collector(rep.tcp, opt, kinds));
+    network = std::make_unique<NetworkAnalyzer>(opt.network_options, rep.network, findings.sink("network"));
     analyzers.push_back(network.get());
   }
   if (opt.dns) {
     DnsOptions d = opt.dns_options;
     for (const auto& [name, port] : opt.tcp_options.port_names)
       if (name == "dns") d.ports.push_back(port);
-    dns = std::make_unique<DnsAnalyzer>(d, rep.dns, finding_collector(rep.tcp, opt, kinds));
+    dns = std::make_unique<DnsAnalyzer>(d, rep.dns, findings.sink("dns"));
     analyzers.push_back(dns.get());
   }
   if (opt.tcp) {
     tcp = std::make_unique<TcpAnalyzer>(opt.tcp_options);
     rep.tcp.present = true;
-    attach_tcp_report(*tcp, rep.tcp, opt, kinds, samples);
+    attach_tcp_report(*tcp, rep.tcp, opt, findings, samples);
     if (opt.ftp) {
       FtpOptions fo = opt.ftp_options;
       for (const auto& [name, port] : opt.tcp_options.port_names)
         if (name == "ftp") fo.control_ports.push_back(port);
-      ftp = std::make_unique<FtpAnalyzer>(fo, rep.ftp, finding_collector(rep.tcp, opt, kinds));
+      ftp = std::make_unique<FtpAnalyzer>(fo, rep.ftp, findings.sink("ftp"));
       tcp->add_stream_sink(ftp.get());
       tcp->on_connection([f = ftp.get()](const TcpConnection& c) { f->on_connection(c); });
     }
     if (dns) tcp->add_stream_sink(dns.get());
     if (opt.tls) {
-      tls = std::make_unique<TlsAnalyzer>(rep.tls, finding_collector(rep.tcp, opt, kinds));
+      tls = std::make_unique<TlsAnalyzer>(rep.tls, findings.sink("tls"));
       tcp->add_stream_sink(tls.get());
       if (ftp) {  // after AUTH TLS the FTP control connection is TLS's
         for (auto port : ftp->control_ports()) tls->starttls_port(port);
@@ -218,16 +202,11 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
     rep.tcp.reassembly = tcp->reassembly();
     std::sort(rep.tcp.connections.begin(), rep.tcp.connections.end(),
               [](const TcpConnection& a, const TcpConnection& b) { return a.id < b.id; });
-    std::stable_sort(rep.tcp.findings.begin(), rep.tcp.findings.end(),
-                     [](const Finding& a, const Finding& b) { return a.ts_ns < b.ts_ns; });
     rep.tcp.handshake_rtt = latency_stat(samples.handshake);
     rep.tcp.response_time = latency_stat(tcp->response_times());
     rep.tcp.throughput = latency_stat(samples.throughput);
   }
-  for (const auto& [name, k] : kinds) {
-    rep.tcp.findings_by_kind.emplace_back(name, k.count);
-    rep.tcp.finding_kinds.push_back(k);
-  }
+  findings.finish();
   rep.read = reader->stats();
   rep.packed = reader->packed();
   rep.interfaces.assign(reader->interfaces().begin(), reader->interfaces().end());

@@ -45,14 +45,6 @@ std::string_view tcp_cat_name(TcpCat c) {
 
 std::string_view side_name(Side s) { return s == Side::client ? "client" : "server"; }
 
-std::string_view severity_name(Severity s) {
-  switch (s) {
-    case Severity::error: return "error";
-    case Severity::warning: return "warning";
-    default: return "info";
-  }
-}
-
 std::string_view tcp_state_name(TcpState s) {
   switch (s) {
     case TcpState::syn_sent: return "SYN unanswered";
@@ -344,7 +336,7 @@ struct TcpAnalyzer::Impl {
   Samples response_times;
   std::vector<std::function<void(const TcpConnection&)>> conn_cbs;
   std::function<void(const Packet&, const TcpPacketInfo&, const TcpConnection&)> packet_cb;
-  std::function<void(const Finding&)> finding_cb;
+  FindingSink finding_cb;
   std::vector<TcpStreamSink*> sinks;
   std::function<bool(const TcpConnection&)> claim;
   ReassemblyStats reassembly_stats;
@@ -1363,7 +1355,7 @@ void TcpAnalyzer::on_connection(std::function<void(const TcpConnection&)> f) { i
 void TcpAnalyzer::on_tcp_packet(std::function<void(const Packet&, const TcpPacketInfo&, const TcpConnection&)> f) {
   impl_->packet_cb = std::move(f);
 }
-void TcpAnalyzer::on_finding(std::function<void(const Finding&)> f) { impl_->finding_cb = std::move(f); }
+void TcpAnalyzer::on_finding(FindingSink f) { impl_->finding_cb = std::move(f); }
 void TcpAnalyzer::add_stream_sink(TcpStreamSink* sink) { impl_->sinks.push_back(sink); }
 const std::vector<TcpStreamSink*>& TcpAnalyzer::stream_sinks() const { return impl_->sinks; }
 void TcpAnalyzer::set_stream_claim(std::function<bool(const TcpConnection&)> f) { impl_->claim = std::move(f); }

@@ -48,7 +48,7 @@ struct Conn {
 
 struct TlsAnalyzer::Impl {
   TlsReport& out;
-  std::function<void(const Finding&)> emit;
+  FindingSink emit;
   std::unordered_map<std::uint64_t, Conn> conns;
   std::map<std::string, std::uint64_t> versions, ciphers, snis;
   std::map<std::string, std::uint64_t> hs_types, alert_msgs;
@@ -65,7 +65,7 @@ struct TlsAnalyzer::Impl {
     return k;
   }
 
-  Impl(TlsReport& r, std::function<void(const Finding&)> f) : out(r), emit(std::move(f)) {}
+  Impl(TlsReport& r, FindingSink f) : out(r), emit(std::move(f)) {}
 
   // The handshake bytes of one record: messages may span records, and a record may hold several.
   void handshake_bytes(Conn& c, Side from, Bytes rec, std::int64_t ts) {
@@ -159,7 +159,7 @@ struct TlsAnalyzer::Impl {
   }
 };
 
-TlsAnalyzer::TlsAnalyzer(TlsReport& out, std::function<void(const Finding&)> findings)
+TlsAnalyzer::TlsAnalyzer(TlsReport& out, FindingSink findings)
     : impl_(std::make_unique<Impl>(out, std::move(findings))) {
   out.present = true;
 }

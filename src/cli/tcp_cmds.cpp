@@ -88,15 +88,9 @@ int run_exceptions(const ExceptionsArgs& a) {
   int code = 0;
   if (!run_command(a.in, res, code)) return code;
   if (a.conn) {  // only the findings about one connection
-    auto& t = res.report.tcp;
-    std::erase_if(t.findings, [&a](const Finding& f) { return f.connection != a.conn; });
-    t.findings_by_severity = {};
-    std::map<std::string, std::uint64_t> kinds;
-    for (const auto& f : t.findings) {
-      ++t.findings_by_severity[static_cast<std::size_t>(f.severity)];
-      ++kinds[f.kind];
-    }
-    t.findings_by_kind.assign(kinds.begin(), kinds.end());
+    auto& f = res.report.findings;
+    std::erase_if(f.list, [&a](const Finding& x) { return x.connection != a.conn; });
+    f.recount();
   }
   const std::string text =
       a.in.json ? render_exceptions_json(res.report) : render_exceptions_text(res.report, a.order == "severity");

@@ -148,6 +148,7 @@ json finding_json(const Finding& f) {
   return {{"severity", std::string(severity_name(f.severity))},
           {"category", f.category},
           {"kind", f.kind},
+          {"module", f.module},
           {"time", iso_time(f.ts_ns)},
           {"connection", f.connection ? json(f.connection) : json(nullptr)},
           {"summary", f.summary},
@@ -380,21 +381,26 @@ void add_tcp(json& j, const TcpReport& t) {
   for (const auto& c : t.connections) conns.push_back(tcp_connection_json(c));
   j["connections"] = std::move(conns);
   j["connections_omitted"] = t.connections_omitted;
+}
+
+void add_findings(json& j, const FindingsReport& f) {
   json ex = json::array();
-  for (const auto& f : t.findings) ex.push_back(finding_json(f));
+  for (const auto& x : f.list) ex.push_back(finding_json(x));
   j["exceptions"] = std::move(ex);
   json kinds = json::object();
-  for (const auto& [k, n] : t.findings_by_kind) kinds[k] = n;
   json rows = json::array();
-  for (const auto& k : t.finding_kinds)
+  for (const auto& k : f.kinds) {
+    kinds[k.kind] = k.count;
     rows.push_back({{"kind", k.kind},
                     {"category", k.category},
+                    {"module", k.module},
                     {"severity", std::string(severity_name(k.severity))},
                     {"count", k.count}});
-  j["exception_counts"] = {{"error", t.findings_by_severity[2]},
-                           {"warning", t.findings_by_severity[1]},
-                           {"info", t.findings_by_severity[0]},
-                           {"omitted", t.findings_omitted},
+  }
+  j["exception_counts"] = {{"error", f.by_severity[2]},
+                           {"warning", f.by_severity[1]},
+                           {"info", f.by_severity[0]},
+                           {"omitted", f.omitted},
                            {"by_kind", std::move(kinds)},
                            {"kinds", std::move(rows)}};
 }
@@ -446,10 +452,7 @@ std::string render_exceptions_json(const SummaryReport& r) {
   j["schema_version"] = kSchemaVersion;
   j["generator"] = {{"name", "ctana"}, {"version", CTANA_VERSION}};
   j["input"] = {{"path", r.path}, {"format", std::string(format_name(r.format))}};
-  add_tcp(j, r.tcp);
-  j.erase("tcp");
-  j.erase("connections");
-  j.erase("connections_omitted");
+  add_findings(j, r.findings);
   return json_text(j, 2) + "\n";
 }
 
@@ -564,6 +567,7 @@ std::string render_summary_json(const SummaryReport& r) {
   }
   j["decode_problems"] = std::move(probs);
   if (r.tcp.present) add_tcp(j, r.tcp);
+  add_findings(j, r.findings);
   if (r.ftp.present) j["ftp"] = ftp_json(r.ftp);
   if (r.dns.present) j["dns"] = dns_json(r.dns);
   if (r.icmp.present) j["icmp"] = icmp_json(r.icmp);

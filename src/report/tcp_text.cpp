@@ -200,18 +200,17 @@ std::string render_flow_row(std::uint64_t nr, const Packet& p, const TcpPacketIn
 
 std::string render_exceptions_text(const SummaryReport& r, bool by_severity) {
   std::string o;
-  const auto& t = r.tcp;
-  const auto total = t.findings_by_severity[0] + t.findings_by_severity[1] + t.findings_by_severity[2];
+  const auto& t = r.findings;
   line(o, "ctana {} exception report of {}", CTANA_VERSION, r.path);
-  line(o, "{} findings: {} errors, {} warnings, {} informational", total, t.findings_by_severity[2],
-       t.findings_by_severity[1], t.findings_by_severity[0]);
-  if (!t.findings_by_kind.empty()) {
+  line(o, "{} findings: {} errors, {} warnings, {} informational", t.total(), t.by_severity[2], t.by_severity[1],
+       t.by_severity[0]);
+  if (!t.kinds.empty()) {
     std::string kinds;
-    for (const auto& [k, n] : t.findings_by_kind) kinds += fmt::format("{}{} {}", kinds.empty() ? "" : ", ", n, k);
+    for (const auto& k : t.kinds) kinds += fmt::format("{}{} {}", kinds.empty() ? "" : ", ", k.count, k.kind);
     line(o, "By kind: {}", kinds);
   }
   std::vector<const Finding*> list;
-  for (const auto& f : t.findings) list.push_back(&f);
+  for (const auto& f : t.list) list.push_back(&f);
   if (by_severity)
     std::stable_sort(list.begin(), list.end(),
                      [](const Finding* a, const Finding* b) { return a->severity > b->severity; });
@@ -221,7 +220,7 @@ std::string render_exceptions_text(const SummaryReport& r, bool by_severity) {
          f->connection ? std::to_string(f->connection) : std::string("-"), f->summary);
     o += wrap(f->explanation, 8, 92);
   }
-  if (t.findings_omitted) line(o, "\n{} more findings not listed", t.findings_omitted);
+  if (t.omitted) line(o, "\n{} more findings not listed", t.omitted);
   return o;
 }
 

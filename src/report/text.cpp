@@ -174,10 +174,12 @@ std::string render_summary_text(const SummaryReport& r) {
     if (r.tcp.reassembly.overflow_bytes)
       line(o, "  {:<26}{:>12} bytes given up (reassembly buffers full)", "Reassembly overflow",
            group_digits(r.tcp.reassembly.overflow_bytes));
-    const auto& sev = r.tcp.findings_by_severity;
+  }
+  if ((r.tcp.present && r.tcp.totals.connections) || r.findings.total()) {
+    const auto& sev = r.findings.by_severity;
     line(o, "");
     line(o, "Exceptions: {} errors, {} warnings, {} informational (ctana exceptions FILE)", sev[2], sev[1], sev[0]);
-    for (const auto& [kind, n] : r.tcp.findings_by_kind) line(o, "  {:<30}{:>8}", kind, group_digits(n));
+    for (const auto& k : r.findings.kinds) line(o, "  {:<30}{:>8}", k.kind, group_digits(k.count));
   }
 
   if (r.ftp.present && r.ftp.sessions_total) {

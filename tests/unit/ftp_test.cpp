@@ -64,8 +64,8 @@ TEST(Ftp, RealVsftpdSessions) {
   EXPECT_EQ(f.failed_logins, 1u);
   // the data connections are named ftp-data only when they use port 20; the link is by address
   std::uint64_t kinds = 0;
-  for (const auto& [k, n] : res.report.tcp.findings_by_kind)
-    if (k == "ftp_login_failed") kinds = n;
+  for (const auto& k : res.report.findings.kinds)
+    if (k.kind == "ftp_login_failed") kinds = k.count;
   EXPECT_EQ(kinds, 1u);
 }
 

@@ -14,7 +14,7 @@ using namespace ctana;
 namespace {
 std::size_t count_kind(const SummaryReport& r, const std::string& kind) {
   std::size_t n = 0;
-  for (const auto& f : r.tcp.findings) n += f.kind == kind;
+  for (const auto& f : r.findings.list) n += f.kind == kind;
   return n;
 }
 

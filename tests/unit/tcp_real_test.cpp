@@ -14,8 +14,8 @@ namespace {
 RunResult run(const std::string& f, RunOptions opt = {}) { return run_summary(ctana::test::testdata("real/" + f), opt); }
 
 std::uint64_t kind(const SummaryReport& r, const std::string& k) {
-  for (const auto& [name, n] : r.tcp.findings_by_kind)
-    if (name == k) return n;
+  for (const auto& row : r.findings.kinds)
+    if (row.kind == k) return row.count;
   return 0;
 }
 std::uint64_t flag(const SummaryReport& r, std::uint32_t bit) {
@@ -34,7 +34,7 @@ TEST(TcpScenario, RefusedAndUnanswered) {
   EXPECT_EQ(kind(res.report, "refused"), 2u);
   ASSERT_EQ(kind(res.report, "syn_unanswered"), 1u);
   EXPECT_EQ(flag(res.report, tcpa::retransmission), 2u);  // the two SYN retries
-  for (const auto& f : t.findings) {
+  for (const auto& f : res.report.findings.list) {
     if (f.kind == "syn_unanswered") {
       EXPECT_NE(f.summary.find("3 SYNs"), std::string::npos) << f.summary;
     }
@@ -52,7 +52,7 @@ TEST(TcpScenario, ZeroWindowThenResumed) {
   EXPECT_EQ(kind(r, "keepalive_unanswered"), 0u);  // Linux's window probes look like keepalives
   ASSERT_EQ(r.tcp.connections.size(), 1u);
   EXPECT_EQ(r.tcp.connections[0].state, TcpState::closed);
-  for (const auto& f : r.tcp.findings) {
+  for (const auto& f : r.findings.list) {
     if (f.kind == "zero_window") {
       EXPECT_NE(f.summary.find("opened it again (3 window probes)"), std::string::npos) << f.summary;
     }
