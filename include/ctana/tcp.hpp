@@ -65,6 +65,7 @@ struct TcpOptions {
   std::int64_t delayed_ack_ns = 200'000'000;   // an ACK this late after the data is delayed
   std::int64_t idle_timeout_ns = 600'000'000'000;  // connections quiet this long are finished
   std::int64_t rt_threshold_ns = 1'000'000'000;    // response time over this is a finding
+  std::int64_t end_grace_ns = 3'000'000'000;       // a handshake begun this close to the trace's end is no error
   std::size_t max_connections = 1'000'000;     // open at once; beyond: counted, not tracked
   std::vector<std::pair<std::string, std::uint16_t>> port_names;  // --port NAME=N
   std::vector<std::pair<IpAddr, int>> local_nets;                 // --local CIDR

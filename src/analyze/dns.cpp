@@ -17,7 +17,8 @@ constexpr std::size_t kMaxSamples = 1'000'000;  // latencies kept for the percen
 constexpr std::size_t kMaxTcpBuffer = 65'537;
 
 struct PendingQuery {
-  std::int64_t ts = 0;
+  std::int64_t ts = 0;       // the first query
+  std::int64_t last_ts = 0;  // the last retry: the timeout runs from here
   std::string name;
   std::uint16_t type = 0;
   std::uint32_t retries = 0;
@@ -91,7 +92,7 @@ struct DnsAnalyzer::Impl {
 
   void expire(std::int64_t t, bool all) {
     for (auto it = pending.begin(); it != pending.end();) {
-      if (all || t - it->second.ts > opt.timeout_ns) {
+      if (all || t - it->second.last_ts > opt.timeout_ns) {
         ++out.unanswered;
         count_name(unanswered, it->second.name, it->second.type);
         open_question.erase(it->second.client.str() + "|" + it->second.name + "|" + std::to_string(it->second.type));
@@ -124,7 +125,10 @@ struct DnsAnalyzer::Impl {
       if (open != open_question.end()) {  // the same question again while unanswered: a retry
         ++out.retries;
         auto p = pending.find(open->second);
-        if (p != pending.end()) ++p->second.retries;
+        if (p != pending.end()) {
+          ++p->second.retries;
+          p->second.last_ts = ts;
+        }
         return;
       }
       if (pending.size() >= opt.max_pending) {
@@ -132,7 +136,7 @@ struct DnsAnalyzer::Impl {
         return;
       }
       const std::string k = key(src, sport, dst, dport, m.id);
-      pending[k] = PendingQuery{ts, name, type, 0, src, dst};
+      pending[k] = PendingQuery{ts, ts, name, type, 0, src, dst};
       open_question[qk] = k;
       return;
     }
@@ -140,6 +144,13 @@ struct DnsAnalyzer::Impl {
     ++out.rcodes[m.rcode & 15];
     if (m.tc) ++out.truncated;
     auto it = pending.find(key(dst, dport, src, sport, m.id));
+    if (it == pending.end() && !m.questions.empty()) {
+      // The answer to a retry sent from another port or with another id: the same question from the
+      // same client is one query, answered late.
+      const auto open = open_question.find(dst.str() + "|" + m.questions[0].name + "|" +
+                                           std::to_string(m.questions[0].type));
+      if (open != open_question.end()) it = pending.find(open->second);
+    }
     if (it == pending.end()) {
       ++out.unmatched_responses;
       return;
@@ -244,7 +255,7 @@ void DnsAnalyzer::finish() {
   auto& im = *impl_;
   // Queries still open at the end: unanswered if they waited the timeout, otherwise not judged.
   for (auto it = im.pending.begin(); it != im.pending.end();) {
-    if (im.now - it->second.ts > im.opt.timeout_ns) ++it;
+    if (im.now - it->second.last_ts > im.opt.timeout_ns) ++it;
     else it = im.pending.erase(it);
   }
   im.expire(im.now, true);

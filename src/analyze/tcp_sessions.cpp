@@ -224,6 +224,7 @@ struct Watch {
   PerSide<bool> zw_open;
   // keepalives without an answer, per sender
   PerSide<std::uint32_t> ka_unanswered, ka_total;
+  PerSide<std::int64_t> ka_first_unanswered_ns;  // the first keepalive of the current unanswered run
   // throughput per second of each side's new data, for throughput collapses
   PerSide<std::int64_t> sec_start;
   PerSide<std::uint64_t> sec_bytes, peak_rate, low_rate;
@@ -332,6 +333,7 @@ struct TcpAnalyzer::Impl {
   std::uint64_t next_id = 1;
   std::uint64_t open_conns = 0;                        // tracked now
   std::int64_t now = 0, last_sweep = 0;
+  bool at_trace_end = false;                           // finish(): the connections left at the end
   TcpTotals totals;
   Samples response_times;
   std::vector<std::function<void(const TcpConnection&)>> conn_cbs;
@@ -1040,7 +1042,7 @@ void TcpAnalyzer::Impl::track_keepalives(PacketCtx& x) {
     if (w.zw_open[peer]) {
       ++w.zw_probes[peer];
     } else {
-      ++w.ka_unanswered[x.from];
+      if (!w.ka_unanswered[x.from]++) w.ka_first_unanswered_ns[x.from] = x.ts;
       ++w.ka_total[x.from];
     }
   }
@@ -1100,6 +1102,7 @@ std::uint32_t flagged(const TcpDirection& d, std::uint32_t flag) {
   return d.flags[static_cast<std::size_t>(std::countr_zero(flag))];
 }
 std::uint32_t in_cat(const TcpDirection& d, TcpCat cat) { return d.cats[static_cast<std::size_t>(cat)]; }
+std::uint64_t sub_floor(std::uint64_t a, std::uint64_t b) { return a > b ? a - b : 0; }
 }  // namespace
 
 void TcpAnalyzer::Impl::connection_findings(ConnState& st) {
@@ -1117,7 +1120,17 @@ void TcpAnalyzer::Impl::connection_findings(ConnState& st) {
     emit(Finding{s, cat, kind, ts, c.id, std::move(sum), std::move(expl)});
   };
 
-  if (c.state == TcpState::syn_sent) {
+  // A handshake begun in the last moments of the trace may simply not have had its answer yet.
+  const bool at_end = at_trace_end && (c.state == TcpState::syn_sent || c.state == TcpState::syn_received) &&
+                      now - (c.syn_ns != TcpConnection::kNoTime ? c.syn_ns : c.first_ns) < opt.end_grace_ns;
+  if (at_end) {
+    add(Severity::info, "init", "attempt_at_end_of_trace", c.syn_ns != TcpConnection::kNoTime ? c.syn_ns : c.first_ns,
+        fmt::format("{}: {} {} before the end of the trace, not answered yet", conn(),
+                    c.state == TcpState::syn_sent ? "connection attempt" : "SYN/ACK",
+                    secs(now - (c.syn_ns != TcpConnection::kNoTime ? c.syn_ns : c.first_ns))),
+        "The handshake began too close to the end of the trace to tell whether it would have been answered: "
+        "the capture stopped first. Not a failure by itself (--end-grace sets how close counts).");
+  } else if (c.state == TcpState::syn_sent) {
     add(Severity::error, "init", "syn_unanswered", c.syn_ns,
         fmt::format("{}: connection attempt never answered ({} SYN{}{})", conn(), w.syns, w.syns == 1 ? "" : "s",
                     w.syns > 1 ? fmt::format(", longest gap {}", secs(w.max_syn_gap_ns)) : ""),
@@ -1172,7 +1185,7 @@ void TcpAnalyzer::Impl::connection_findings(ConnState& st) {
           "Look at the receiving application (busy, blocked, waiting on something else), not at the network.");
     }
     if (w.ka_unanswered[d] >= 2) {
-      add(Severity::warning, "session", "keepalive_unanswered", c.last_ns,
+      add(Severity::warning, "session", "keepalive_unanswered", w.ka_first_unanswered_ns[d],
           fmt::format("{}: the last {} keepalives from {} were not answered", conn(), w.ka_unanswered[d], side(d)),
           "Keepalive probes that get no reply mean the peer host or the path to it is gone; the connection "
           "will be dropped without a FIN or RST from the peer.");
@@ -1189,10 +1202,17 @@ void TcpAnalyzer::Impl::connection_findings(ConnState& st) {
             "(or the trace dropped them). Retransmissions should follow; if they do not, the trace missed them.");
       }
     }
-    const std::uint64_t data_pkts =
-        in_cat(sent, TcpCat::in_order) + in_cat(sent, TcpCat::data_ack) + in_cat(sent, TcpCat::retransmission);
-    const std::uint64_t retrans = flagged(sent, tcpa::retransmission) + flagged(sent, tcpa::fast_retransmission) +
-                                  flagged(sent, tcpa::spurious_retransmission);
+    // Retransmitted SYNs and SYN/ACKs are the handshake's findings (syn_unanswered, handshake_incomplete),
+    // not data: a SYN-only connection is one finding, not two.
+    const std::uint32_t handshake_tries = d == Side::client ? w.syns : w.synacks;
+    const std::uint64_t handshake_retrans = handshake_tries > 1 ? handshake_tries - 1 : 0;
+    const std::uint64_t data_pkts = sub_floor(
+        in_cat(sent, TcpCat::in_order) + in_cat(sent, TcpCat::data_ack) + in_cat(sent, TcpCat::retransmission),
+        handshake_retrans);
+    const std::uint64_t retrans = sub_floor(flagged(sent, tcpa::retransmission) +
+                                                flagged(sent, tcpa::fast_retransmission) +
+                                                flagged(sent, tcpa::spurious_retransmission),
+                                            handshake_retrans);
     // (a back-off of one segment is reported above and explains the rate)
     if (retrans >= 5 && data_pkts > 0 && retrans * 20 >= data_pkts && w.rto_run_max < 3) {
       add(Severity::warning, "traffic", "high_retransmission_rate", c.first_ns,
@@ -1347,6 +1367,7 @@ void TcpAnalyzer::finish() {
     if (impl_->conns[i].live) live.push_back(i);
   std::sort(live.begin(), live.end(),
             [this](std::uint32_t a, std::uint32_t b) { return impl_->conns[a].conn.id < impl_->conns[b].conn.id; });
+  impl_->at_trace_end = true;
   for (std::uint32_t i : live) impl_->finish_conn(i, false);
   impl_->global_findings();
 }

@@ -161,6 +161,10 @@ void add_input_options(CLI::App* sub, InputArgs& a, bool tcp_options, bool file)
       ->check(CLI::Range(0.001, 1e9));
   sub->add_option("--rt-threshold", a.rt_threshold_ms, "A response slower than this (ms) is a finding (default 1000)")
       ->check(CLI::Range(0.0, 1e9));
+  sub->add_option("--end-grace", a.end_grace_s,
+                  "A connection attempt begun this close to the trace's end (s, default 3) is reported as info "
+                  "'attempt_at_end_of_trace', not as unanswered")
+      ->check(CLI::Range(0.0, 1e6));
   sub->add_option("--max-listed", a.max_listed, "Most connections and findings listed (default 10000)")
       ->check(CLI::Range(0, 100'000'000));
   sub->add_option("--max-connections", a.max_connections,
@@ -217,6 +221,7 @@ bool make_run_options(const InputArgs& a, RunOptions& opt, std::string& error) {
   opt.tcp_options.delayed_ack_ns = static_cast<std::int64_t>(a.delayed_ack_ms * 1e6);
   opt.tcp_options.idle_timeout_ns = static_cast<std::int64_t>(a.idle_timeout_s * 1e9);
   opt.tcp_options.rt_threshold_ns = static_cast<std::int64_t>(a.rt_threshold_ms * 1e6);
+  opt.tcp_options.end_grace_ns = static_cast<std::int64_t>(a.end_grace_s * 1e9);
   opt.tcp_options.max_connections = a.max_connections;
   opt.ftp_options.show_secrets = a.show_secrets;
   opt.open = a.open;

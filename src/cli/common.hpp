@@ -20,7 +20,7 @@ struct InputArgs {
   std::string start, end;             // --start / --end
   std::vector<std::string> local;     // --local CIDR
   std::vector<std::string> apps;      // --app NAME=PORT
-  double delayed_ack_ms = 200, idle_timeout_s = 600, rt_threshold_ms = 1000;
+  double delayed_ack_ms = 200, idle_timeout_s = 600, rt_threshold_ms = 1000, end_grace_s = 3;
   std::size_t max_listed = 10'000;
   std::size_t max_connections = 1'000'000;  // --max-connections
   bool show_secrets = false;

@@ -105,6 +105,39 @@ TEST(Dns, UnansweredQueriesAndRetries) {
   EXPECT_EQ(findings.back().kind, "dns_unanswered");
 }
 
+TEST(Dns, LateServfailAfterRetriesIsAnAnswer) {
+  // A query retried every 4 s (the last from another port and with another id), then SERVFAIL
+  // 11 s after the first, to the last retry: one query, answered with an error, slowly.
+  const auto query = hex("45000038 00010000 40110000 0A000001 0A000002 D4310035 00240000"
+                         "9D4A0100 00010000 00000000 02773303 69626D03 636F6D00 001C0001");
+  const auto retry = hex("45000038 00010000 40110000 0A000001 0A000002 D4320035 00240000"
+                         "9D4B0100 00010000 00000000 02773303 69626D03 636F6D00 001C0001");
+  const auto servfail = hex("45000038 00010000 40110000 0A000002 0A000001 0035D432 00240000"
+                            "9D4B8182 00010000 00000000 02773303 69626D03 636F6D00 001C0001");
+  DnsReport rep;
+  std::vector<Finding> findings;
+  DnsAnalyzer a(DnsOptions{}, rep, [&findings](const Finding& f) { findings.push_back(f); });
+  const std::vector<std::pair<const std::vector<std::uint8_t>*, std::int64_t>> seq = {
+      {&query, 0}, {&query, 4'000'000'000}, {&retry, 8'000'000'000}, {&servfail, 11'000'000'000}};
+  for (const auto& [frame, ts] : seq) {
+    Record r = ctana::test::make_record(*frame, linktype::raw);
+    r.ts_ns = ts;
+    Packet p;
+    decode(r, p);
+    a.on_packet(p);
+  }
+  a.finish();
+  EXPECT_EQ(rep.queries, 3u);
+  EXPECT_EQ(rep.retries, 2u);
+  EXPECT_EQ(rep.answered, 1u);
+  EXPECT_EQ(rep.unanswered, 0u);
+  EXPECT_EQ(rep.unmatched_responses, 0u);
+  EXPECT_EQ(rep.latency_max_ns, 11'000'000'000);
+  std::vector<std::string> kinds;
+  for (const auto& f : findings) kinds.push_back(f.kind);
+  EXPECT_EQ(kinds, (std::vector<std::string>{"dns_error", "dns_slow"}));
+}
+
 TEST(Icmp, RealPingsAndPortUnreachables) {
   auto res = run_summary(ctana::test::testdata("real/dns-icmp.pcapng"), RunOptions{});
   const IcmpReport& c = res.report.icmp;

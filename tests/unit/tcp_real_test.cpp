@@ -41,6 +41,35 @@ TEST(TcpScenario, RefusedAndUnanswered) {
   }
 }
 
+TEST(TcpScenario, AttemptAtTheEndOfTheTraceIsNoError) {
+  // The black-holed SYN of tcp-refused.pcap comes 4.8 s before the end of the trace: an error.
+  // Cut the analysis 1.5 s after it (as if the capture had stopped there), after its first retry
+  // (1.0 s after it): only info.
+  auto whole = run("tcp-refused.pcap");
+  std::int64_t syn_ns = 0;
+  for (const auto& c : whole.report.tcp.connections) {
+    if (c.state == TcpState::syn_sent) syn_ns = c.syn_ns;
+  }
+  ASSERT_NE(syn_ns, 0);
+  RunOptions cut;
+  cut.end_ns = syn_ns + 1'500'000'000;
+  auto res = run("tcp-refused.pcap", cut);
+  EXPECT_EQ(res.report.tcp.totals.syn_unanswered, 1u);  // the state is what it is
+  EXPECT_EQ(kind(res.report, "syn_unanswered"), 0u);
+  ASSERT_EQ(kind(res.report, "attempt_at_end_of_trace"), 1u);
+  for (const auto& f : res.report.findings.list) {
+    if (f.kind == "attempt_at_end_of_trace") {
+      EXPECT_EQ(f.severity, Severity::info);
+    }
+  }
+  EXPECT_EQ(kind(res.report, "high_retransmission_rate"), 0u);
+
+  cut.tcp_options.end_grace_ns = 500'000'000;  // a shorter grace: the retry, 1.0 s after the SYN, is beyond it
+  res = run("tcp-refused.pcap", cut);
+  EXPECT_EQ(kind(res.report, "syn_unanswered"), 1u);
+  EXPECT_EQ(kind(res.report, "attempt_at_end_of_trace"), 0u);
+}
+
 TEST(TcpScenario, ZeroWindowThenResumed) {
   auto res = run("tcp-zero-window.pcap");
   const auto& r = res.report;
@@ -78,6 +107,12 @@ TEST(TcpScenario, KeepalivesStopBeingAnswered) {
   EXPECT_EQ(kind(r, "keepalive_unanswered"), 1u);
   ASSERT_EQ(r.tcp.connections.size(), 1u);
   EXPECT_EQ(r.tcp.connections[0].reset_by, Side::client);  // the client's kernel gave up
+  for (const auto& f : r.findings.list) {
+    if (f.kind == "keepalive_unanswered") {  // stamped at the first unanswered keepalive (frame 16)
+      EXPECT_EQ(f.ts_ns, 1795456337'759906000);
+      EXPECT_NE(f.summary.find("the last 3 keepalives"), std::string::npos) << f.summary;
+    }
+  }
 }
 
 TEST(TcpScenario, RetransmissionBackoffThenReset) {

@@ -211,9 +211,28 @@ TEST(Tcp, RefusedAndUnansweredAndIncomplete) {
   h.seg(0, true, 1000, 0, S);
   h.seg(0.01, false, 5000, 1001, S | A);
   h.seg(1.01, false, 5000, 1001, S | A);
+  h.seg(3.01, false, 5000, 1001, S | A);
   h.done();
   EXPECT_EQ(h.conns.at(0).state, TcpState::syn_received);
   EXPECT_TRUE(h.has("handshake_incomplete"));
+
+  // The same handshakes ending with the trace less than 3 s (--end-grace) after their SYN: the
+  // capture stopped before an answer could be expected.
+  Trace e;
+  e.seg(0, true, 1000, 0, S);
+  e.seg(1, true, 1000, 0, S);
+  e.done();
+  EXPECT_EQ(e.conns.at(0).state, TcpState::syn_sent);
+  EXPECT_FALSE(e.has("syn_unanswered"));
+  EXPECT_TRUE(e.has("attempt_at_end_of_trace"));
+  Trace g;
+  g.seg(0, true, 1000, 0, S);
+  g.seg(0.01, false, 5000, 1001, S | A);
+  g.seg(1.01, false, 5000, 1001, S | A);
+  g.done();
+  EXPECT_EQ(g.conns.at(0).state, TcpState::syn_received);
+  EXPECT_FALSE(g.has("handshake_incomplete"));
+  EXPECT_TRUE(g.has("attempt_at_end_of_trace"));
 }
 
 TEST(Tcp, PortReuseStartsANewConnection) {
