@@ -6,6 +6,8 @@
 #                         cross-check compares with), the JSON Schema validator
 #   tools/deps.sh fuzz    ... build, and clang with its libFuzzer and sanitizer runtimes
 #   tools/deps.sh bench   ... build, and Google Benchmark (for -DCTANA_BENCH=ON)
+#   tools/deps.sh capture what the scripts of tools/capture/ run to make the real-traffic test
+#                         captures (servers, clients, tcpdump); the tests need only the captures
 set -euo pipefail
 packages=(cmake make g++ pkg-config python3 libpcap-dev libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libabsl-dev)
 case "${1:-build}" in
@@ -13,7 +15,10 @@ case "${1:-build}" in
   test) packages+=(libgtest-dev tshark python3-jsonschema) ;;
   fuzz) packages+=(clang libclang-rt-14-dev) ;;
   bench) packages+=(libbenchmark-dev) ;;
-  *) echo "usage: tools/deps.sh build|test|fuzz|bench" >&2; exit 1 ;;
+  capture) packages=(python3 tcpdump tshark wireshark-common iproute2 ethtool openssl curl dnsmasq-base dnsutils vsftpd
+                     postfix dovecot-imapd dovecot-pop3d slapd ldap-utils postgresql postgresql-client
+                     mariadb-server mariadb-client prosody tinyproxy) ;;
+  *) echo "usage: tools/deps.sh build|test|fuzz|bench|capture" >&2; exit 1 ;;
 esac
 missing=()
 for p in "${packages[@]}"; do

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ctana/tcp.hpp"
@@ -33,6 +34,7 @@ bool parse_server_hello(Bytes body, ServerHello& out);
 std::string version_name(std::uint16_t v);      // "TLS 1.2", "SSL 3.0", ...
 std::string cipher_name(std::uint16_t c);       // IANA name for common suites, else 0xNNNN
 std::string alert_name(std::uint8_t d);         // "handshake_failure", ...
+std::string_view alert_meaning(std::uint8_t d); // what a fatal alert usually means, in words
 std::string handshake_name(std::uint8_t t);     // "client_hello", "certificate", ... (RFC 8446 names)
 // Whether `data`, the first bytes a client sent on a connection, start a TLS record holding a
 // ClientHello: content type 22, version 3.x, a plausible length, handshake type 1.
@@ -55,7 +57,18 @@ struct TlsSession {
   bool app_data = false;        // application data records beyond the handshake
   std::vector<std::string> alerts;  // "fatal handshake_failure from server"
   std::uint32_t encrypted_alerts = 0;  // alert records that are encrypted (after ChangeCipherSpec)
-  std::string detected = "port";  // how TLS was found: "port", "content" (a ClientHello), "AUTH TLS"
+  std::string detected = "port";  // how TLS was found: "port", "content" (a ClientHello), or the
+                                // upgrade it followed: "AUTH TLS" (FTP), "SMTP STARTTLS", "HTTP CONNECT", ...
+};
+
+// A plaintext protocol that can switch to TLS (STARTTLS and the like), seen on some connections.
+struct StartTlsRow {
+  std::string protocol;           // "SMTP", "IMAP", ...
+  std::uint64_t connections = 0;  // connections followed
+  std::uint64_t offered = 0;      // the server announced the upgrade (SMTP EHLO, IMAP/POP3 capabilities, XMPP features)
+  std::uint64_t requested = 0, accepted = 0, refused = 0;
+  std::uint64_t clear_credentials = 0;  // connections that sent credentials in clear and never switched
+  std::uint64_t untracked = 0;    // connections not followed: 100,000 were open
 };
 
 struct TlsReport {
@@ -67,6 +80,9 @@ struct TlsReport {
   std::vector<std::pair<std::string, std::uint64_t>> alert_messages;   // clear alerts: "fatal unknown_ca" -> count
   std::vector<TlsSession> sessions;  // the first 1000
   std::uint64_t untracked_connections = 0;  // TLS connections not followed: 100,000 were open
+  std::vector<std::pair<std::string, std::uint64_t>> detected;  // sessions by how TLS was found
+  std::vector<StartTlsRow> starttls;  // per protocol, those with connections (StartTlsAnalyzer)
+  std::uint64_t handover_not_tls = 0;  // a protocol handed over but the client's next bytes were no ClientHello
 };
 
 class TlsAnalyzer final : public TcpStreamSink {
@@ -78,11 +94,16 @@ class TlsAnalyzer final : public TcpStreamSink {
   void on_gap(const TcpConnection& c, Side from, std::uint64_t offset, std::uint64_t length, std::int64_t ts) override;
   void on_close(const TcpConnection& c) override;
   bool keeps(const TcpConnection& c) override;
-  // Connections to this port may switch to TLS later (FTP control after AUTH TLS): follow them
-  // and wait for start_tls().
+  // Connections to this port may switch to TLS later (FTP control after AUTH TLS, SMTP after
+  // STARTTLS, ...): follow them and wait for start_tls() or no_tls().
   void starttls_port(std::uint16_t port);
-  // TLS starts at these stream offsets (client, server) of a connection to a starttls_port.
-  void start_tls(const TcpConnection& c, std::uint64_t client_offset, std::uint64_t server_offset);
+  // TLS starts at these stream offsets (client, server) of a connection to a starttls_port; `how`
+  // names the upgrade ("AUTH TLS" for FTP, "SMTP STARTTLS", ...). The client's bytes at its offset must
+  // hold a ClientHello, or the connection is let go (docs/tls.md).
+  void start_tls(const TcpConnection& c, std::uint64_t client_offset, std::uint64_t server_offset,
+                 std::string_view how = "AUTH TLS");
+  // The connection to a starttls_port will not switch to TLS: stop following it.
+  void no_tls(const TcpConnection& c);
   void finish();
 
  private:

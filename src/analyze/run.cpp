@@ -16,6 +16,7 @@
 #include "ctana/filter.hpp"
 #include "ctana/icmp.hpp"
 #include "ctana/network.hpp"
+#include "ctana/starttls.hpp"
 #include "ctana/stats.hpp"
 #include "ctana/summary.hpp"
 #include "ctana/tls.hpp"
@@ -86,6 +87,7 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
   std::unique_ptr<DnsAnalyzer> dns;
   std::unique_ptr<IcmpAnalyzer> icmp;
   std::unique_ptr<TlsAnalyzer> tls;
+  std::unique_ptr<StartTlsAnalyzer> starttls;
   std::unique_ptr<DhcpAnalyzer> dhcp;
   std::unique_ptr<NetworkAnalyzer> network;
   FindingCollector findings(rep.findings, opt.max_listed_findings);
@@ -124,6 +126,15 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
     if (dns) tcp->add_stream_sink(dns.get());
     if (opt.tls) {
       tls = std::make_unique<TlsAnalyzer>(rep.tls, findings.sink("tls"));
+      // STARTTLS and the like: before the TLS sink, which then gets the bytes of the same segment
+      starttls = std::make_unique<StartTlsAnalyzer>(StartTlsOptions{opt.tcp_options.port_names}, rep.tls,
+                                                    findings.sink("starttls"));
+      tcp->add_stream_sink(starttls.get());
+      for (auto port : starttls->ports()) tls->starttls_port(port);
+      starttls->on_tls([t = tls.get()](const TcpConnection& c, std::uint64_t co, std::uint64_t so, std::string_view how) {
+        t->start_tls(c, co, so, how);
+      });
+      starttls->on_no_tls([t = tls.get()](const TcpConnection& c) { t->no_tls(c); });
       tcp->add_stream_sink(tls.get());
       if (ftp) {  // after AUTH TLS the FTP control connection is TLS's
         for (auto port : ftp->control_ports()) tls->starttls_port(port);
@@ -193,6 +204,7 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
   for (Analyzer* a : analyzers) a->finish();
   if (ftp) ftp->finish();
   if (tls) tls->finish();
+  if (starttls) starttls->finish();
   if (ctrace) ctrace->finish();
   if (filter && !filter->link_error().empty()) spdlog::warn("{}", filter->link_error());
 

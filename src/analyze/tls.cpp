@@ -40,7 +40,11 @@ struct Conn {
   TlsSession s;
   Dir dir[2];
   bool hello = false, server_hello = false, fatal = false;
-  bool waiting = false;          // a connection that may start TLS later (FTP before AUTH TLS)
+  int fatal_alert = -1;          // description of the first fatal alert in clear
+  bool retry = false;            // a TLS 1.3 HelloRetryRequest was seen
+  bool waiting = false;          // a connection that may start TLS later (FTP before AUTH TLS, SMTP before STARTTLS)
+  bool handed_over = false;      // TLS started where a plaintext protocol said: its ClientHello is checked
+  bool verified = false;         // ... and it was
   std::uint64_t start[2] = {0, 0};  // stream offsets where TLS starts
   std::uint16_t chosen = 0;
 };
@@ -51,7 +55,7 @@ struct TlsAnalyzer::Impl {
   FindingSink emit;
   std::unordered_map<std::uint64_t, Conn> conns;
   std::map<std::string, std::uint64_t> versions, ciphers, snis;
-  std::map<std::string, std::uint64_t> hs_types, alert_msgs;
+  std::map<std::string, std::uint64_t> hs_types, alert_msgs, by_detection;
   std::vector<TlsSession> kept;
   std::vector<std::uint16_t> starttls_ports;
 
@@ -107,7 +111,11 @@ struct TlsAnalyzer::Impl {
         if (!h.alpn.empty()) c.s.alpn = h.alpn.front();
       } else if (type == 2 && from == Side::server && !c.server_hello) {
         tls::ServerHello h;
-        if (!tls::parse_server_hello(body, h) || h.retry_request) return;  // the real one follows
+        if (!tls::parse_server_hello(body, h)) return;
+        if (h.retry_request) {  // the real one follows
+          c.retry = true;
+          return;
+        }
         c.server_hello = true;
         c.chosen = h.version;
         c.s.version = tls::version_name(h.version);
@@ -123,7 +131,9 @@ struct TlsAnalyzer::Impl {
     switch (type) {
       case 20:  // change_cipher_spec
         d.ccs = true;
-        if (c.chosen != 0x0304) d.encrypted = true;
+        // TLS <= 1.2: encrypted from here on. In TLS 1.3, and between a HelloRetryRequest and
+        // the real ServerHello, it is the middlebox-compatibility dummy (RFC 8446 D.4).
+        if (c.chosen != 0x0304 && !(c.retry && !c.server_hello)) d.encrypted = true;
         break;
       case 21: {  // alerts: two bytes each in clear; after ChangeCipherSpec encrypted (longer, with a MAC)
         bool clear = !d.encrypted && !body.empty() && body.size() % 2 == 0;
@@ -143,6 +153,7 @@ struct TlsAnalyzer::Impl {
           ++alert_msgs[what];
           if (c.s.alerts.size() < 8) c.s.alerts.push_back(fmt::format("{} from {}", what, side_name(from)));
           ++out.alerts_total;
+          if (fatal && c.fatal_alert < 0) c.fatal_alert = alert.u8<1>();
           if (fatal) c.fatal = true;
         }
         break;
@@ -174,7 +185,7 @@ bool TlsAnalyzer::wants(const TcpConnection& c) {
   if (tls_port(c.server_port)) {
     im.add(c, "port");
   } else if (std::find(im.starttls_ports.begin(), im.starttls_ports.end(), c.server_port) != im.starttls_ports.end()) {
-    im.add(c, "AUTH TLS").waiting = true;
+    im.add(c, "").waiting = true;
   }
   return true;  // any other connection: TLS when the client's first bytes are a ClientHello (on_data)
 }
@@ -183,12 +194,20 @@ bool TlsAnalyzer::keeps(const TcpConnection& c) { return impl_->conns.count(c.id
 
 void TlsAnalyzer::starttls_port(std::uint16_t port) { impl_->starttls_ports.push_back(port); }
 
-void TlsAnalyzer::start_tls(const TcpConnection& c, std::uint64_t client_offset, std::uint64_t server_offset) {
+void TlsAnalyzer::start_tls(const TcpConnection& c, std::uint64_t client_offset, std::uint64_t server_offset,
+                            std::string_view how) {
   auto it = impl_->conns.find(c.id);
   if (it == impl_->conns.end() || !it->second.waiting) return;
   it->second.waiting = false;
+  it->second.handed_over = true;
+  it->second.s.detected = how;
   it->second.start[0] = client_offset;
   it->second.start[1] = server_offset;
+}
+
+void TlsAnalyzer::no_tls(const TcpConnection& c) {
+  auto it = impl_->conns.find(c.id);
+  if (it != impl_->conns.end() && it->second.waiting) impl_->conns.erase(it);  // keeps() lets it go
 }
 
 void TlsAnalyzer::on_data(const TcpConnection& c, Side from, std::uint64_t offset, Bytes data, std::int64_t ts) {
@@ -210,6 +229,17 @@ void TlsAnalyzer::on_data(const TcpConnection& c, Side from, std::uint64_t offse
   Dir& d = k.dir[index(from)];
   if (d.broken) return;
   d.buf.append(reinterpret_cast<const char*>(data.data()), data.size());
+  if (k.handed_over && from == Side::client && !k.verified) {
+    // Content check at the hand-over: the client's first bytes there must be a ClientHello (a
+    // client that gave up, or a protocol parser that misread the exchange, sends something else).
+    if (d.buf.size() < 11) return;
+    if (!tls::looks_like_client_hello(as_bytes(d.buf))) {
+      ++impl_->out.handover_not_tls;
+      impl_->conns.erase(it);  // keeps() lets it go
+      return;
+    }
+    k.verified = true;
+  }
   const Bytes all = as_bytes(d.buf);
   std::size_t pos = 0;
   while (const auto h = fixed<5>(all, pos)) {  // record header: type, version, length
@@ -253,6 +283,7 @@ void TlsAnalyzer::on_close(const TcpConnection& c) {
     s.completed = !k.fatal && (v13 ? k.dir[0].app_records >= 1 : (k.dir[0].ccs && k.dir[1].ccs));
     s.app_data = v13 ? k.dir[0].app_records >= 2 : (k.dir[0].app_records + k.dir[1].app_records) > 0;
     ++im.out.sessions_total;
+    ++im.by_detection[s.detected];
     if (!s.version.empty()) ++im.versions[s.version];
     if (!s.cipher.empty()) ++im.ciphers[s.cipher];
     if (!s.sni.empty() && (im.snis.size() < kMaxNames || im.snis.count(s.sni))) ++im.snis[s.sni];
@@ -260,11 +291,20 @@ void TlsAnalyzer::on_close(const TcpConnection& c) {
         fmt::format("{} -> {}:{}{}", s.client.str(), s.server.str(), s.server_port, s.sni.empty() ? "" : " (" + s.sni + ")");
     if (k.fatal || (!s.completed && c.state != TcpState::established)) {
       ++im.out.handshakes_failed;
-      if (im.emit)
+      const std::string why = s.alerts.empty() ? std::string(": the connection ended before any data") : ": " + s.alerts.front();
+      if (im.emit && k.handed_over)
+        im.emit(Finding{Severity::error, "application", "starttls_failed", s.hello_ns, c.id,
+                        fmt::format("TLS handshake after {} {} failed{}{}", s.detected, where, why,
+                                    k.fatal_alert >= 0 ? fmt::format(" ({})", tls::alert_meaning(static_cast<std::uint8_t>(k.fatal_alert)))
+                                                       : std::string()),
+                        fmt::format("The server accepted the switch to TLS ({}) but the handshake that followed "
+                                    "failed: the connection cannot carry its protocol securely. Usual causes: a "
+                                    "certificate the client rejects (expired, wrong name, unknown CA), no common "
+                                    "protocol version or cipher suite. On z/OS look at the AT-TLS policy and the key ring.",
+                                    s.detected)});
+      else if (im.emit)
         im.emit(Finding{Severity::error, "application", "tls_handshake_failed", s.hello_ns, c.id,
-                        fmt::format("TLS handshake {} failed{}", where,
-                                    s.alerts.empty() ? std::string(": the connection ended before any data")
-                                                     : ": " + s.alerts.front()),
+                        fmt::format("TLS handshake {} failed{}", where, why),
                         "The client and server could not agree: no common protocol version or cipher suite, a "
                         "certificate the client rejects (alerts unknown_ca, bad_certificate, certificate_expired), "
                         "or a missing client certificate. On z/OS look at the AT-TLS policy and the key ring."});
@@ -274,6 +314,13 @@ void TlsAnalyzer::on_close(const TcpConnection& c) {
                       fmt::format("TLS session {} uses {}", where, s.version),
                       "SSL 3.0, TLS 1.0 and 1.1 are deprecated (RFC 8996): configure TLS 1.2 or 1.3."});
     if (im.kept.size() < kMaxSessions) im.kept.push_back(s);
+  } else if (k.handed_over && im.emit) {
+    im.emit(Finding{Severity::error, "application", "starttls_failed", c.last_ns, c.id,
+                    fmt::format("{} accepted on {} -> {}:{} but the client sent no TLS handshake", k.s.detected,
+                                k.s.client.str(), k.s.server.str(), k.s.server_port),
+                    "The server agreed to switch to TLS and the client then closed the connection (or the capture "
+                    "ended) before its ClientHello: the client could not start TLS (its own TLS configuration, "
+                    "no usable certificate or protocol version)."});
   }
   im.conns.erase(it);
 }
@@ -291,6 +338,7 @@ void TlsAnalyzer::finish() {
   im.out.snis = sorted(im.snis);
   im.out.handshake_types.assign(im.hs_types.begin(), im.hs_types.end());
   im.out.alert_messages.assign(im.alert_msgs.begin(), im.alert_msgs.end());
+  im.out.detected.assign(im.by_detection.begin(), im.by_detection.end());
   im.out.sessions = im.kept;
   std::sort(im.out.sessions.begin(), im.out.sessions.end(),
             [](const TlsSession& a, const TlsSession& b) { return a.connection < b.connection; });

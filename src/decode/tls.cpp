@@ -159,6 +159,33 @@ bool looks_like_client_hello(Bytes d) {
   return rec >= 4 + 38 && rec <= 16384 && hs >= 38 && (hs + 4 <= rec || rec == 16384) && h.u8<9>() == 3;
 }
 
+std::string_view alert_meaning(std::uint8_t d) {
+  switch (d) {
+    case 10: return "a message out of order: the peer does not speak the same protocol";
+    case 20: return "a record failed its integrity check: corruption, or a middlebox altering the stream";
+    case 40: return "no acceptable set of parameters: no common cipher suite or group";
+    case 42: return "the certificate was rejected";
+    case 43: return "the certificate is of an unsupported type";
+    case 44: return "the certificate was revoked by its issuer";
+    case 45: return "the certificate has expired or is not yet valid";
+    case 46: return "the certificate could not be accepted";
+    case 47: return "a field was out of range or inconsistent";
+    case 48: return "the certificate's issuer (CA) is not trusted";
+    case 49: return "the peer's identity was valid but access was refused";
+    case 50: return "a message could not be decoded";
+    case 51: return "a signature or key check failed";
+    case 70: return "no protocol version both sides accept";
+    case 71: return "the server requires stronger cipher suites than the client offered";
+    case 80: return "an internal error in the peer";
+    case 86: return "a downgrade attempt was detected";
+    case 109: return "a required extension was missing";
+    case 112: return "the server does not know the requested server name (SNI)";
+    case 116: return "the server requires a client certificate";
+    case 120: return "no application protocol (ALPN) in common";
+    default: return "see RFC 8446 section 6";
+  }
+}
+
 std::string alert_name(std::uint8_t d) {
   switch (d) {
     case 0: return "close_notify";

@@ -179,6 +179,20 @@ json dhcp_json(const DhcpReport& d) {
           {"leases", std::move(leases)}};
 }
 
+json starttls_json(const std::vector<StartTlsRow>& rows) {
+  json a = json::array();
+  for (const auto& r : rows)
+    a.push_back({{"protocol", r.protocol},
+                 {"connections", r.connections},
+                 {"offered", r.offered},
+                 {"requested", r.requested},
+                 {"accepted", r.accepted},
+                 {"refused", r.refused},
+                 {"clear_credentials", r.clear_credentials},
+                 {"untracked", r.untracked}});
+  return a;
+}
+
 json tls_json(const TlsReport& t) {
   auto counts = [](const std::vector<std::pair<std::string, std::uint64_t>>& v) {
     json o = json::object();
@@ -215,6 +229,9 @@ json tls_json(const TlsReport& t) {
           {"alert_messages", counts(t.alert_messages)},
           {"handshake_types", counts(t.handshake_types)},
           {"untracked_connections", t.untracked_connections},
+          {"detected", counts(t.detected)},
+          {"starttls", starttls_json(t.starttls)},
+          {"handover_not_tls", t.handover_not_tls},
           {"sessions", std::move(sessions)}};
 }
 

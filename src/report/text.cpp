@@ -1,6 +1,7 @@
 // Text summary for people: fixed columns in the manner of the IPCS packet trace reports.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -224,11 +225,20 @@ std::string render_summary_text(const SummaryReport& r) {
            l.lease_s, l.exchange_ns >= 0 ? fmt::format(" ({:.3f} s exchange)", static_cast<double>(l.exchange_ns) / 1e9) : "");
   }
 
-  if (r.tls.present && r.tls.sessions_total) {
+  const bool starttls_seen = std::any_of(r.tls.starttls.begin(), r.tls.starttls.end(), [](const StartTlsRow& s) {
+    return s.offered || s.requested || s.clear_credentials;
+  });
+  if (r.tls.present && (r.tls.sessions_total || starttls_seen)) {
     const auto& t = r.tls;
     line(o, "");
     line(o, "TLS: {} handshakes, {} failed, {} alerts in clear, {} encrypted", group_digits(t.sessions_total),
          group_digits(t.handshakes_failed), group_digits(t.alerts_total), group_digits(t.encrypted_alerts));
+    for (const auto& s : t.starttls)
+      if (s.offered || s.requested || s.clear_credentials)
+        line(o, "  {} upgrades: {} connections, {} offered, {} requested, {} accepted, {} refused{}", s.protocol,
+             group_digits(s.connections), group_digits(s.offered), group_digits(s.requested), group_digits(s.accepted),
+             group_digits(s.refused),
+             s.clear_credentials ? fmt::format(", {} with credentials in clear", group_digits(s.clear_credentials)) : "");
     if (t.untracked_connections) line(o, "  {} connections not followed (table full)", group_digits(t.untracked_connections));
     auto list = [](const std::vector<std::pair<std::string, std::uint64_t>>& v) {
       std::string s;
@@ -242,8 +252,9 @@ std::string render_summary_text(const SummaryReport& r) {
     if (!t.alert_messages.empty()) line(o, "  Alerts in clear: {}", list(t.alert_messages));
     for (const auto& s : t.sessions)
       if (!s.completed || !s.alerts.empty())
-        line(o, "  Conn {} {} -> {}:{} {}{}: {}", s.connection, s.client.str(), s.server.str(), s.server_port,
+        line(o, "  Conn {} {} -> {}:{} {}{}{}: {}", s.connection, s.client.str(), s.server.str(), s.server_port,
              s.sni, s.version.empty() ? "" : " " + s.version,
+             s.detected == "port" || s.detected == "content" ? "" : " after " + s.detected,
              s.alerts.empty() ? std::string("handshake not completed") : s.alerts.front());
   }
 
