@@ -11,6 +11,7 @@
 #include <ctime>
 
 #include "cli/commands.hpp"
+#include "cli/ui.hpp"
 
 namespace ctana::cli {
 
@@ -96,8 +97,18 @@ bool parse_app(const std::string& app, std::pair<std::string, std::uint16_t>& ou
 
 void add_secret_options(CLI::App* sub, SecretArgs& s) {
   sub->add_flag("--show-secrets", s.show,
-                "Show FTP PASS and ACCT arguments in packet data instead of masking them with '*'");
-  sub->add_option("--app", s.apps, "NAME=PORT: with ftp=PORT, PORT is an FTP control port too (masking; repeatable)");
+                "Show FTP PASS and ACCT arguments in packet data instead of masking them with '*'")
+      ->group(kGroupInput);
+  sub->add_option("--app", s.apps, "NAME=PORT: with ftp=PORT, PORT is an FTP control port too (masking; repeatable)")
+      ->type_name("NAME=PORT")
+      ->group(kGroupInput);
+}
+
+CLI::Option* add_file_option(CLI::App* sub, std::string& file, const std::string& what) {
+  return sub->add_option("FILE,-r", file, what + ", or - for standard input; also as -r FILE")
+      ->required()
+      ->type_name("FILE")
+      ->group(kGroupInput);
 }
 
 bool ftp_ports(const SecretArgs& s, std::vector<std::uint16_t>& ports, std::string& error) {
@@ -122,10 +133,16 @@ void add_gate_options(CLI::App* sub, GateArgs& g) {
                   "Exit 4 when this rule fails, e.g. 'retrans_rate>+50%', new:error, dns.servfail>0 "
                   "(repeatable or comma-separated; docs/ci.md)")
       ->delimiter(',')
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)
+      ->type_name("RULE")
+      ->group(kGroupRules);
   sub->add_option("--rules", g.rule_files, "Read rules from this file: one per line, # comments (repeatable)")
-      ->allow_extra_args(false);
-  sub->add_option("--junit", g.junit, "Also write the rule results as JUnit XML to this file");
+      ->allow_extra_args(false)
+      ->type_name("FILE")
+      ->group(kGroupRules);
+  sub->add_option("--junit", g.junit, "Also write the rule results as JUnit XML to this file")
+      ->type_name("FILE")
+      ->group(kGroupRules);
 }
 
 bool load_rules(const GateArgs& g, std::vector<Rule>& rules) {
@@ -136,42 +153,68 @@ bool load_rules(const GateArgs& g, std::vector<Rule>& rules) {
 }
 
 void add_input_options(CLI::App* sub, InputArgs& a, bool tcp_options, bool file) {
-  if (file)
-    sub->add_option("FILE", a.file, "Trace file (pcap, pcapng, z/OS CTRACE), or - for standard input")->required();
-  sub->add_flag("--json", a.json, "Write JSON instead of text");
-  sub->add_option("-o,--output", a.output, "Write the report to this file instead of standard output");
-  sub->add_option("-f,--filter", a.filter, "Only packets matching this tcpdump-style filter expression");
-  sub->add_option("--ip", a.ips, "Only packets to or from this address (repeatable)");
-  sub->add_option("--port", a.ports, "Only packets to or from this TCP/UDP port (repeatable)");
-  sub->add_option("--start", a.start, "Only packets at or after this time (UTC, 2024-01-02T03:04:05[.f] or epoch s)");
-  sub->add_option("--end", a.end, "Only packets before this time");
+  if (file) add_file_option(sub, a.file, "Trace file (pcap, pcapng, z/OS CTRACE)");
+  sub->add_flag("--json", a.json, "Write JSON instead of text")->group(kGroupInput);
+  sub->add_option("-o,--output", a.output, "Write the report to this file instead of standard output")
+      ->type_name("FILE")
+      ->group(kGroupInput);
+  sub->add_option("-f,--filter", a.filter, "Only packets matching this tcpdump-style filter expression")
+      ->type_name("EXPR")
+      ->group(kGroupFilter);
+  sub->add_option("--ip", a.ips, "Only packets to or from this address (repeatable)")->type_name("ADDR")->group(kGroupFilter);
+  sub->add_option("--port", a.ports, "Only packets to or from this TCP/UDP port (repeatable)")
+      ->type_name("PORT")
+      ->check(int_range(0, 65535))
+      ->group(kGroupFilter);
+  sub->add_option("--start", a.start, "Only packets at or after this time (UTC, 2024-01-02T03:04:05[.f] or epoch s)")
+      ->type_name("TIME")
+      ->group(kGroupFilter);
+  sub->add_option("--end", a.end, "Only packets before this time")->type_name("TIME")->group(kGroupFilter);
   sub->add_option("--threads", a.threads,
                   "1: read and analyse on one thread; 2: analyse on a second thread (default: 2 on a machine "
                   "with two cores or more). The report is the same")
-      ->check(CLI::Range(1, 2));
+      ->type_name("N")
+      ->check(int_range(1, 2))
+      ->group(kGroupInput);
   add_ctrace_open_options(sub, a.open);
   if (!tcp_options) return;
   sub->add_option("--local", a.local, "The traced host's addresses (CIDR, repeatable or comma-separated)")
-      ->delimiter(',');
-  sub->add_option("--app", a.apps, "Name an application by its server port: NAME=PORT (repeatable)");
+      ->delimiter(',')
+      ->type_name("CIDR")
+      ->group(kGroupTcp);
+  sub->add_option("--app", a.apps, "Name an application by its server port: NAME=PORT (repeatable)")
+      ->type_name("NAME=PORT")
+      ->group(kGroupTcp);
   sub->add_option("--delayed-ack", a.delayed_ack_ms, "An ACK later than this (ms) counts as delayed (default 200)")
-      ->check(CLI::Range(0.0, 1e7));
+      ->type_name("MS")
+      ->check(real_range(0.0, 1e7, " ms"))
+      ->group(kGroupTcp);
   sub->add_option("--idle-timeout", a.idle_timeout_s,
                   "Finish connections idle this long (s, default 600); bounds memory on long traces")
-      ->check(CLI::Range(0.001, 1e9));
+      ->type_name("S")
+      ->check(real_range(0.001, 1e9, " s"))
+      ->group(kGroupTcp);
   sub->add_option("--rt-threshold", a.rt_threshold_ms, "A response slower than this (ms) is a finding (default 1000)")
-      ->check(CLI::Range(0.0, 1e9));
+      ->type_name("MS")
+      ->check(real_range(0.0, 1e9, " ms"))
+      ->group(kGroupTcp);
   sub->add_option("--end-grace", a.end_grace_s,
                   "A connection attempt begun this close to the trace's end (s, default 3) is reported as info "
                   "'attempt_at_end_of_trace', not as unanswered")
-      ->check(CLI::Range(0.0, 1e6));
+      ->type_name("S")
+      ->check(real_range(0.0, 1e6, " s"))
+      ->group(kGroupTcp);
   sub->add_option("--max-listed", a.max_listed, "Most connections and findings listed (default 10000)")
-      ->check(CLI::Range(0, 100'000'000));
+      ->type_name("N")
+      ->check(int_range(0, 100'000'000))
+      ->group(kGroupTcp);
   sub->add_option("--max-connections", a.max_connections,
                   "Most TCP connections tracked at once (default 1000000); packets of further ones are counted "
                   "as untracked, so memory stays bounded")
-      ->check(CLI::Range(1, 100'000'000));
-  sub->add_flag("--show-secrets", a.show_secrets, "Show FTP PASS and ACCT arguments instead of *****");
+      ->type_name("N")
+      ->check(int_range(1, 100'000'000))
+      ->group(kGroupTcp);
+  sub->add_flag("--show-secrets", a.show_secrets, "Show FTP PASS and ACCT arguments instead of *****")->group(kGroupInput);
 }
 
 bool make_run_options(const InputArgs& a, RunOptions& opt, std::string& error) {

@@ -28,6 +28,8 @@ struct InputArgs {
   OpenOptions open;                   // --ctrace-field, --tod-leap-seconds
 };
 
+// FILE, also as -r FILE, required.
+CLI::Option* add_file_option(CLI::App* sub, std::string& file, const std::string& what);
 // Adds FILE (unless `file` is false), --json, -o and the filter and TCP options to `sub`.
 void add_input_options(CLI::App* sub, InputArgs& a, bool tcp_options, bool file = true);
 

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/ui.hpp"
 #include "cli/common.hpp"
 #include "ctana/convert.hpp"
 
@@ -68,34 +69,34 @@ int run_convert_command(ConvertArgs& a) {
 Command add_convert_command(CLI::App& app) {
   auto args = std::make_shared<ConvertArgs>();
   auto* sub = app.add_subcommand("convert", "Convert a trace: to pcapng/pcap for Wireshark, or to a CTRACE test fixture");
-  sub->add_option("FILE", args->file, "Trace file (pcap, pcapng, CTRACE), or - for standard input")->required();
-  sub->add_option("-o,--output", args->output, "Output file (- for standard output)")->required();
+  add_file_option(sub, args->file, "Trace file (pcap, pcapng, CTRACE)");
+  sub->add_option("-o,--output", args->output, "Output file (- for standard output)")->required()->type_name("FILE")->group(kGroupInput);
   sub->add_option("--to", args->to, "Output format (default: pcap if OUT ends in .pcap, else pcapng)")
-      ->check(CLI::IsMember({"pcapng", "pcap", "ctrace"}));
+      ->check(one_of({"pcapng", "pcap", "ctrace"}))->group(kGroupInput);
   sub->add_option("--framing", args->framing, "CTRACE output: raw (default), rdw, bdw (RDW + BDW), vbs (spanned)")
-      ->check(CLI::IsMember({"raw", "rdw", "bdw", "vbs"}));
+      ->check(one_of({"raw", "rdw", "bdw", "vbs"}));
   sub->add_option("--buffer-size", args->opt.ctrace.buffer_size, "CTRACE output: trace buffer size (default 16384)")
-      ->check(CLI::Range(256, 1 << 20));
+      ->type_name("N")->check(int_range(256, 1 << 20));
   sub->add_flag("--no-zero-fill", args->no_zero_fill, "CTRACE output: end each buffer after its last entry");
   sub->add_option("--writer-header", args->opt.ctrace.writer_header,
                   "CTRACE output: bytes of header of unknown layout before each buffer (default 0)")
-      ->check(CLI::Range(0, 4096));
+      ->type_name("N")->check(int_range(0, 4096));
   sub->add_option("--lrecl", args->opt.ctrace.lrecl, "CTRACE output, vbs: segment length (default 4096)")
-      ->check(CLI::Range(64, 32760));
+      ->type_name("N")->check(int_range(64, 32760));
   sub->add_option("--max-cte-data", args->opt.ctrace.max_cte_data,
                   "CTRACE output: packet bytes per entry before segmenting (default 65421)")
-      ->check(CLI::Range(1, 65300));
+      ->type_name("N")->check(int_range(1, 65300));
   sub->add_option("--abbrev", args->opt.ctrace.abbrev, "CTRACE output: trace at most N bytes per packet (0 = all)")
-      ->check(CLI::Range(0, 65535));
+      ->type_name("N")->check(int_range(0, 65535));
   sub->add_option("--discard-every", args->opt.discard_every, "CTRACE output: mark every Nth packet as discarded");
   sub->add_option("--discard-code", args->opt.discard_code, "CTRACE output: discard reason code (default 4114)")
-      ->check(CLI::Range(1, 65535));
+      ->type_name("N")->check(int_range(1, 65535));
   sub->add_option("--ids-every", args->opt.ids_every, "CTRACE output: write every Nth packet as an IDS record");
   sub->add_option("--ids-probe", args->opt.ids_probe, "CTRACE output: IDS probe id (default 0x03030000)");
   sub->add_flag("--osaenta", args->opt.osaenta, "CTRACE output: Ethernet frames as OSAENTA (id 7) records");
   sub->add_option("--osa-prefix", args->opt.ctrace.osa_prefix,
                   "CTRACE output: bytes of OSA descriptor before each OSAENTA frame (default 0)")
-      ->check(CLI::Range(0, 64));
+      ->type_name("N")->check(int_range(0, 64));
   sub->add_option("--flip-every", args->opt.flip_every, "CTRACE output: invert one byte every N bytes (damage)");
   sub->add_flag("--data-trace", args->data_trace,
                 "CTRACE output: the TCP payload of each connection as data trace (id 5) records instead of packet "
@@ -111,8 +112,12 @@ Command add_convert_command(CLI::App& app) {
         return std::string();
       });
   with->needs(sub->get_option("--data-trace"));
+  for (CLI::Option* o : sub->get_options())
+    if (o->get_description().starts_with("CTRACE output")) o->group("CTRACE output (--to ctrace)");
   add_ctrace_open_options(sub, args->opt.open);
   add_secret_options(sub, args->secrets);
+  sub->footer("Examples:\n  ctana convert SYSTCPDA.bin -o trace.pcapng\n  ctana convert trace.pcapng -o trace.pcap\n"
+              "  ctana convert --to ctrace --framing vbs trace.pcap -o fixture.ctrace");
   return {sub, [args] { return run_convert_command(*args); }};
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/ui.hpp"
 #include "cli/common.hpp"
 #include "ctana/ctrace.hpp"
 #include "ctana/decode.hpp"
@@ -137,10 +138,13 @@ void add_ctrace_open_options(CLI::App* sub, OpenOptions& opt) {
          },
          "CTRACE: set a packet trace header field offset instead of calibrating it, e.g. src=32, droprsn=-1 "
          "(absent), out=0x10 (direction bit; negative: clear bit = outbound). Repeatable; docs/ctrace.md")
-      ->type_name("NAME=OFFSET");
+      ->type_name("NAME=OFFSET")
+      ->group(kGroupCtrace);
   sub->add_option("--tod-leap-seconds", opt.tod_leap_seconds,
                   "CTRACE: seconds the z/OS TOD clock runs ahead of UTC (leap seconds kept in the TOD; default 0)")
-      ->check(CLI::Range(0, 100));
+      ->type_name("N")
+      ->check(int_range(0, 100))
+      ->group(kGroupCtrace);
 }
 
 Command add_ctrace_command(CLI::App& app) {
@@ -148,9 +152,9 @@ Command add_ctrace_command(CLI::App& app) {
   auto* sub = app.add_subcommand("ctrace", "z/OS CTRACE diagnostics");
   sub->require_subcommand(1);
   auto* probe = sub->add_subcommand("probe", "Show the framing, format ids, calibrated header layout and first records of a CTRACE file");
-  probe->add_option("FILE", args->file, "CTRACE file, or - for standard input")->required();
-  probe->add_option("--records", args->per_kind, "Records to dump per format id (default 2)")->check(CLI::Range(0, 1000));
-  probe->add_option("--bytes", args->dump_bytes, "Bytes to dump per record (default 128)")->check(CLI::Range(0, 65536));
+  add_file_option(probe, args->file, "CTRACE file");
+  probe->add_option("--records", args->per_kind, "Records to dump per format id (default 2)")->type_name("N")->check(int_range(0, 1000));
+  probe->add_option("--bytes", args->dump_bytes, "Bytes to dump per record (default 128)")->type_name("N")->check(int_range(0, 65536));
   add_ctrace_open_options(probe, args->open);
   add_secret_options(probe, args->secrets);
   return {sub, [args] { return run_probe(*args); }};

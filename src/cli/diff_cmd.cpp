@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/ui.hpp"
 #include "cli/common.hpp"
 #include "ctana/diff.hpp"
 #include "ctana/render.hpp"
@@ -98,15 +99,17 @@ Command add_diff_command(CLI::App& app) {
   auto args = std::make_shared<DiffArgs>();
   auto* sub = app.add_subcommand("diff", "Compare a trace with a baseline (trace or stored summary JSON); "
                                          "gate with --fail-on rules (exit 4 on a regression)");
-  sub->add_option("BASELINE", args->baseline, "Known-good trace, or its summary JSON (ctana summary --json)")->required();
-  sub->add_option("CURRENT", args->current, "Trace to check, or its summary JSON")->required();
+  sub->add_option("BASELINE", args->baseline, "Known-good trace, or its summary JSON (ctana summary --json)")->required()->type_name("FILE")->group(kGroupInput);
+  sub->add_option("CURRENT", args->current, "Trace to check, or its summary JSON")->required()->type_name("FILE")->group(kGroupInput);
   add_input_options(sub, args->in, true, false);
   sub->add_option("--format", args->format, "text (default), json or junit")
-      ->check(CLI::IsMember({"text", "json", "junit"}));
+      ->check(one_of({"text", "json", "junit"}))->group(kGroupInput);
   add_gate_options(sub, args->gate);
   sub->add_flag("--all", args->all, "List every metric, not only changes above the reporting thresholds");
   sub->add_flag("--ignore-addresses", args->ignore_addresses,
                 "Match TCP services by server port and application only, not by server address");
+  sub->footer("Examples:\n  ctana diff good.pcap today.pcap\n  ctana summary --json -o baseline.json good.pcap\n"
+              "  ctana diff --fail-on 'retrans_rate>+50%' --fail-on new:error --junit rules.xml baseline.json today.pcap");
   return {sub, [args] { return run_diff(*args); }};
 }
 

@@ -2,11 +2,14 @@
 // FORMAT style), with record-number and time-of-day filters. docs/cli.md.
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <cstdio>
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/ui.hpp"
 #include "cli/common.hpp"
 #include "ctana/decode.hpp"
 #include "ctana/records.hpp"
@@ -61,7 +64,7 @@ int run_records(const RecordsArgs& a) {
   if (!a.output.empty() && a.output != "-") {
     owned.reset(std::fopen(a.output.c_str(), "w"));
     if (!owned) {
-      spdlog::error("--output {}: cannot write", a.output);
+      spdlog::error("{}: cannot write: {}", a.output, std::strerror(errno));
       return kExitUnreadable;
     }
     out = owned.get();
@@ -103,8 +106,9 @@ int run_records(const RecordsArgs& a) {
     const std::string s = (a.format ? std::string("\n") : std::string()) + stats->text(reader->stats());
     std::fwrite(s.data(), 1, s.size(), out);
   }
-  if (std::fflush(out) != 0) {
-    spdlog::error("cannot write the listing");
+  errno = 0;
+  if (std::fflush(out) != 0 || std::ferror(out)) {
+    spdlog::error("{}: cannot write: {}", owned ? a.output : std::string("standard output"), std::strerror(errno ? errno : EIO));
     return kExitUnreadable;
   }
   const auto& st = reader->stats();
@@ -116,24 +120,27 @@ int run_records(const RecordsArgs& a) {
 Command add_records_command(CLI::App& app) {
   auto args = std::make_shared<RecordsArgs>();
   auto* sub = app.add_subcommand("records", "List records IPCS style: one line each, or detail blocks with --format");
-  sub->add_option("FILE", args->file, "Trace file (CTRACE, pcap, pcapng), or - for standard input")->required();
-  sub->add_flag("--format", args->format, "Detail blocks (IPCS FORMAT) instead of one line per record");
+  add_file_option(sub, args->file, "Trace file (CTRACE, pcap, pcapng)");
+  sub->add_flag("--format", args->format, "Detail blocks (IPCS FORMAT) instead of one line per record")->group(kGroupInput);
   sub->add_flag("--statistics", args->statistics,
                 "Tallies (IPCS STATISTICS(DETAIL)): records by type, link, job, protocol, discard code; with --format "
-                "after the detail blocks");
-  sub->add_option("--first", args->first, "First record number to list (default 1)")->check(CLI::Range(1ull, ~0ull));
-  sub->add_option("--last", args->last, "Last record number to list (default: all)");
-  sub->add_option("--start", args->start, "Only records at or after this UTC time of day, hh:mm:ss[.uuuuuu]");
-  sub->add_option("--stop", args->stop, "Only records at or before this UTC time of day");
-  sub->add_option("--dump", args->dump, "Bytes of data (application or socket data) dumped per record with --format (default 64); headers are always dumped")->check(CLI::Range(0, 65536));
-  auto* o_ascii = sub->add_flag("--ascii", args->ascii, "Dumps with the ASCII text column only");
-  auto* o_ebcdic = sub->add_flag("--ebcdic", args->ebcdic, "Dumps with the EBCDIC text column only");
-  auto* o_both = sub->add_flag("--both", args->both, "Dumps with EBCDIC and ASCII text columns (the default, as IPCS BOTH)");
+                "after the detail blocks")
+      ->group(kGroupInput);
+  sub->add_option("--first", args->first, "First record number to list (default 1)")->type_name("N")->check(int_range(1, INT64_MAX))->group(kGroupFilter);
+  sub->add_option("--last", args->last, "Last record number to list (default: all)")->type_name("N")->check(int_range(0, INT64_MAX))->group(kGroupFilter);
+  sub->add_option("--start", args->start, "Only records at or after this UTC time of day, hh:mm:ss[.uuuuuu]")->type_name("TIME")->group(kGroupFilter);
+  sub->add_option("--stop", args->stop, "Only records at or before this UTC time of day")->type_name("TIME")->group(kGroupFilter);
+  sub->add_option("--dump", args->dump, "Bytes of data (application or socket data) dumped per record with --format (default 64); headers are always dumped")->type_name("N")->check(int_range(0, 65536))->group(kGroupInput);
+  auto* o_ascii = sub->add_flag("--ascii", args->ascii, "Dumps with the ASCII text column only")->group(kGroupInput);
+  auto* o_ebcdic = sub->add_flag("--ebcdic", args->ebcdic, "Dumps with the EBCDIC text column only")->group(kGroupInput);
+  auto* o_both = sub->add_flag("--both", args->both, "Dumps with EBCDIC and ASCII text columns (the default, as IPCS BOTH)")->group(kGroupInput);
   o_ascii->excludes(o_ebcdic)->excludes(o_both);
   o_ebcdic->excludes(o_both);
-  sub->add_option("-o,--output", args->output, "Write the listing to this file");
+  sub->add_option("-o,--output", args->output, "Write the listing to this file")->type_name("FILE")->group(kGroupInput);
   add_ctrace_open_options(sub, args->open);
   add_secret_options(sub, args->secrets);
+  sub->footer("Examples:\n  ctana records SYSTCPDA.bin\n  ctana records --format --first 100 --last 120 SYSTCPDA.bin\n"
+              "  ctana records --statistics -r trace.pcapng");
   return {sub, [args] { return run_records(*args); }};
 }
 

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/ui.hpp"
 #include "cli/common.hpp"
 #include "ctana/diff.hpp"
 #include "ctana/render.hpp"
@@ -66,10 +67,13 @@ Command add_summary_command(CLI::App& app) {
   add_input_options(sub, args->in, true);
   add_gate_options(sub, args->gate);
   sub->add_option("--top", args->summary.top_conversations, "Conversations to list (default 10)")
-      ->check(CLI::Range(0, 1'000'000));
+      ->type_name("N")->check(int_range(0, 1'000'000));
   sub->add_option("--max-conversations", args->summary.max_conversations,
                   "Most conversations tracked at once (default 200000)")
-      ->check(CLI::Range(1, 100'000'000));
+      ->type_name("N")->check(int_range(1, 100'000'000));
+  sub->footer("Examples:\n  ctana summary trace.pcapng\n  ctana summary --json -o summary.json SYSTCPDA.bin\n"
+              "  ctana summary -f 'host 10.1.1.1 and tcp port 21' --start 2024-05-02T14:02:00 trace.pcap\n"
+              "  zcat trace.pcap.gz | ctana summary -");
   return {sub, [args] { return run_summary_command(*args); }};
 }
 

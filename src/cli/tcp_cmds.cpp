@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/ui.hpp"
 #include "cli/common.hpp"
 #include "ctana/render.hpp"
 
@@ -104,8 +105,9 @@ Command add_sessions_command(CLI::App& app) {
   auto args = std::make_shared<SessionsArgs>();
   auto* sub = app.add_subcommand("sessions", "IPCS-style SESSION report: one block per TCP connection");
   add_input_options(sub, args->in, true);
-  sub->add_flag("--table", args->table, "One line per connection instead of the IPCS blocks");
-  sub->add_option("--conn", args->conn, "Only this connection (its number in the report)");
+  sub->add_flag("--table", args->table, "One line per connection instead of the IPCS blocks")->group(kGroupInput);
+  sub->add_option("--conn", args->conn, "Only this connection (its number in the report)")->type_name("N")->check(int_range(1, INT64_MAX))->group(kGroupFilter);
+  sub->footer("Examples:\n  ctana sessions --table trace.pcap\n  ctana sessions --conn 3 --local 10.1.0.0/16 SYSTCPDA.bin");
   return {sub, [args] { return run_sessions(*args); }};
 }
 
@@ -113,8 +115,10 @@ Command add_flow_command(CLI::App& app) {
   auto args = std::make_shared<FlowArgs>();
   auto* sub = app.add_subcommand("flow", "Sequence of execution of one TCP connection, packet by packet");
   add_input_options(sub, args->in, true);
-  sub->add_option("CONN", args->conn, "Connection number (from ctana sessions)")->required()->check(CLI::PositiveNumber);
-  sub->add_flag("--relative", args->relative, "Relative sequence and acknowledgment numbers");
+  sub->add_option("CONN", args->conn, "Connection number (from ctana sessions)")->required()->type_name("N")->check(int_range(1, INT64_MAX))->group(kGroupInput);
+  sub->add_flag("--relative", args->relative, "Relative sequence and acknowledgment numbers")->group(kGroupInput);
+  sub->footer("Examples:\n  ctana sessions --table trace.pcap     (find the connection's number)\n"
+              "  ctana flow trace.pcap 3\n  ctana flow --relative --json trace.pcap 3");
   return {sub, [args] { return run_flow(*args); }};
 }
 
@@ -123,8 +127,10 @@ Command add_exceptions_command(CLI::App& app) {
   auto* sub = app.add_subcommand("exceptions", "Exception report: what went wrong, with explanations");
   add_input_options(sub, args->in, true);
   sub->add_option("--by", args->order, "Order: time (default) or severity")
-      ->check(CLI::IsMember({"time", "severity"}));
-  sub->add_option("--conn", args->conn, "Only the findings about this connection");
+      ->check(one_of({"time", "severity"}))
+      ->group(kGroupInput);
+  sub->add_option("--conn", args->conn, "Only the findings about this connection")->type_name("N")->check(int_range(1, INT64_MAX))->group(kGroupFilter);
+  sub->footer("Examples:\n  ctana exceptions trace.pcap\n  ctana exceptions --by severity --json SYSTCPDA.bin");
   return {sub, [args] { return run_exceptions(*args); }};
 }
 

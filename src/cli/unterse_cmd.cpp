@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/ui.hpp"
+#include "cli/common.hpp"
 #include "io/input.hpp"
 #include "io/terse.hpp"
 #include "ctana/render.hpp"
@@ -78,8 +80,8 @@ int run_unterse_command(const UnterseArgs& a) {
 Command add_unterse_command(CLI::App& app) {
   auto args = std::make_shared<UnterseArgs>();
   auto* sub = app.add_subcommand("unterse", "Unpack a TERSE/AMATERSE packed data set (PACK or SPACK, FB or VB)");
-  sub->add_option("FILE", args->file, "TERSE file, or - for standard input")->required();
-  sub->add_option("-o,--output", args->output, "Output file (- for standard output)")->required();
+  add_file_option(sub, args->file, "TERSE file");
+  sub->add_option("-o,--output", args->output, "Output file (- for standard output)")->required()->type_name("FILE")->group(kGroupInput);
   sub->add_flag("--text", args->text,
                 "Text records: EBCDIC (code page 037) to UTF-8, a newline after each record (default: the "
                 "records in binary, V records each behind its 4-byte RDW as z/OS FTP with SITE RDW)");

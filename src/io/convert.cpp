@@ -4,7 +4,9 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <vector>
@@ -197,7 +199,7 @@ ConvertResult convert_trace(const std::string& in, const std::string& out, const
   std::FILE* fp = out == "-" ? stdout : f.get();
   if (!fp) {
     res.exit_code = 2;
-    res.error = fmt::format("{}: cannot write", out);
+    res.error = fmt::format("{}: cannot write: {}", out, std::strerror(errno));
     return res;
   }
   Out o(fp);
@@ -343,6 +345,7 @@ ConvertResult convert_trace(const std::string& in, const std::string& out, const
   }
   bool ok = cw ? cw->finish() : true;
   ok = ok && o.ok() && std::fflush(fp) == 0;
+  const int write_errno = errno;
   f.reset();
   if (ok && ctrace_out && opt.flip_every && out != "-") {
     std::FILE* g = std::fopen(out.c_str(), "r+b");
@@ -367,7 +370,8 @@ ConvertResult convert_trace(const std::string& in, const std::string& out, const
   }
   if (!ok) {
     res.exit_code = 2;
-    res.error = fmt::format("{}: write failed", out);
+    res.error = fmt::format("{}: cannot write: {}", out == "-" ? std::string("standard output") : out,
+                            std::strerror(write_errno ? write_errno : EIO));
     return res;
   }
   res.exit_code = res.read.partial() ? 3 : 0;

@@ -70,7 +70,7 @@ def main():
     ap.add_argument("--ctana", required=True)
     ap.add_argument("--update", action="store_true")
     args = ap.parse_args()
-    version = subprocess.run([args.ctana, "--version"], capture_output=True, text=True).stdout.split()[-1]
+    version = subprocess.run([args.ctana, "--version"], capture_output=True, text=True).stdout.split()[1]  # ctana V (commit C)
     expected_dir = pathlib.Path("testdata/expected")
     expected_dir.mkdir(parents=True, exist_ok=True)
     passed = failed = 0
