@@ -1,6 +1,8 @@
 // Renderers: report model -> text for people, JSON for machines. No metric is computed here.
 #pragma once
 
+#include <functional>
+
 #include <cstdint>
 #include <string>
 
@@ -30,6 +32,11 @@ std::string render_exceptions_json(const SummaryReport& r);
 
 // Helpers shared by the renderers.
 std::string iso_time(std::int64_t ns);        // 2024-01-02T03:04:05.123456789Z
+// The zone of the text reports (--tz): `offset` gives the seconds east of UTC at a UTC second;
+// none (the default) is UTC. JSON is always UTC (iso_time).
+void set_text_zone(std::function<std::int64_t(std::int64_t utc_s)> offset);
+std::int64_t text_zone_shift_ns(std::int64_t ns);  // what to add to a UTC time to show it in that zone
+std::string text_time(std::int64_t ns);       // iso_time in that zone: ...Z in UTC, else ...+01:00
 std::string group_digits(std::uint64_t v);     // 1,234,567
 std::string seconds(std::int64_t ns);          // 1.234567890 (no unit)
 std::string human_duration(std::int64_t ns);   // 0.056 ms, 12.3 ms, 1.234 s

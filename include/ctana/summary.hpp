@@ -37,6 +37,9 @@ class SummaryAnalyzer final : public Analyzer {
 struct RunOptions {
   std::string filter;       // tcpdump-style BPF expression, "" for none
   std::int64_t start_ns = INT64_MIN, end_ns = INT64_MAX;  // time window: [start, end)
+  // When set, called with the first record's time before it is filtered, to set a window given
+  // relative to the trace (--start +10, --end 14:05:00 on the first day).
+  std::function<void(std::int64_t first_ns, std::int64_t& start_ns, std::int64_t& end_ns)> resolve_window;
   SummaryOptions summary;
   bool tcp = true;          // run the TCP session analysis
   TcpOptions tcp_options;

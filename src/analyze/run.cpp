@@ -185,6 +185,8 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
   std::uint16_t last_link = 0;
   Record rec;
   auto next_progress = std::chrono::steady_clock::now();
+  std::int64_t start_ns = opt.start_ns, end_ns = opt.end_ns;
+  bool first_record = true;
   while (reader->next(rec)) {
     ++rep.records.read;
     if (!link_count || rec.link != last_link) link_count = &links[last_link = rec.link];
@@ -194,7 +196,11 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
       opt.progress(pk ? pk->packed_bytes : reader->stats().bytes_read, rep.file_size);
       next_progress = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
     }
-    if ((filter && !filter->matches(rec)) || rec.ts_ns < opt.start_ns || rec.ts_ns >= opt.end_ns) {
+    if (first_record) {
+      first_record = false;
+      if (opt.resolve_window) opt.resolve_window(rec.ts_ns, start_ns, end_ns);
+    }
+    if ((filter && !filter->matches(rec)) || rec.ts_ns < start_ns || rec.ts_ns >= end_ns) {
       ++rep.records.filtered_out;
       continue;
     }

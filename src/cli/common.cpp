@@ -11,37 +11,12 @@
 #include <ctime>
 
 #include "cli/commands.hpp"
+#include "ctana/render.hpp"
 #include "cli/ui.hpp"
 
 namespace ctana::cli {
 
 namespace {
-// "2024-01-02T03:04:05.25Z", "2024-01-02 03:04:05" (UTC) or seconds since the epoch.
-bool parse_time(const std::string& s, std::int64_t& ns) {
-  if (s.empty()) return false;
-  if (s.find_first_not_of("0123456789.") == std::string::npos) {
-    char* end = nullptr;
-    const double v = std::strtod(s.c_str(), &end);
-    if (*end) return false;
-    ns = static_cast<std::int64_t>(std::llround(v * 1e9));
-    return true;
-  }
-  std::tm tm{};
-  int y, mo, d, h, mi;
-  double sec;
-  char sep;
-  if (std::sscanf(s.c_str(), "%d-%d-%d%c%d:%d:%lf", &y, &mo, &d, &sep, &h, &mi, &sec) != 7) return false;
-  if (sep != 'T' && sep != ' ') return false;
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = 0;
-  const std::time_t t = timegm(&tm);
-  ns = static_cast<std::int64_t>(t) * 1'000'000'000 + static_cast<std::int64_t>(std::llround(sec * 1e9));
-  return true;
-}
 // The progress line on stderr (docs/cli.md): only on a terminal, not with -q, and only once a run
 // has taken a second; erased when the run ends, before any message is logged.
 class ProgressLine {
@@ -166,10 +141,15 @@ void add_input_options(CLI::App* sub, InputArgs& a, bool tcp_options, bool file)
       ->type_name("PORT")
       ->check(int_range(0, 65535))
       ->group(kGroupFilter);
-  sub->add_option("--start", a.start, "Only packets at or after this time (UTC, 2024-01-02T03:04:05[.f] or epoch s)")
+  sub->add_option("--start", a.start,
+                  "Only packets at or after this time: 2024-01-02T03:04:05[.f][Z|+hh:mm], seconds since 1970, "
+                  "hh:mm[:ss[.f]] on the trace's first day, or +SECONDS after its first packet")
       ->type_name("TIME")
       ->group(kGroupFilter);
-  sub->add_option("--end", a.end, "Only packets before this time")->type_name("TIME")->group(kGroupFilter);
+  sub->add_option("--end", a.end, "Only packets before this time (same forms as --start)")
+      ->type_name("TIME")
+      ->group(kGroupFilter);
+  add_tz_option(sub, a.tz);
   sub->add_option("--threads", a.threads,
                   "1: read and analyse on one thread; 2: analyse on a second thread (default: 2 on a machine "
                   "with two cores or more). The report is the same")
@@ -217,6 +197,22 @@ void add_input_options(CLI::App* sub, InputArgs& a, bool tcp_options, bool file)
   sub->add_flag("--show-secrets", a.show_secrets, "Show FTP PASS and ACCT arguments instead of *****")->group(kGroupInput);
 }
 
+void add_tz_option(CLI::App* sub, std::string& tz) {
+  sub->add_option("--tz", tz,
+                  "Show the text reports' times in this zone (local, UTC, Europe/Berlin, +02:00; JSON stays UTC); "
+                  "--start/--end without a zone are read in it too")
+      ->type_name("ZONE")
+      ->group(kGroupInput);
+}
+
+bool apply_tz(const std::string& tz, Zone& zone, std::string& error) {
+  zone = Zone();
+  if (tz.empty()) return true;
+  if (!Zone::parse(tz, zone, error)) return false;
+  if (!zone.utc()) set_text_zone([zone](std::int64_t s) { return zone.offset_at(s); });
+  return true;
+}
+
 bool make_run_options(const InputArgs& a, RunOptions& opt, std::string& error) {
   std::vector<std::string> parts;
   if (!a.filter.empty()) parts.push_back("(" + a.filter + ")");
@@ -240,14 +236,15 @@ bool make_run_options(const InputArgs& a, RunOptions& opt, std::string& error) {
   opt.filter.clear();
   for (const auto& p : parts) opt.filter += (opt.filter.empty() ? "" : " and ") + p;
   if (parts.size() == 1 && !a.filter.empty()) opt.filter = a.filter;
-  if (!a.start.empty() && !parse_time(a.start, opt.start_ns)) {
-    error = fmt::format("--start {}: not a time (use 2024-01-02T03:04:05.5 in UTC, or seconds since 1970)", a.start);
-    return false;
-  }
-  if (!a.end.empty() && !parse_time(a.end, opt.end_ns)) {
-    error = fmt::format("--end {}: not a time (use 2024-01-02T03:04:05.5 in UTC, or seconds since 1970)", a.end);
-    return false;
-  }
+  TimeArg start, end;
+  Zone zone;
+  if (!apply_tz(a.tz, zone, error)) return false;
+  if (!a.start.empty() && !parse_time_arg("--start", a.start, start, error)) return false;
+  if (!a.end.empty() && !parse_time_arg("--end", a.end, end, error)) return false;
+  if (start.kind != TimeArg::Kind::none || end.kind != TimeArg::Kind::none)
+    opt.resolve_window = [start, end, zone](std::int64_t first_ns, std::int64_t& s, std::int64_t& e) {
+      resolve_window(start, end, first_ns, zone, s, e);
+    };
   for (const auto& l : a.local) {
     std::pair<IpAddr, int> net;
     if (!parse_cidr(l, net)) {

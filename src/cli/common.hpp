@@ -8,6 +8,7 @@
 
 #include "ctana/diff.hpp"
 #include "ctana/summary.hpp"
+#include "cli/time_arg.hpp"
 
 namespace ctana::cli {
 
@@ -17,7 +18,8 @@ struct InputArgs {
   std::string filter;                 // -f BPF
   std::vector<std::string> ips;       // --ip
   std::vector<std::uint16_t> ports;   // --port
-  std::string start, end;             // --start / --end
+  std::string start, end;             // --start / --end (cli/time_arg.hpp)
+  std::string tz;                     // --tz
   std::vector<std::string> local;     // --local CIDR
   std::vector<std::string> apps;      // --app NAME=PORT
   double delayed_ack_ms = 200, idle_timeout_s = 600, rt_threshold_ms = 1000, end_grace_s = 3;
@@ -54,6 +56,11 @@ bool ftp_ports(const SecretArgs& s, std::vector<std::uint16_t>& ports, std::stri
 // A masker for these options (nullptr with --show-secrets); false with a message for a bad --app.
 bool make_masker(const SecretArgs& s, std::unique_ptr<ftp::SecretMasker>& m, std::string& error);
 
+// --tz: the zone of times without one in --start/--end and of the text reports' times; adds the
+// option to `sub`.
+void add_tz_option(CLI::App* sub, std::string& tz);
+// Parses --tz (empty: UTC) and makes it the text reports' zone; false with a message if unknown.
+bool apply_tz(const std::string& tz, Zone& zone, std::string& error);
 // Turns the parsed arguments into run options; false with a message naming the option if bad.
 bool make_run_options(const InputArgs& a, RunOptions& opt, std::string& error);
 // Builds the run options (then lets `adjust` change them), runs the pipeline and logs read

@@ -18,7 +18,7 @@ namespace ctana::cli {
 
 namespace {
 struct RecordsArgs {
-  std::string file, output, start, stop;
+  std::string file, output, start, stop, end, tz;
   bool format = false, statistics = false, ascii = false, ebcdic = false, both = false;
   std::uint64_t first = 1, last = 0;
   std::size_t dump = 64;
@@ -26,29 +26,22 @@ struct RecordsArgs {
   SecretArgs secrets;
 };
 
-// "hh:mm:ss[.uuuuuu]" -> microseconds since midnight; -1 when empty.
-std::int64_t tod_us(const std::string& s) {
-  if (s.empty()) return -1;
-  unsigned h = 0, m = 0, sec = 0;
-  char frac[8] = {0};
-  const int n = std::sscanf(s.c_str(), "%2u:%2u:%2u.%6[0-9]", &h, &m, &sec, frac);
-  if (n < 3 || h > 23 || m > 59 || sec > 60) throw CLI::ValidationError("--start/--stop", s + ": expected hh:mm:ss[.uuuuuu]");
-  std::string f(frac);
-  f.resize(6, '0');
-  return ((std::int64_t{h} * 60 + m) * 60 + sec) * 1'000'000 + std::stoll(f);
-}
-
 int run_records(const RecordsArgs& a) {
-  std::int64_t from = -1, to = -1;
-  try {
-    from = tod_us(a.start);
-    to = tod_us(a.stop);
-  } catch (const CLI::ValidationError& e) {
-    spdlog::error("{}", e.what());
+  // --start, --end (before) and --stop (at or before), in the one time syntax (cli/time_arg.hpp)
+  TimeArg start, end;
+  Zone zone;
+  std::string why;
+  bool inclusive = false;
+  if (!apply_tz(a.tz, zone, why) || (!a.start.empty() && !parse_time_arg("--start", a.start, start, why)) ||
+      (!a.end.empty() && !parse_time_arg("--end", a.end, end, why)) ||
+      (!a.stop.empty() && !parse_time_arg("--stop", a.stop, end, why))) {
+    spdlog::error("{}", why);
     return kExitUsage;
   }
+  inclusive = !a.stop.empty();
+  const bool window = start.kind != TimeArg::Kind::none || end.kind != TimeArg::Kind::none;
+  std::int64_t from = INT64_MIN, to = INT64_MAX;  // [from, to)
   std::unique_ptr<ftp::SecretMasker> masker;
-  std::string why;
   if (!make_masker(a.secrets, masker, why)) {
     spdlog::error("{}", why);
     return kExitUsage;
@@ -79,7 +72,13 @@ int run_records(const RecordsArgs& a) {
   std::int64_t day = INT64_MIN;
   Record r;
   Packet p;
+  bool first_record = true;
   while (reader->next(r)) {
+    if (first_record && window) {
+      resolve_window(start, end, r.ts_ns, zone, from, to);
+      if (inclusive && to < INT64_MAX) ++to;
+    }
+    first_record = false;
     if (stats) stats->read(r);
     if (a.last && r.index > a.last) {
       if (stats) continue;  // the statistics count every record read
@@ -88,10 +87,7 @@ int run_records(const RecordsArgs& a) {
     decode(r, p);
     if (masker) masker->hide(r, p);  // every record: a command may be split over them
     if (r.index < a.first) continue;
-    if (from >= 0 || to >= 0) {
-      const std::int64_t day_us = ((r.ts_ns / 1000) % 86'400'000'000LL + 86'400'000'000LL) % 86'400'000'000LL;
-      if ((from >= 0 && day_us < from) || (to >= 0 && day_us > to)) continue;
-    }
+    if (r.ts_ns < from || r.ts_ns >= to) continue;
     if (stats) stats->passed(p);
     if (!listing) continue;
     if (record_day(r.ts_ns) != day) {  // IPCS's "**** yyyy/mm/dd" line when the day changes
@@ -128,8 +124,19 @@ Command add_records_command(CLI::App& app) {
       ->group(kGroupInput);
   sub->add_option("--first", args->first, "First record number to list (default 1)")->type_name("N")->check(int_range(1, INT64_MAX))->group(kGroupFilter);
   sub->add_option("--last", args->last, "Last record number to list (default: all)")->type_name("N")->check(int_range(0, INT64_MAX))->group(kGroupFilter);
-  sub->add_option("--start", args->start, "Only records at or after this UTC time of day, hh:mm:ss[.uuuuuu]")->type_name("TIME")->group(kGroupFilter);
-  sub->add_option("--stop", args->stop, "Only records at or before this UTC time of day")->type_name("TIME")->group(kGroupFilter);
+  sub->add_option("--start", args->start,
+                  "Only records at or after this time: 2024-01-02T03:04:05[.f][Z|+hh:mm], seconds since 1970, "
+                  "hh:mm[:ss[.f]] on the trace's first day, or +SECONDS after its first record")
+      ->type_name("TIME")
+      ->group(kGroupFilter);
+  auto* o_end = sub->add_option("--end", args->end, "Only records before this time (same forms as --start)")
+                    ->type_name("TIME")
+                    ->group(kGroupFilter);
+  sub->add_option("--stop", args->stop, "Only records at or before this time (as IPCS STOP; same forms as --start)")
+      ->type_name("TIME")
+      ->group(kGroupFilter)
+      ->excludes(o_end);
+  add_tz_option(sub, args->tz);
   sub->add_option("--dump", args->dump, "Bytes of data (application or socket data) dumped per record with --format (default 64); headers are always dumped")->type_name("N")->check(int_range(0, 65536))->group(kGroupInput);
   auto* o_ascii = sub->add_flag("--ascii", args->ascii, "Dumps with the ASCII text column only")->group(kGroupInput);
   auto* o_ebcdic = sub->add_flag("--ebcdic", args->ebcdic, "Dumps with the EBCDIC text column only")->group(kGroupInput);

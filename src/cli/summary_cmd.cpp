@@ -72,7 +72,9 @@ Command add_summary_command(CLI::App& app) {
                   "Most conversations tracked at once (default 200000)")
       ->type_name("N")->check(int_range(1, 100'000'000));
   sub->footer("Examples:\n  ctana summary trace.pcapng\n  ctana summary --json -o summary.json SYSTCPDA.bin\n"
-              "  ctana summary -f 'host 10.1.1.1 and tcp port 21' --start 2024-05-02T14:02:00 trace.pcap\n"
+              "  ctana summary -f 'host 10.1.1.1 and tcp port 21' --start 14:02:00 --end 14:05:00 trace.pcap\n"
+              "  ctana summary --start +30 trace.pcap   (from 30 s after the first packet)\n"
+              "  ctana summary --tz Europe/Berlin --start 2024-05-02T16:02:00 SYSTCPDA.bin\n"
               "  zcat trace.pcap.gz | ctana summary -");
   return {sub, [args] { return run_summary_command(*args); }};
 }

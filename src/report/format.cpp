@@ -20,6 +20,31 @@ std::string iso_time(std::int64_t ns) {
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 }
 
+namespace {
+std::function<std::int64_t(std::int64_t)>& text_zone() {
+  static std::function<std::int64_t(std::int64_t)> offset;  // set once by the command line, before rendering
+  return offset;
+}
+}  // namespace
+
+void set_text_zone(std::function<std::int64_t(std::int64_t utc_s)> offset) { text_zone() = std::move(offset); }
+
+std::int64_t text_zone_shift_ns(std::int64_t ns) {
+  const auto& z = text_zone();
+  if (!z) return 0;
+  const std::int64_t s = ns / 1'000'000'000 - (ns % 1'000'000'000 < 0);
+  return z(s) * 1'000'000'000;
+}
+
+std::string text_time(std::int64_t ns) {
+  if (!text_zone()) return iso_time(ns);
+  const std::int64_t shift = text_zone_shift_ns(ns);
+  std::string s = iso_time(ns + shift);
+  if (!s.empty() && s.back() == 'Z') s.pop_back();
+  const std::int64_t off = shift / 1'000'000'000, a = off < 0 ? -off : off;
+  return s + fmt::format("{}{:02d}:{:02d}", off < 0 ? '-' : '+', a / 3600, a % 3600 / 60);
+}
+
 std::string group_digits(std::uint64_t v) {
   char buf[32];
   char* p = buf + sizeof buf;

@@ -36,6 +36,7 @@ struct Tally {
 using Table = std::map<std::pair<std::uint64_t, std::string>, Tally>;
 
 std::string date_time(std::int64_t ns) {
+  ns += text_zone_shift_ns(ns);
   std::int64_t sec = ns / 1'000'000'000;
   if (ns % 1'000'000'000 < 0) --sec;
   std::tm tm{};

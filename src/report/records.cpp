@@ -2,6 +2,7 @@
 // or FORMAT detail blocks (docs/cli.md, docs/ctrace.md). Works for every input format; the
 // CTRACE facts appear when the record has them.
 #include "ctana/records.hpp"
+#include "ctana/render.hpp"
 
 #include <fmt/format.h>
 
@@ -18,7 +19,8 @@ namespace ctana {
 
 namespace {
 
-std::tm utc_tm(std::int64_t ns, std::int64_t& micros) {
+std::tm utc_tm(std::int64_t ns, std::int64_t& micros) {  // in the text zone (--tz), UTC by default
+  ns += text_zone_shift_ns(ns);
   std::int64_t sec = ns / 1'000'000'000, frac = ns % 1'000'000'000;
   if (frac < 0) frac += 1'000'000'000, --sec;
   micros = frac / 1000;
@@ -211,6 +213,7 @@ std::string record_summary_line(const Packet& p) {
 }
 
 std::int64_t record_day(std::int64_t ns) {
+  ns += text_zone_shift_ns(ns);
   std::int64_t sec = ns / 1'000'000'000;
   if (ns % 1'000'000'000 < 0) --sec;
   return sec >= 0 ? sec / 86'400 : (sec - 86'399) / 86'400;

@@ -16,7 +16,7 @@ using text::line;
 
 // IPCS writes times as yyyy/mm/dd hh:mm:ss.uuuuuu.
 std::string ipcs_time(std::int64_t ns) {
-  std::string iso = iso_time(ns);  // 2024-01-02T03:04:05.123456789Z
+  std::string iso = iso_time(ns + text_zone_shift_ns(ns));  // 2024-01-02T03:04:05.123456789Z (--tz: local)
   if (iso.size() < 26) return iso;
   std::string s = iso.substr(0, 10) + " " + iso.substr(11, 15);
   std::replace(s.begin(), s.begin() + 10, '-', '/');
@@ -24,7 +24,7 @@ std::string ipcs_time(std::int64_t ns) {
 }
 
 std::string clock_time(std::int64_t ns) {  // hh:mm:ss.uuuuuu
-  const std::string iso = iso_time(ns);
+  const std::string iso = iso_time(ns + text_zone_shift_ns(ns));
   return iso.size() >= 26 ? iso.substr(11, 15) : iso;
 }
 

@@ -65,8 +65,8 @@ std::string render_summary_text(const SummaryReport& r) {
   }
   if (!r.filter.empty()) line(o, "Filter       : {}", r.filter);
   if (r.first_ns) {
-    line(o, "First packet : {}", iso_time(*r.first_ns));
-    line(o, "Last packet  : {}", iso_time(*r.last_ns));
+    line(o, "First packet : {}", text_time(*r.first_ns));
+    line(o, "Last packet  : {}", text_time(*r.last_ns));
     line(o, "Span         : {} s", seconds(*r.last_ns - *r.first_ns));
   } else {
     line(o, "First packet : -");
