@@ -122,8 +122,9 @@ class HelpFormatter : public CLI::Formatter {
 
  private:
   std::string row(const std::string& name, const std::string& desc) const {
-    const std::size_t col = get_column_width();
     const std::size_t width = terminal_width();
+    // a narrow terminal gets a narrower name column, so that long words still fit
+    const std::size_t col = width >= 80 ? get_column_width() : std::max<std::size_t>(16, width / 3);
     std::string out = "  " + name;
     const auto lines = wrap(desc, width > col + 20 ? width - col : 20);
     if (desc.empty()) return out + "\n";

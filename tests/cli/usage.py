@@ -175,10 +175,12 @@ def main():
                                          first), "--version first line", v)
     for lib in ("libpcap version", "fmt ", "spdlog ", "CLI11 ", "nlohmann_json "):
         check(lib in v, f"--version names {lib.strip()}", v)
-    git = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True)
-    if git.returncode == 0 and (pathlib.Path(".git").exists()):
-        head = git.stdout.decode().strip()
-        check(f"(commit {head}" in first, "--version shows the checkout's commit", f"{first} vs {head}")
+    shown = re.search(r"\(commit ([0-9a-f]{12})", first)
+    if pathlib.Path(".git").exists() and subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True).returncode == 0:
+        # the commit checked out when ctana was built: HEAD, or an ancestor when commits were made since
+        anc = subprocess.run(["git", "merge-base", "--is-ancestor", shown.group(1) if shown else "x", "HEAD"],
+                             capture_output=True) if shown else None
+        check(anc is not None and anc.returncode == 0, "--version shows the checkout's commit", first)
     with tempfile.TemporaryDirectory() as tmp:  # the build step itself: no checkout, or a given commit
         for given, expect in (("", '"unknown"'), ("1a2b3c4d5e6f", '"1a2b3c4d5e6f"')):
             out = pathlib.Path(tmp, "bi.cpp")
