@@ -47,7 +47,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (n < buf.size()) {
       ctana::fuzz::require(d.status() != Decoder::Status::ok, "short read without a status");
       ctana::fuzz::require(d.status() == Decoder::Status::end || !d.message().empty(), "problem without a message");
-      ctana::fuzz::require(d.unpacked_bytes() == out.size(), "unpacked_bytes differs from the bytes handed out");
+      // On damage the record in progress is unpacked but not handed out (a cut VB record).
+      ctana::fuzz::require(d.status() == Decoder::Status::end ? d.unpacked_bytes() == out.size()
+                                                              : d.unpacked_bytes() >= out.size(),
+                           "unpacked_bytes differs from the bytes handed out");
       ctana::fuzz::require(d.problem_offset() <= file.size(), "problem offset past the file");
       break;
     }
