@@ -12,6 +12,8 @@
 #include <regex>
 #include <sstream>
 
+#include "ctana/strings.hpp"
+
 namespace ctana::cli {
 
 namespace {
@@ -141,18 +143,6 @@ class HelpFormatter : public CLI::Formatter {
 std::string number(double v) {
   if (std::abs(v) < 1e15 && v == std::floor(v)) return fmt::format("{}", static_cast<long long>(v));
   return fmt::format("{}", v);
-}
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
 }
 
 // The options that can be given to `app` on the command line, by every name (visible ones only).
