@@ -1121,13 +1121,13 @@ void TcpAnalyzer::Impl::connection_findings(ConnState& st) {
   };
 
   // A handshake begun in the last moments of the trace may simply not have had its answer yet.
+  const std::int64_t began = c.syn_ns != TcpConnection::kNoTime ? c.syn_ns : c.first_ns;
   const bool at_end = at_trace_end && (c.state == TcpState::syn_sent || c.state == TcpState::syn_received) &&
-                      now - (c.syn_ns != TcpConnection::kNoTime ? c.syn_ns : c.first_ns) < opt.end_grace_ns;
+                      now - began < opt.end_grace_ns;
   if (at_end) {
-    add(Severity::info, "init", "attempt_at_end_of_trace", c.syn_ns != TcpConnection::kNoTime ? c.syn_ns : c.first_ns,
+    add(Severity::info, "init", "attempt_at_end_of_trace", began,
         fmt::format("{}: {} {} before the end of the trace, not answered yet", conn(),
-                    c.state == TcpState::syn_sent ? "connection attempt" : "SYN/ACK",
-                    secs(now - (c.syn_ns != TcpConnection::kNoTime ? c.syn_ns : c.first_ns))),
+                    c.state == TcpState::syn_sent ? "connection attempt" : "SYN/ACK", secs(now - began)),
         "The handshake began too close to the end of the trace to tell whether it would have been answered: "
         "the capture stopped first. Not a failure by itself (--end-grace sets how close counts).");
   } else if (c.state == TcpState::syn_sent) {
