@@ -33,6 +33,9 @@ struct Finding {
   std::string summary;    // one line
   std::string explanation;  // what it means and what to look at, for a ticket
   std::string module;     // the analyzer that found it: tcp, ftp, dns, ... (set by the collector)
+  // The frames (Packet::frame()) it is about: the first and the last, e.g. a connection's first
+  // frame and the packet that showed the problem; 0 when not known (docs/tcp.md "Findings").
+  std::uint64_t first_frame = 0, last_frame = 0;
 };
 
 using FindingSink = std::function<void(const Finding&)>;

@@ -31,6 +31,7 @@ struct IcmpErrorRow {
   std::uint32_t mtu = 0;    // fragmentation needed / packet too big
   std::uint64_t count = 0;
   std::int64_t first_ns = 0, last_ns = 0;
+  std::uint64_t first_frame = 0, last_frame = 0;  // of the first and the last of these messages
 };
 
 struct IcmpReport {

@@ -216,6 +216,9 @@ struct Packet {
 
   DecodeProblem problem;
 
+  // The record's number in the file (1-based, every record counted: Wireshark's frame.number; for
+  // CTRACE the record number of `ctana records`); 0 without a record.
+  std::uint64_t frame() const { return rec ? rec->index : 0; }
   bool malformed() const { return problem.what != nullptr && !problem.truncated; }
   bool truncated() const { return problem.what != nullptr && problem.truncated; }
   bool is_first_fragment_or_whole() const { return frag_offset == 0; }

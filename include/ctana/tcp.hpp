@@ -78,6 +78,7 @@ struct TcpDirection {
   std::int64_t first_ns = 0, last_ns = 0;
   bool syn = false, fin = false, rst = false;
   std::int64_t fin_ns = 0, rst_ns = 0;
+  std::uint64_t rst_frame = 0;     // the frame of the first RST
   // from this side's SYN
   bool has_mss = false, sack_permitted = false, timestamps = false;
   std::uint16_t mss = 0;
@@ -112,6 +113,7 @@ struct TcpConnection {
   TcpDirection& sent_by(Side s) { return dir[index(s)]; }
   const TcpDirection& sent_by(Side s) const { return dir[index(s)]; }
   std::int64_t first_ns = 0, last_ns = 0;
+  std::uint64_t first_frame = 0, last_frame = 0;  // frame numbers (Packet::frame()) of the first and last packet
   TcpState state = TcpState::established;
   bool saw_start = false;          // SYN in the trace
   std::optional<Side> reset_by;    // who sent the RST that reset the connection

@@ -111,6 +111,7 @@ struct DataTraceStreams::Impl {
       c.server_port = src_client ? dt.dport : dt.sport;
     }
     c.first_ns = c.last_ns = r.ts_ns;
+    c.first_frame = c.last_frame = r.index;
     c.app = app_for_port(c.server_port, opt.port_names);
     if (c.app.empty()) c.app = app_for_port(c.client_port, opt.port_names);
     c.state = TcpState::established;
@@ -238,6 +239,7 @@ struct DataTraceStreams::Impl {
     }
     Conn& cn = conns[i];
     cn.c.last_ns = std::max(cn.c.last_ns, ts);
+    cn.c.last_frame = r.index;
     cn.row.last_ns = cn.c.last_ns;
     if (start) cn.row.start = true;
     if (end) cn.row.end = true;

@@ -48,6 +48,10 @@ void DhcpAnalyzer::on_packet(const Packet& p) {
   ++im.out.by_type[m.type < im.out.by_type.size() ? m.type : 0];
   if (m.relay_info || !(m.giaddr == IpAddr::v4(std::array<std::uint8_t, 4>{}.data()))) ++im.out.relayed;
   const std::int64_t ts = p.rec->ts_ns;
+  auto framed = [&p](Finding f) {  // about this packet
+    f.first_frame = f.last_frame = p.frame();
+    return f;
+  };
   switch (m.type) {
     case 1:  // DISCOVER
     case 3:  // REQUEST
@@ -77,21 +81,21 @@ void DhcpAnalyzer::on_packet(const Packet& p) {
       ++im.out.naks;
       im.open.erase(m.xid);
       if (im.nak_findings++ < 10 && im.emit)
-        im.emit(Finding{Severity::warning, "application", "dhcp_nak", ts, 0,
+        im.emit(framed(Finding{Severity::warning, "application", "dhcp_nak", ts, 0,
                         fmt::format("DHCP server {} refused the address client {} asked for (NAK)",
                                     m.server_id.version ? m.server_id.str() : p.src.str(), m.chaddr),
                         "The client asked to keep an address the server will not give it: the client moved to "
                         "another network, or its lease is unknown to this server. It starts over with DISCOVER; "
-                        "repeated NAKs point at two servers that disagree."});
+                        "repeated NAKs point at two servers that disagree."}));
       break;
     case 4:  // DECLINE
       ++im.out.declines;
       if (im.emit)
-        im.emit(Finding{Severity::error, "application", "dhcp_decline", ts, 0,
+        im.emit(framed(Finding{Severity::error, "application", "dhcp_decline", ts, 0,
                         fmt::format("DHCP client {} declined {}: the address is already in use", m.chaddr,
                                     m.requested.str()),
                         "The client found another host using the address it was given (an address conflict): "
-                        "a static address inside the server's pool."});
+                        "a static address inside the server's pool."}));
       break;
     default:
       break;

@@ -23,6 +23,7 @@ struct PendingQuery {
   std::uint16_t type = 0;
   std::uint32_t retries = 0;
   IpAddr client, server;
+  std::uint64_t frame = 0;   // the first query's frame; 0 over TCP (delivered as a stream)
 };
 
 std::string endpoint(const IpAddr& a, std::uint16_t port) {
@@ -105,7 +106,7 @@ struct DnsAnalyzer::Impl {
   }
 
   void message(Bytes msg, const IpAddr& src, std::uint16_t sport, const IpAddr& dst, std::uint16_t dport,
-               std::int64_t ts, bool tcp) {
+               std::int64_t ts, bool tcp, std::uint64_t frame = 0) {
     now = std::max(now, ts);
     if (now - last_expire > 1'000'000'000) expire(now, false);
     dns::Message m;
@@ -136,7 +137,7 @@ struct DnsAnalyzer::Impl {
         return;
       }
       const std::string k = key(src, sport, dst, dport, m.id);
-      pending[k] = PendingQuery{ts, ts, name, type, 0, src, dst};
+      pending[k] = PendingQuery{ts, ts, name, type, 0, src, dst, frame};
       open_question[qk] = k;
       return;
     }
@@ -160,31 +161,37 @@ struct DnsAnalyzer::Impl {
     pending.erase(it);
     ++out.answered;
     const std::int64_t lat = ts - q.ts;
+    // frames: the query's and this response's (none over TCP)
+    auto framed = [&q, frame](Finding f) {
+      f.first_frame = q.frame ? q.frame : frame;
+      f.last_frame = frame ? frame : q.frame;
+      return f;
+    };
     sample(lat);
     if (m.rcode != 0) {
       count_name(errors, q.name, q.type);
       const bool serious = m.rcode == 2 || m.rcode == 5 || m.rcode == 1 || m.rcode == 4;  // SERVFAIL REFUSED FORMERR NOTIMP
       if (serious && rcode_findings[m.rcode]++ < 10 && emit)
-        emit(Finding{Severity::warning, "application", "dns_error", ts, 0,
+        emit(framed(Finding{Severity::warning, "application", "dns_error", ts, 0,
                      fmt::format("DNS {} for {} {} from {} (asked by {})", dns::rcode_name(m.rcode), q.name,
                                  dns::type_name(q.type), endpoint(src, sport), q.client.str()),
                      m.rcode == 2 ? "SERVFAIL: the server could not answer (its upstream servers failed, or DNSSEC "
                                     "validation failed)."
                      : m.rcode == 5 ? "REFUSED: the server will not answer this client (recursion not allowed, or an "
                                       "access list)."
-                                    : "The server could not understand or does not implement the query."});
+                                    : "The server could not understand or does not implement the query."}));
     }
     if (lat > opt.slow_ns && emit)
-      emit(Finding{Severity::warning, "response time", "dns_slow", ts, 0,
+      emit(framed(Finding{Severity::warning, "response time", "dns_slow", ts, 0,
                    fmt::format("DNS answer for {} {} took {:.3f} s", q.name, dns::type_name(q.type),
                                static_cast<double>(lat) / 1e9),
-                   "A slow name server delays every connection that needs the name first."});
+                   "A slow name server delays every connection that needs the name first."}));
     if (m.tc && !tcp && emit)
-      emit(Finding{Severity::info, "application", "dns_truncated", ts, 0,
+      emit(framed(Finding{Severity::info, "application", "dns_truncated", ts, 0,
                    fmt::format("DNS answer for {} {} was truncated (TC): the client should retry over TCP", q.name,
                                dns::type_name(q.type)),
                    "The answer did not fit in a UDP datagram; a client that does not retry over TCP (or a firewall "
-                   "that blocks TCP port 53) gets no answer."});
+                   "that blocks TCP port 53) gets no answer."}));
   }
 };
 
@@ -206,7 +213,7 @@ void DnsAnalyzer::on_packet(const Packet& p) {
     const bool dt_server = std::find(ports.begin(), ports.end(), dt.dport) != ports.end() ||
                            std::find(ports.begin(), ports.end(), dt.sport) != ports.end();
     if (!dt_server || !impl_->first_source(dt.src, dt.sport, dt.dst, dt.dport, 2)) return;
-    impl_->message(r.data, dt.src, dt.sport, dt.dst, dt.dport, r.ts_ns, false);
+    impl_->message(r.data, dt.src, dt.sport, dt.dst, dt.dport, r.ts_ns, false, r.index);
     return;
   }
   if (p.l4 != L4::udp || p.malformed() || p.fragment) return;
@@ -215,7 +222,7 @@ void DnsAnalyzer::on_packet(const Packet& p) {
   if (!to_server && !from_server) return;
   if (p.payload.size() < p.payload_len) return;  // cut by the snap length
   if (!impl_->first_source(p.src, p.udp.sport, p.dst, p.udp.dport, 1)) return;
-  impl_->message(p.payload, p.src, p.udp.sport, p.dst, p.udp.dport, p.rec->ts_ns, false);
+  impl_->message(p.payload, p.src, p.udp.sport, p.dst, p.udp.dport, p.rec->ts_ns, false, p.frame());
 }
 
 bool DnsAnalyzer::wants(const TcpConnection& c) {

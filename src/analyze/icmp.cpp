@@ -94,12 +94,14 @@ void IcmpAnalyzer::on_packet(const Packet& p) {
         if (v6 && ic.type == 2) row.mtu = h.be32<4>();
       }
       row.first_ns = ts;
+      row.first_frame = p.frame();
       const QuotedPacket& q = ic.quote;
       if (ic.has_quote && q.proto == 6 && q.has_ports && im.lookup) row.connection = im.lookup(q.src, q.sport, q.dst, q.dport);
       it = im.errors.emplace(key, row).first;
     }
     ++it->second.count;
     it->second.last_ns = ts;
+    it->second.last_frame = p.frame();
   }
 }
 
@@ -149,11 +151,14 @@ void IcmpAnalyzer::finish() {
       expl = "See RFC 792 / RFC 4443 for this message.";
       sev = Severity::info;
     }
-    im.emit(Finding{sev, "traffic", "icmp_error", e.first_ns, e.connection,
-                    fmt::format("{} {} from {} about {}{} ({} time{})", e.v6 ? "ICMPv6" : "ICMP", e.what, e.reporter.str(),
-                                e.about, e.connection ? fmt::format(" (connection {})", e.connection) : "", e.count,
-                                e.count == 1 ? "" : "s"),
-                    expl});
+    Finding f{sev, "traffic", "icmp_error", e.first_ns, e.connection,
+              fmt::format("{} {} from {} about {}{} ({} time{})", e.v6 ? "ICMPv6" : "ICMP", e.what, e.reporter.str(),
+                          e.about, e.connection ? fmt::format(" (connection {})", e.connection) : "", e.count,
+                          e.count == 1 ? "" : "s"),
+              expl};
+    f.first_frame = e.first_frame;
+    f.last_frame = e.last_frame;
+    im.emit(std::move(f));
   }
   if (im.out.echo_unanswered) {
     std::int64_t first = INT64_MAX;  // the first request that got no reply

@@ -223,6 +223,16 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
     rep.tcp.handshake_rtt = latency_stat(samples.handshake);
     rep.tcp.response_time = latency_stat(tcp->response_times());
     rep.tcp.throughput = latency_stat(samples.throughput);
+    // A finding about one connection that names no packet (FTP, TLS... see their streams, not
+    // packets) covers the connection's frames.
+    for (Finding& f : rep.findings.list) {
+      if (!f.connection || f.first_frame) continue;
+      const auto it = std::lower_bound(rep.tcp.connections.begin(), rep.tcp.connections.end(), f.connection,
+                                       [](const TcpConnection& c, std::uint64_t id) { return c.id < id; });
+      if (it == rep.tcp.connections.end() || it->id != f.connection) continue;
+      f.first_frame = it->first_frame;
+      f.last_frame = it->last_frame;
+    }
   }
   findings.finish();
   rep.read = reader->stats();

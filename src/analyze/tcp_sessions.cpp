@@ -395,6 +395,7 @@ struct TcpAnalyzer::Impl {
     c.client_port = src_is_client ? p.tcp.sport : p.tcp.dport;
     c.server_port = src_is_client ? p.tcp.dport : p.tcp.sport;
     c.first_ns = c.last_ns = p.rec->ts_ns;
+    c.first_frame = c.last_frame = p.frame();
     c.app = app_for(c.server_port);
     if (c.app.empty()) c.app = app_for(c.client_port);
     if (!sinks.empty() && !(claim && claim(c))) {  // a data trace may already deliver its payload
@@ -828,6 +829,7 @@ void TcpAnalyzer::Impl::count_packet(PacketCtx& x) {
   if (sent.packets == 1) sent.first_ns = x.ts;
   sent.last_ns = x.ts;
   x.conn.last_ns = x.ts;
+  x.conn.last_frame = x.p.frame();
   x.conn.first_ns = std::min(x.conn.first_ns, x.ts);
   for (int b = 0; b < tcpa::kCount; ++b) {
     if (x.analysis & (1u << b)) {
@@ -899,7 +901,10 @@ void TcpAnalyzer::Impl::track_close(PacketCtx& x) {
   Watch& watch = x.st.watch;
   if (x.rst) {
     sent.rst = true;
-    if (!sent.rst_ns) sent.rst_ns = x.ts;
+    if (!sent.rst_ns) {
+      sent.rst_ns = x.ts;
+      sent.rst_frame = x.p.frame();
+    }
     if (c.state == TcpState::syn_sent && x.from == Side::server) {
       c.state = TcpState::refused;
     } else if (c.state != TcpState::refused && c.state != TcpState::reset) {
@@ -1116,8 +1121,14 @@ void TcpAnalyzer::Impl::connection_findings(ConnState& st) {
   auto side = [&c](Side s) {
     return fmt::format("{} {}", side_name(s), (s == Side::client ? c.client : c.server).str());
   };
-  auto add = [&](Severity s, const char* cat, const char* kind, std::int64_t ts, std::string sum, std::string expl) {
-    emit(Finding{s, cat, kind, ts, c.id, std::move(sum), std::move(expl)});
+  // Frames: the connection's first, and the packet that showed it (`last`: the RST of a refusal or
+  // a reset) or else the connection's last.
+  auto add = [&](Severity s, const char* cat, const char* kind, std::int64_t ts, std::string sum, std::string expl,
+                 std::uint64_t last = 0) {
+    Finding f{s, cat, kind, ts, c.id, std::move(sum), std::move(expl)};
+    f.first_frame = c.first_frame;
+    f.last_frame = last ? last : c.last_frame;
+    emit(std::move(f));
   };
 
   // A handshake begun in the last moments of the trace may simply not have had its answer yet.
@@ -1141,7 +1152,8 @@ void TcpAnalyzer::Impl::connection_findings(ConnState& st) {
     add(Severity::warning, "init", "refused", c.sent_by(Side::server).rst_ns,
         fmt::format("{}: connection refused (SYN answered by RST)", conn()),
         "The server host answered the SYN with a reset: nothing listens on that port, or the listener's "
-        "backlog was full, or a firewall rejects the connection.");
+        "backlog was full, or a firewall rejects the connection.",
+        c.sent_by(Side::server).rst_frame);
   } else if (c.state == TcpState::syn_received) {
     add(Severity::error, "init", "handshake_incomplete", c.synack_ns,
         fmt::format("{}: SYN/ACK sent {} time{} but the final ACK never came", conn(), w.synacks,
@@ -1255,7 +1267,8 @@ void TcpAnalyzer::Impl::connection_findings(ConnState& st) {
         fmt::format("{}: reset by {} after {} without new data", conn(), side(*c.reset_by), secs(w.idle_before_rst_ns)),
         long_idle ? "The connection was idle for a long time and then reset: one side gave up waiting (an "
                     "idle timeout, a keepalive failure, or a firewall that forgot the connection)."
-                  : "The connection ended with a reset instead of an orderly FIN exchange.");
+                  : "The connection ended with a reset instead of an orderly FIN exchange.",
+        c.sent_by(*c.reset_by).rst_frame);
   }
   if (c.state == TcpState::closing && !c.evicted_idle && c.first_fin_by) {  // closing: a FIN was seen
     add(Severity::info, "term", "half_closed", c.sent_by(*c.first_fin_by).fin_ns,

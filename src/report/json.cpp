@@ -128,6 +128,8 @@ json tcp_connection_json(const TcpConnection& c) {
           {"local_rule", c.local_rule},
           {"first", iso_time(c.first_ns)},
           {"last", iso_time(c.last_ns)},
+          {"first_frame", c.first_frame},
+          {"last_frame", c.last_frame},
           {"elapsed_s", dur(c.elapsed_ns())},
           {"state", std::string(tcp_state_name(c.state))},
           {"saw_start", c.saw_start},
@@ -145,14 +147,17 @@ json tcp_connection_json(const TcpConnection& c) {
 }
 
 json finding_json(const Finding& f) {
-  return {{"severity", std::string(severity_name(f.severity))},
-          {"category", f.category},
-          {"kind", f.kind},
-          {"module", f.module},
-          {"time", iso_time(f.ts_ns)},
-          {"connection", f.connection ? json(f.connection) : json(nullptr)},
-          {"summary", f.summary},
-          {"explanation", f.explanation}};
+  json j = {{"severity", std::string(severity_name(f.severity))},
+            {"category", f.category},
+            {"kind", f.kind},
+            {"module", f.module},
+            {"time", iso_time(f.ts_ns)},
+            {"connection", f.connection ? json(f.connection) : json(nullptr)}};
+  if (f.first_frame) j["first_frame"] = f.first_frame;
+  if (f.last_frame) j["last_frame"] = f.last_frame;
+  j["summary"] = f.summary;
+  j["explanation"] = f.explanation;
+  return j;
 }
 
 json dhcp_json(const DhcpReport& d) {
@@ -447,6 +452,7 @@ std::string render_flow_json_row(std::uint64_t nr, const Packet& p, const TcpPac
   for (int i = 0; i < 8; ++i)
     if (p.tcp.flags & (1u << i)) tcpflags += names[i];
   json j = {{"nr", nr},
+            {"frame", p.frame()},
             {"connection", info.connection},
             {"time", iso_time(p.rec->ts_ns)},
             {"delta_s", static_cast<double>(delta_ns) / 1e9},
