@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "ctana/report.hpp"
 
@@ -29,6 +30,25 @@ std::string render_flow_json_row(std::uint64_t nr, const Packet& p, const TcpPac
                                  std::int64_t delta_ns);
 std::string render_exceptions_text(const SummaryReport& r, bool by_severity);
 std::string render_exceptions_json(const SummaryReport& r);
+
+// Tables (--format csv|tsv; docs/cli.md "Tables"): a header line of column names, then one line
+// per row. CSV as RFC 4180 (values with a comma, quote or line break quoted, quotes doubled; CRLF
+// line ends); TSV with a blank for a tab or line break inside a value. A row holds the values of
+// the command's JSON object under the same names (src/report/table.cpp).
+enum class TableFormat : std::uint8_t { csv, tsv };
+std::string table_row(const std::vector<std::string>& cells, TableFormat f);
+const std::vector<std::string>& sessions_columns();
+const std::vector<std::string>& exceptions_columns();
+const std::vector<std::string>& flow_columns();
+const std::vector<std::string>& records_columns();
+std::string render_sessions_table(const SummaryReport& r, TableFormat f, std::uint64_t only_conn = 0);
+std::string render_exceptions_table(const SummaryReport& r, TableFormat f, bool by_severity);
+std::string render_flow_table_header(TableFormat f);
+std::string render_flow_table_row(std::uint64_t nr, const Packet& p, const TcpPacketInfo& info, Side local,
+                                  std::int64_t delta_ns, TableFormat f);
+std::string render_records_table_header(TableFormat f);
+std::string render_record_table_row(const Packet& p, TableFormat f);
+std::string render_record_json_row(const Packet& p);  // JSON Lines: one object per record
 
 // Helpers shared by the renderers.
 std::string iso_time(std::int64_t ns);        // 2024-01-02T03:04:05.123456789Z

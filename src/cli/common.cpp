@@ -127,6 +127,19 @@ bool load_rules(const GateArgs& g, std::vector<Rule>& rules) {
   return false;
 }
 
+void add_format_option(CLI::App* sub, InputArgs& a, const std::string& what) {
+  sub->add_option("--format", a.format, "Output: text (default), csv or tsv (" + what + ", docs/cli.md Tables), or json (= --json)")
+      ->check(one_of({"text", "csv", "tsv", "json"}))
+      ->group(kGroupInput);
+}
+
+OutFormat output_format(const InputArgs& a) {
+  if (a.json || a.format == "json") return OutFormat::json;
+  if (a.format == "csv") return OutFormat::csv;
+  if (a.format == "tsv") return OutFormat::tsv;
+  return OutFormat::text;
+}
+
 void add_input_options(CLI::App* sub, InputArgs& a, bool tcp_options, bool file) {
   if (file) add_file_option(sub, a.file, "Trace file (pcap, pcapng, z/OS CTRACE)");
   sub->add_flag("--json", a.json, "Write JSON instead of text")->group(kGroupInput);

@@ -15,6 +15,7 @@ namespace ctana::cli {
 struct InputArgs {
   std::string file, output;
   bool json = false;
+  std::string format = "text";        // --format (sessions, flow, exceptions); --json = json
   std::string filter;                 // -f BPF
   std::vector<std::string> ips;       // --ip
   std::vector<std::uint16_t> ports;   // --port
@@ -34,6 +35,11 @@ struct InputArgs {
 CLI::Option* add_file_option(CLI::App* sub, std::string& file, const std::string& what);
 // Adds FILE (unless `file` is false), --json, -o and the filter and TCP options to `sub`.
 void add_input_options(CLI::App* sub, InputArgs& a, bool tcp_options, bool file = true);
+
+// --format text|csv|tsv|json (docs/cli.md "Tables"); --json stays the same as --format json.
+void add_format_option(CLI::App* sub, InputArgs& a, const std::string& what);
+enum class OutFormat : std::uint8_t { text, json, csv, tsv };
+OutFormat output_format(const InputArgs& a);
 
 // Rule gates (docs/ci.md): --fail-on, --rules, --junit.
 struct GateArgs {

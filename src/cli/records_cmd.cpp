@@ -1,5 +1,5 @@
-// ctana records FILE: one line per record (IPCS SUMMARY style) or detail blocks (--format, IPCS
-// FORMAT style), with record-number and time-of-day filters. docs/cli.md.
+// ctana records FILE: one line per record (IPCS SUMMARY style), detail blocks (--format, IPCS
+// FORMAT style) or a table (--format csv|tsv|json), with record-number and time filters. docs/cli.md.
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
@@ -13,13 +13,15 @@
 #include "cli/common.hpp"
 #include "ctana/decode.hpp"
 #include "ctana/records.hpp"
+#include "ctana/render.hpp"
 
 namespace ctana::cli {
 
 namespace {
 struct RecordsArgs {
   std::string file, output, start, stop, end, tz;
-  bool format = false, statistics = false, ascii = false, ebcdic = false, both = false;
+  std::string format = "text";  // text, detail (a bare --format), csv, tsv, json
+  bool statistics = false, ascii = false, ebcdic = false, both = false;
   std::uint64_t first = 1, last = 0;
   std::size_t dump = 64;
   OpenOptions open;
@@ -39,6 +41,13 @@ int run_records(const RecordsArgs& a) {
     return kExitUsage;
   }
   inclusive = !a.stop.empty();
+  const bool detail_blocks = a.format == "detail";
+  const bool table = a.format == "csv" || a.format == "tsv";
+  const TableFormat tf = a.format == "tsv" ? TableFormat::tsv : TableFormat::csv;
+  if (a.statistics && (table || a.format == "json")) {
+    spdlog::error("--statistics: not with --format {} (the tallies are text; --format alone gives the detail blocks)", a.format);
+    return kExitUsage;
+  }
   const bool window = start.kind != TimeArg::Kind::none || end.kind != TimeArg::Kind::none;
   std::int64_t from = INT64_MIN, to = INT64_MAX;  // [from, to)
   std::unique_ptr<ftp::SecretMasker> masker;
@@ -62,8 +71,9 @@ int run_records(const RecordsArgs& a) {
     }
     out = owned.get();
   }
-  const bool listing = a.format || !a.statistics;
-  if (!a.format && listing) std::fputs(record_summary_header().c_str(), out);
+  const bool listing = detail_blocks || !a.statistics;
+  if (a.format == "text" && listing) std::fputs(record_summary_header().c_str(), out);
+  if (table) std::fputs(render_records_table_header(tf).c_str(), out);
   std::unique_ptr<RecordStatistics> stats;
   if (a.statistics) stats = std::make_unique<RecordStatistics>();
   DetailOptions detail;
@@ -90,16 +100,21 @@ int run_records(const RecordsArgs& a) {
     if (r.ts_ns < from || r.ts_ns >= to) continue;
     if (stats) stats->passed(p);
     if (!listing) continue;
+    if (table || a.format == "json") {
+      const std::string s = table ? render_record_table_row(p, tf) : render_record_json_row(p);
+      std::fwrite(s.data(), 1, s.size(), out);
+      continue;
+    }
     if (record_day(r.ts_ns) != day) {  // IPCS's "**** yyyy/mm/dd" line when the day changes
       day = record_day(r.ts_ns);
       const std::string dl = record_date_line(r.ts_ns);
       std::fwrite(dl.data(), 1, dl.size(), out);
     }
-    const std::string s = a.format ? record_detail(p, detail) : record_summary_line(p);
+    const std::string s = detail_blocks ? record_detail(p, detail) : record_summary_line(p);
     std::fwrite(s.data(), 1, s.size(), out);
   }
   if (stats) {
-    const std::string s = (a.format ? std::string("\n") : std::string()) + stats->text(reader->stats());
+    const std::string s = (detail_blocks ? std::string("\n") : std::string()) + stats->text(reader->stats());
     std::fwrite(s.data(), 1, s.size(), out);
   }
   errno = 0;
@@ -115,9 +130,18 @@ int run_records(const RecordsArgs& a) {
 
 Command add_records_command(CLI::App& app) {
   auto args = std::make_shared<RecordsArgs>();
-  auto* sub = app.add_subcommand("records", "List records IPCS style: one line each, or detail blocks with --format");
+  auto* sub = app.add_subcommand("records", "List records IPCS style: one line each, or detail blocks with --format; "
+                                            "or a table (--format csv|tsv|json)");
   add_file_option(sub, args->file, "Trace file (CTRACE, pcap, pcapng)");
-  sub->add_flag("--format", args->format, "Detail blocks (IPCS FORMAT) instead of one line per record")->group(kGroupInput);
+  // A bare --format (IPCS FORMAT) keeps its meaning: the FILE after it is not taken as its value.
+  sub->add_option("--format", args->format,
+                  "Alone (or 'detail'): detail blocks (IPCS FORMAT) instead of one line per record; csv, tsv or json: "
+                  "one row per record with the columns of docs/cli.md Tables (json: JSON Lines); text: the one-line "
+                  "listing (default)")
+      ->expected(0, 1)
+      ->default_str("detail")
+      ->check(one_of({"text", "detail", "csv", "tsv", "json"}))
+      ->group(kGroupInput);
   sub->add_flag("--statistics", args->statistics,
                 "Tallies (IPCS STATISTICS(DETAIL)): records by type, link, job, protocol, discard code; with --format "
                 "after the detail blocks")

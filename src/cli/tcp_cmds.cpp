@@ -28,9 +28,13 @@ int run_sessions(const SessionsArgs& a) {
     spdlog::error("--conn {}: the trace has {} TCP connections", a.conn, res.report.tcp.totals.connections);
     return kExitUsage;
   }
-  const std::string text = a.in.json    ? render_sessions_json(res.report, a.conn)
-                           : a.table    ? render_sessions_table(res.report)
-                                        : render_sessions_text(res.report, a.conn);
+  // csv and tsv are the table (one line per connection) for scripts
+  const OutFormat f = output_format(a.in);
+  const std::string text = f == OutFormat::json  ? render_sessions_json(res.report, a.conn)
+                           : f == OutFormat::csv ? render_sessions_table(res.report, TableFormat::csv, a.conn)
+                           : f == OutFormat::tsv ? render_sessions_table(res.report, TableFormat::tsv, a.conn)
+                           : a.table             ? render_sessions_table(res.report)
+                                                 : render_sessions_text(res.report, a.conn);
   if (!write_output(text, a.in.output)) return kExitUnreadable;
   return code;
 }
@@ -46,6 +50,8 @@ int run_flow(const FlowArgs& a) {
   std::uint64_t nr = 0;
   std::int64_t last_ns = 0;
   std::vector<std::pair<IpAddr, int>> nets;
+  const OutFormat f = output_format(a.in);
+  const TableFormat tf = f == OutFormat::tsv ? TableFormat::tsv : TableFormat::csv;
   auto hook = [&](TcpAnalyzer& tcp) {
     tcp.on_tcp_packet([&](const Packet& p, const TcpPacketInfo& info, const TcpConnection& c) {
       if (info.connection != a.conn) return;
@@ -53,11 +59,13 @@ int run_flow(const FlowArgs& a) {
       Side local = c.local.value_or(Side::server);
       if (!nets.empty() && in_networks(c.client, nets) != in_networks(c.server, nets))
         local = in_networks(c.client, nets) ? Side::client : Side::server;
-      if (nr == 0 && !a.in.json) out += render_flow_header(c, a.relative);
+      if (nr == 0 && f == OutFormat::text) out += render_flow_header(c, a.relative);
+      if (nr == 0 && (f == OutFormat::csv || f == OutFormat::tsv)) out += render_flow_table_header(tf);
       ++nr;
       const std::int64_t delta = nr == 1 ? 0 : p.rec->ts_ns - last_ns;
-      out += a.in.json ? render_flow_json_row(nr, p, info, local, delta)
-                       : render_flow_row(nr, p, info, local, delta, a.relative);
+      out += f == OutFormat::json ? render_flow_json_row(nr, p, info, local, delta)
+             : f == OutFormat::text ? render_flow_row(nr, p, info, local, delta, a.relative)
+                                    : render_flow_table_row(nr, p, info, local, delta, tf);
       last_ns = p.rec->ts_ns;
     });
   };
@@ -93,8 +101,12 @@ int run_exceptions(const ExceptionsArgs& a) {
     std::erase_if(f.list, [&a](const Finding& x) { return x.connection != a.conn; });
     f.recount();
   }
-  const std::string text =
-      a.in.json ? render_exceptions_json(res.report) : render_exceptions_text(res.report, a.order == "severity");
+  const OutFormat f = output_format(a.in);
+  const bool by_severity = a.order == "severity";
+  const std::string text = f == OutFormat::json  ? render_exceptions_json(res.report)
+                           : f == OutFormat::csv ? render_exceptions_table(res.report, TableFormat::csv, by_severity)
+                           : f == OutFormat::tsv ? render_exceptions_table(res.report, TableFormat::tsv, by_severity)
+                                                 : render_exceptions_text(res.report, by_severity);
   if (!write_output(text, a.in.output)) return kExitUnreadable;
   return code;
 }
@@ -106,8 +118,9 @@ Command add_sessions_command(CLI::App& app) {
   auto* sub = app.add_subcommand("sessions", "IPCS-style SESSION report: one block per TCP connection");
   add_input_options(sub, args->in, true);
   sub->add_flag("--table", args->table, "One line per connection instead of the IPCS blocks")->group(kGroupInput);
+  add_format_option(sub, args->in, "one row per connection");
   sub->add_option("--conn", args->conn, "Only this connection (its number in the report)")->type_name("N")->check(int_range(1, INT64_MAX))->group(kGroupFilter);
-  sub->footer("Examples:\n  ctana sessions --table trace.pcap\n  ctana sessions --conn 3 --local 10.1.0.0/16 SYSTCPDA.bin");
+  sub->footer("Examples:\n  ctana sessions --table trace.pcap\n  ctana sessions --format csv -o sessions.csv trace.pcap\n  ctana sessions --conn 3 --local 10.1.0.0/16 SYSTCPDA.bin");
   return {sub, [args] { return run_sessions(*args); }};
 }
 
@@ -117,8 +130,9 @@ Command add_flow_command(CLI::App& app) {
   add_input_options(sub, args->in, true);
   sub->add_option("CONN", args->conn, "Connection number (from ctana sessions)")->required()->type_name("N")->check(int_range(1, INT64_MAX))->group(kGroupInput);
   sub->add_flag("--relative", args->relative, "Relative sequence and acknowledgment numbers")->group(kGroupInput);
+  add_format_option(sub, args->in, "one row per packet");
   sub->footer("Examples:\n  ctana sessions --table trace.pcap     (find the connection's number)\n"
-              "  ctana flow trace.pcap 3\n  ctana flow --relative --json trace.pcap 3");
+              "  ctana flow trace.pcap 3\n  ctana flow --relative --json trace.pcap 3\n  ctana flow --format tsv trace.pcap 3");
   return {sub, [args] { return run_flow(*args); }};
 }
 
@@ -129,8 +143,10 @@ Command add_exceptions_command(CLI::App& app) {
   sub->add_option("--by", args->order, "Order: time (default) or severity")
       ->check(one_of({"time", "severity"}))
       ->group(kGroupInput);
+  add_format_option(sub, args->in, "one row per finding");
   sub->add_option("--conn", args->conn, "Only the findings about this connection")->type_name("N")->check(int_range(1, INT64_MAX))->group(kGroupFilter);
-  sub->footer("Examples:\n  ctana exceptions trace.pcap\n  ctana exceptions --by severity --json SYSTCPDA.bin");
+  sub->footer("Examples:\n  ctana exceptions trace.pcap\n  ctana exceptions --by severity --json SYSTCPDA.bin\n"
+              "  ctana exceptions --format csv -o findings.csv trace.pcap");
   return {sub, [args] { return run_exceptions(*args); }};
 }
 

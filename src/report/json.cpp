@@ -442,8 +442,7 @@ std::string render_sessions_json(const SummaryReport& r, std::uint64_t only_conn
   return json_text(j, 2) + "\n";
 }
 
-std::string render_flow_json_row(std::uint64_t nr, const Packet& p, const TcpPacketInfo& info, Side local,
-                                 std::int64_t delta_ns) {
+json flow_row_json(std::uint64_t nr, const Packet& p, const TcpPacketInfo& info, Side local, std::int64_t delta_ns) {
   json flags = json::array();
   for (int b = 0; b < tcpa::kCount; ++b)
     if (info.flags & (1u << b)) flags.push_back(std::string(tcpa::name(b)));
@@ -467,7 +466,12 @@ std::string render_flow_json_row(std::uint64_t nr, const Packet& p, const TcpPac
             {"window", info.window},
             {"data", p.payload_len},
             {"analysis", std::move(flags)}};
-  return json_text(j) + "\n";
+  return j;
+}
+
+std::string render_flow_json_row(std::uint64_t nr, const Packet& p, const TcpPacketInfo& info, Side local,
+                                 std::int64_t delta_ns) {
+  return json_text(flow_row_json(nr, p, info, local, delta_ns)) + "\n";
 }
 
 std::string render_exceptions_json(const SummaryReport& r) {

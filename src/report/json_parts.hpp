@@ -14,6 +14,11 @@ std::string json_text(const nlohmann::ordered_json& j, int indent = -1);
 nlohmann::ordered_json tcp_totals_json(const TcpReport& t);
 nlohmann::ordered_json tcp_connection_json(const TcpConnection& c);
 nlohmann::ordered_json finding_json(const Finding& f);
+// One packet of `flow --json` (also the row of `flow --format csv`).
+nlohmann::ordered_json flow_row_json(std::uint64_t nr, const Packet& p, const TcpPacketInfo& info, Side local,
+                                     std::int64_t delta_ns);
+// One record of `records --format json|csv|tsv` (src/report/table.cpp).
+nlohmann::ordered_json record_row_json(const Packet& p);
 nlohmann::ordered_json ftp_json(const FtpReport& f);
 nlohmann::ordered_json dns_json(const DnsReport& d);
 nlohmann::ordered_json icmp_json(const IcmpReport& c);
