@@ -177,7 +177,7 @@ json record_row_json(const Packet& p) {
   else if (ip) proto = "ip";
   else if (p.l3 == L3::arp) proto = "arp";
   json src = nullptr, dst = nullptr, sport = nullptr, dport = nullptr;
-  if (ip) {
+  if (ip && p.src.version && p.dst.version) {  // (a malformed IP header has none)
     src = p.src.str();
     dst = p.dst.str();
     if (p.l4 == L4::tcp) sport = p.tcp.sport, dport = p.tcp.dport;

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Every JSON document ctana writes validates against its JSON Schema in docs/schema/.
 
-Runs `summary --json`, `sessions --json`, `exceptions --json` and `flow N --json` (every
-connection, every line) over every trace in testdata/, plus option variants that add or change
+Runs `summary --json`, `sessions --json`, `exceptions --json`, `flow N --json` (every
+connection, every line) and `records --format json` (every line) over every trace in testdata/, plus option variants that add or change
 optional parts (filters, --conn, --show-secrets, --max-listed, standard input, CTRACE options),
 and validates each document with python3-jsonschema. Also checks that the schema files are
 valid draft 2020-12 schemas, that every finding's time lies within the trace, and (self-check)
@@ -27,7 +27,7 @@ except ImportError:
     sys.exit("schema.py: python3-jsonschema is missing (apt-get install python3-jsonschema)")
 
 SCHEMA_DIR = pathlib.Path("docs/schema")
-DOCUMENTS = ["summary", "sessions", "exceptions", "flow-row", "diff"]  # common.schema.json: shared $defs
+DOCUMENTS = ["summary", "sessions", "exceptions", "flow-row", "records-row", "diff"]  # common.schema.json: shared $defs
 TRACE_DIRS = ["testdata/real", "testdata/crafted", "testdata/ctrace", "testdata/terse"]
 
 
@@ -137,7 +137,7 @@ def main():
             for v in node:
                 note_paths(kind, v, path + ("[]",))
 
-    counts = {"summary": 0, "sessions": 0, "exceptions": 0, "flow-row": 0, "diff": 0}
+    counts = {"summary": 0, "sessions": 0, "exceptions": 0, "flow-row": 0, "records-row": 0, "diff": 0}
     runs = 0
     refused = []
 
@@ -167,14 +167,14 @@ def main():
             failures.append(f"{cmd}: exit {res.returncode}: {res.stderr.decode(errors='replace').strip()[:300]}")
             return []
         text = res.stdout.decode("utf-8", errors="strict")
-        if kind == "flow-row":
+        if kind in ("flow-row", "records-row"):
             docs = []
             for i, line in enumerate(text.splitlines(), 1):
                 try:
                     docs.append((f"line {i}", json.loads(line)))
                 except json.JSONDecodeError as e:
                     failures.append(f"{cmd}: line {i} is not JSON: {e}")
-            if not docs:
+            if not docs and (kind == "flow-row" or expect_doc):  # a trace may hold no record
                 failures.append(f"{cmd}: no JSON lines")
         else:
             try:
@@ -206,6 +206,7 @@ def main():
             seen_formats.add(docs[0]["input"]["format"])
         sess = check("sessions", ["sessions", "--json", t])
         check("exceptions", ["exceptions", "--json", t])
+        check("records-row", ["records", "--format", "json", t])
         conns = [c["id"] for c in sess[0]["connections"]] if sess else []
         if args.max_flows and len(conns) > args.max_flows:
             conns = conns[:args.max_flows - 1] + conns[-1:]
@@ -286,7 +287,8 @@ def main():
     # Self-check: broken documents must be rejected.
     examples = {}
     for kind, argv in [("summary", ["summary", "--json", v46]), ("sessions", ["sessions", "--json", v46]),
-                       ("exceptions", ["exceptions", "--json", v46]), ("flow-row", ["flow", "--json", ftp, "1"])]:
+                       ("exceptions", ["exceptions", "--json", v46]), ("flow-row", ["flow", "--json", ftp, "1"]),
+                       ("records-row", ["records", "--format", "json", v46])]:
         docs = check(kind, argv, expect_doc=True)
         if not docs:
             failures.append(f"self-check: no example {kind} document")
@@ -298,7 +300,8 @@ def main():
     elapsed = time.monotonic() - t0
     total = sum(counts.values())
     print(f"validated {total} documents ({counts['summary']} summary, {counts['sessions']} sessions, "
-          f"{counts['exceptions']} exceptions, {counts['flow-row']} flow lines, {counts['diff']} diff) from {runs} runs over "
+          f"{counts['exceptions']} exceptions, {counts['flow-row']} flow lines, {counts['records-row']} records lines, "
+          f"{counts['diff']} diff) from {runs} runs over "
           f"{len(traces)} traces; {len(refused)} runs refused the input (exit 2, no document) in {elapsed:.1f} s")
     if uncovered:
         print(f"{len(uncovered)} schema properties never appeared in a test document (not an error):")
@@ -354,7 +357,8 @@ def self_check(validators, examples, failures):
     """Mutate valid documents in ways the schemas must reject; each mutation must fail validation
     and the unmutated document must pass. The examples are real ctana output (tcp-v4-v6.pcap,
     ftp-login.pcap), so the check follows the code."""
-    summary, sessions, exceptions, flow = (examples[k] for k in ("summary", "sessions", "exceptions", "flow-row"))
+    summary, sessions, exceptions, flow, record = (examples[k] for k in ("summary", "sessions", "exceptions", "flow-row",
+                                                                         "records-row"))
 
     def setp(path, value):
         def f(d):
@@ -403,6 +407,11 @@ def self_check(validators, examples, failures):
         ("flow-row", flow, "sequence number above 2^32", setp(["seq"], 2 ** 32)),
         ("flow-row", flow, "io not I or O", setp(["io"], "X")),
         ("flow-row", flow, "schema_version on a flow line", setp(["schema_version"], 1)),
+        ("flow-row", flow, "no frame number", delp(["frame"])),
+        ("records-row", record, "frame 0", setp(["frame"], 0)),
+        ("records-row", record, "protocol unknown", setp(["protocol"], "sctp")),
+        ("records-row", record, "cid not hex", setp(["cid"], "58")),
+        ("records-row", record, "unknown key", setp(["bogus"], 1)),
     ]
     for kind, base, what, mutate in mutations:
         if errors_of(validators[kind], base):
