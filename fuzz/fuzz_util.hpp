@@ -211,7 +211,8 @@ inline void run_pipeline(const std::string& path) {
   (void)render_sessions_text(res.report);
   (void)render_sessions_table(res.report);
   (void)render_sessions_json(res.report);
-  (void)render_exceptions_text(res.report, true);
+  (void)render_exceptions_text(res.report, {false, FindingOrder::severity});
+  (void)render_exceptions_text(res.report);
   (void)render_exceptions_json(res.report);
 }
 

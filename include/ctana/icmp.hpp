@@ -29,6 +29,7 @@ struct IcmpErrorRow {
   std::string about;        // "UDP 10.0.0.1:4096 -> 10.0.0.2:53" from the quoted packet
   std::uint64_t connection = 0;  // the TCP connection the quoted packet belongs to, 0 if none
   std::uint32_t mtu = 0;    // fragmentation needed / packet too big
+  bool traceroute = false;  // it quotes a UDP datagram to a traceroute port (33434-33534)
   std::uint64_t count = 0;
   std::int64_t first_ns = 0, last_ns = 0;
   std::uint64_t first_frame = 0, last_frame = 0;  // of the first and the last of these messages

@@ -45,6 +45,7 @@ struct CtraceReadStats {
   std::uint64_t descriptor_bytes = 0;    // RDWs and BDWs
   std::uint64_t not_validated = 0;       // CTE headers whose trailing length did not match
   std::uint64_t lost_markers = 0;        // NMI lost-record entries (format id FFxxxxxx)
+  std::int64_t lost_first_ns = 0, lost_last_ns = 0;  // the time stamps of the first and last of them
   std::uint64_t spanned_segments = 0;    // VBS segments read (RDW byte 2 = 1, 2 or 3)
   std::uint64_t spanned_records = 0;     // spanned records whose segments were all there
   std::uint64_t spanned_lost = 0;        // spanned records with a missing segment

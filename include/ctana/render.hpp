@@ -28,7 +28,16 @@ std::string render_flow_row(std::uint64_t nr, const Packet& p, const TcpPacketIn
 // One JSON object per packet (JSON Lines), for `ctana flow --json`.
 std::string render_flow_json_row(std::uint64_t nr, const Packet& p, const TcpPacketInfo& info, Side local,
                                  std::int64_t delta_ns);
-std::string render_exceptions_text(const SummaryReport& r, bool by_severity);
+// The exception report (docs/findings.md): the verdict, then the findings grouped by kind and
+// cause (rank or time order), or one at a time (--no-group; time or severity order).
+enum class FindingOrder { rank, time, severity };
+struct ExceptionsTextOptions {
+  bool group = true;
+  FindingOrder order = FindingOrder::rank;
+};
+std::string render_exceptions_text(const SummaryReport& r, const ExceptionsTextOptions& opt = {});
+// "What went wrong": the few most important groups of findings, one line each.
+std::string render_verdict_text(const FindingsReport& f);
 std::string render_exceptions_json(const SummaryReport& r);
 
 // Tables (--format csv|tsv; docs/cli.md "Tables"): a header line of column names, then one line

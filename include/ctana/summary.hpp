@@ -54,6 +54,7 @@ struct RunOptions {
   DnsOptions dns_options;
   std::size_t max_listed_connections = 10'000;  // connections[] and exceptions[] caps
   std::size_t max_listed_findings = 10'000;
+  FindingFilter finding_filter;  // exceptions --min-severity/--kind/--conn
   // Further analyzers to run on every decoded packet (e.g. a per-packet listing).
   std::vector<Analyzer*> extra;
   // Called with the TCP analyzer before the run, to attach callbacks.

@@ -80,22 +80,27 @@ void DhcpAnalyzer::on_packet(const Packet& p) {
     case 6:  // NAK
       ++im.out.naks;
       im.open.erase(m.xid);
-      if (im.nak_findings++ < 10 && im.emit)
-        im.emit(framed(Finding{Severity::warning, "application", "dhcp_nak", ts, 0,
+      if (im.nak_findings++ < 10 && im.emit) {
+        Finding f{Severity::warning, "application", "dhcp_nak", ts, 0,
                         fmt::format("DHCP server {} refused the address client {} asked for (NAK)",
                                     m.server_id.version ? m.server_id.str() : p.src.str(), m.chaddr),
                         "The client asked to keep an address the server will not give it: the client moved to "
                         "another network, or its lease is unknown to this server. It starts over with DISCOVER; "
-                        "repeated NAKs point at two servers that disagree."}));
+                        "repeated NAKs point at two servers that disagree."};
+        f.server = m.server_id.version ? m.server_id : p.src;
+        im.emit(framed(f.about(m.chaddr)));
+      }
       break;
     case 4:  // DECLINE
       ++im.out.declines;
-      if (im.emit)
-        im.emit(framed(Finding{Severity::error, "application", "dhcp_decline", ts, 0,
+      if (im.emit) {
+        Finding f{Severity::error, "application", "dhcp_decline", ts, 0,
                         fmt::format("DHCP client {} declined {}: the address is already in use", m.chaddr,
                                     m.requested.str()),
                         "The client found another host using the address it was given (an address conflict): "
-                        "a static address inside the server's pool."}));
+                        "a static address inside the server's pool."};
+        im.emit(framed(f.about(m.chaddr)));
+      }
       break;
     default:
       break;
@@ -110,12 +115,15 @@ void DhcpAnalyzer::finish() {
       ++im.out.discovers_unanswered;
       first = std::min(first, e.start_ns);
     }
-  if (im.out.discovers_unanswered && im.emit)
-    im.emit(Finding{Severity::error, "application", "dhcp_no_offer", first, 0,
+  if (im.out.discovers_unanswered && im.emit) {
+    Finding f{Severity::error, "application", "dhcp_no_offer", first, 0,
                     fmt::format("{} DHCP DISCOVER{} got no OFFER", im.out.discovers_unanswered,
                                 im.out.discovers_unanswered == 1 ? "" : "s"),
                     "No DHCP server answered: none on this network, a relay agent (ip helper) missing or "
-                    "misconfigured, or the server's pool is exhausted."});
+                    "misconfigured, or the server's pool is exhausted."};
+    f.count = im.out.discovers_unanswered;
+    im.emit(f);
+  }
 }
 
 }  // namespace ctana

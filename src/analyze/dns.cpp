@@ -171,27 +171,34 @@ struct DnsAnalyzer::Impl {
     if (m.rcode != 0) {
       count_name(errors, q.name, q.type);
       const bool serious = m.rcode == 2 || m.rcode == 5 || m.rcode == 1 || m.rcode == 4;  // SERVFAIL REFUSED FORMERR NOTIMP
-      if (serious && rcode_findings[m.rcode]++ < 10 && emit)
-        emit(framed(Finding{Severity::warning, "application", "dns_error", ts, 0,
+      if (serious && rcode_findings[m.rcode]++ < 10 && emit) {
+        Finding f{Severity::warning, "application", "dns_error", ts, 0,
                      fmt::format("DNS {} for {} {} from {} (asked by {})", dns::rcode_name(m.rcode), q.name,
                                  dns::type_name(q.type), endpoint(src, sport), q.client.str()),
                      m.rcode == 2 ? "SERVFAIL: the server could not answer (its upstream servers failed, or DNSSEC "
                                     "validation failed)."
                      : m.rcode == 5 ? "REFUSED: the server will not answer this client (recursion not allowed, or an "
                                       "access list)."
-                                    : "The server could not understand or does not implement the query."}));
+                                    : "The server could not understand or does not implement the query."};
+        f.between(q.client, 0, src, sport).because(std::string(dns::rcode_name(m.rcode))).about(q.name);
+        emit(framed(std::move(f)));
+      }
     }
-    if (lat > opt.slow_ns && emit)
-      emit(framed(Finding{Severity::warning, "response time", "dns_slow", ts, 0,
-                   fmt::format("DNS answer for {} {} took {:.3f} s", q.name, dns::type_name(q.type),
-                               static_cast<double>(lat) / 1e9),
-                   "A slow name server delays every connection that needs the name first."}));
-    if (m.tc && !tcp && emit)
-      emit(framed(Finding{Severity::info, "application", "dns_truncated", ts, 0,
-                   fmt::format("DNS answer for {} {} was truncated (TC): the client should retry over TCP", q.name,
-                               dns::type_name(q.type)),
-                   "The answer did not fit in a UDP datagram; a client that does not retry over TCP (or a firewall "
-                   "that blocks TCP port 53) gets no answer."}));
+    if (lat > opt.slow_ns && emit) {
+      Finding f{Severity::warning, "response time", "dns_slow", ts, 0,
+                fmt::format("DNS answer for {} {} took {:.3f} s", q.name, dns::type_name(q.type),
+                            static_cast<double>(lat) / 1e9),
+                "A slow name server delays every connection that needs the name first."};
+      emit(framed(f.between(q.client, 0, src, sport).about(q.name)));
+    }
+    if (m.tc && !tcp && emit) {
+      Finding f{Severity::info, "application", "dns_truncated", ts, 0,
+                fmt::format("DNS answer for {} {} was truncated (TC): the client should retry over TCP", q.name,
+                            dns::type_name(q.type)),
+                "The answer did not fit in a UDP datagram; a client that does not retry over TCP (or a firewall "
+                "that blocks TCP port 53) gets no answer."};
+      emit(framed(f.between(q.client, 0, src, sport).about(q.name)));
+    }
   }
 };
 
@@ -291,22 +298,26 @@ void DnsAnalyzer::finish() {
     std::string some;
     for (std::size_t i = 0; i < im.out.unanswered_names.size() && i < 3; ++i)
       some += fmt::format("{}{} {}", i ? ", " : "", im.out.unanswered_names[i].name, im.out.unanswered_names[i].type);
-    im.emit(Finding{Severity::warning, "application", "dns_unanswered", im.now, 0,
+    Finding f{Severity::warning, "application", "dns_unanswered", im.now, 0,
                     fmt::format("{} DNS quer{} got no answer within {} s ({} retr{}); e.g. {}", im.out.unanswered,
                                 im.out.unanswered == 1 ? "y" : "ies", im.opt.timeout_ns / 1'000'000'000, im.out.retries,
                                 im.out.retries == 1 ? "y" : "ies", some),
                     "Queries without answers: the name server is down or unreachable, or a firewall drops DNS. "
-                    "Every lookup then waits for the resolver's timeout."});
+                    "Every lookup then waits for the resolver's timeout."};
+    f.count = im.out.unanswered;
+    im.emit(f);
   }
   if (im.out.rcodes[3] && im.emit) {
     std::string some;
     for (std::size_t i = 0; i < im.out.error_names.size() && i < 3; ++i)
       some += fmt::format("{}{}", i ? ", " : "", im.out.error_names[i].name);
-    im.emit(Finding{Severity::info, "application", "dns_nxdomain", im.now, 0,
+    Finding f{Severity::info, "application", "dns_nxdomain", im.now, 0,
                     fmt::format("{} DNS answer{} said the name does not exist (NXDOMAIN), e.g. {}", im.out.rcodes[3],
                                 im.out.rcodes[3] == 1 ? "" : "s", some),
                     "A misspelt or retired host name in a configuration, or a search-list lookup that is expected "
-                    "to fail first."});
+                    "to fail first."};
+    f.count = im.out.rcodes[3];
+    im.emit(f);
   }
 }
 

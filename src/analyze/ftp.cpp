@@ -52,6 +52,8 @@ struct Ctl {
   std::uint64_t line_end[2] = {0, 0};  // stream offset after the line being handled
   std::uint64_t auth_end = 0;   // stream offset after the last AUTH command
   std::uint32_t error_findings = 0, errors_more = 0;
+  // the longest command -> reply times: of login refusals (530 to USER/PASS), and of the rest
+  std::int64_t longest_refusal_ns = 0, longest_other_ns = 0;
 };
 
 }  // namespace
@@ -81,8 +83,16 @@ struct FtpAnalyzer::Impl {
 
   Impl(FtpOptions o, FtpReport& r, FindingSink f) : opt(std::move(o)), out(r), emit(std::move(f)) {}
 
-  void finding(Severity s, const char* kind, std::int64_t ts, std::uint64_t conn, std::string sum, std::string expl) {
-    if (emit) emit(Finding{s, "application", kind, ts, conn, std::move(sum), std::move(expl)});
+  // `on`: the control session it is about (its endpoints go into the finding); `cause` splits the
+  // kind into groups (a reply code), `subject` is counted in the group (a user).
+  void finding(Severity s, const char* kind, std::int64_t ts, std::uint64_t conn, std::string sum, std::string expl,
+               const FtpSession* on = nullptr, std::string cause = {}, std::string subject = {}) {
+    if (!emit) return;
+    Finding f{s, "application", kind, ts, conn, std::move(sum), std::move(expl)};
+    if (on) f.between(on->client, on->client_port, on->server, on->server_port);
+    f.cause = std::move(cause);
+    f.subject = std::move(subject);
+    emit(f);
   }
 
   FtpSession& sess(Ctl& k) { return k.session >= 0 ? sessions[static_cast<std::size_t>(k.session)] : k.scratch; }
@@ -215,7 +225,7 @@ void FtpAnalyzer::Impl::client_line(FtpSession& s, Ctl& k, std::string_view line
                             cmd.verb, cmd.arg),
                 "A PORT or EPRT command naming an address other than the client's own makes the server open a "
                 "connection to a third host (the FTP bounce attack, RFC 2577), or the client is behind NAT and "
-                "announces its inside address. The data connection will go elsewhere or fail.");
+                "announces its inside address. The data connection will go elsewhere or fail.", &s);
       }
     }
   } else if (ftp::is_transfer_command(cmd.verb)) {
@@ -273,6 +283,11 @@ void FtpAnalyzer::Impl::final_reply(FtpSession& s, Ctl& k, int code, std::string
     p = std::move(k.pending.front());
     k.pending.pop_front();
   }
+  if (!p.verb.empty()) {
+    const bool refusal = code == 530 && (p.verb == "PASS" || p.verb == "USER");
+    auto& longest = refusal ? k.longest_refusal_ns : k.longest_other_ns;
+    longest = std::max(longest, ts - p.ts);
+  }
   if (p.row >= 0) {
     FtpCommandRow& row = s.log[static_cast<std::size_t>(p.row)];
     row.reply = code;
@@ -298,7 +313,7 @@ void FtpAnalyzer::Impl::final_reply(FtpSession& s, Ctl& k, int code, std::string
     finding(Severity::warning, "ftp_login_failed", ts, s.connection,
             fmt::format("FTP login of user '{}' from {} to {} failed (530)", k.user, s.client.str(), ep(s.server, s.server_port)),
             "The server rejected the user name or password. A wrong password, an expired or revoked user, or "
-            "(on z/OS) a RACF denial; the server's log (SYSLOG / FTP server trace) gives the reason.");
+            "(on z/OS) a RACF denial; the server's log (SYSLOG / FTP server trace) gives the reason.", &s, {}, k.user);
   } else if (code == 227 && p.verb == "PASV") {
     IpAddr a;
     std::uint16_t port = 0;
@@ -330,7 +345,8 @@ void FtpAnalyzer::Impl::final_reply(FtpSession& s, Ctl& k, int code, std::string
                                             : code == 426 || code == 451
                                                 ? "The transfer was aborted part way: the data connection broke "
                                                   "or the client sent ABOR."
-                                                : ""));
+                                                : ""),
+              &s, std::to_string(code), s.user);
     } else {
       ++k.errors_more;
     }
@@ -350,6 +366,12 @@ void FtpAnalyzer::on_close(const TcpConnection& c) {
                    fmt::format("{} more FTP error replies on this session", it->second.errors_more),
                    "Only the first 10 error replies of a session are listed one by one.");
   impl_->ctl.erase(it);
+}
+
+bool FtpAnalyzer::slow_only_in_refusals(std::uint64_t connection, std::int64_t threshold_ns) const {
+  const auto it = impl_->ctl.find(connection);
+  return it != impl_->ctl.end() && it->second.longest_refusal_ns > threshold_ns &&
+         it->second.longest_other_ns <= threshold_ns;
 }
 
 void FtpAnalyzer::on_connection(const TcpConnection& c) {
@@ -394,7 +416,8 @@ void FtpAnalyzer::Impl::link_transfer(const TcpConnection& c, const Expect& e, b
                         "the passive data ports, or the server announced a port (PASSIVEDATAPORTS) or an "
                         "address (behind NAT) that cannot be reached."
                       : "The server tried to connect back to the port the client announced but got no "
-                        "answer: a firewall in front of the client blocks it; passive mode usually helps.");
+                        "answer: a firewall in front of the client blocks it; passive mode usually helps.",
+            &sessions[e.session]);
   }
 }
 
@@ -407,6 +430,22 @@ void FtpAnalyzer::finish() {
                                  ? fmt::format(" for {} {}", s.transfers[static_cast<std::size_t>(e.transfer)].command,
                                                s.transfers[static_cast<std::size_t>(e.transfer)].file)
                                  : std::string();
+    const FtpTransfer* t = e.transfer >= 0 ? &s.transfers[static_cast<std::size_t>(e.transfer)] : nullptr;
+    if (t && (t->reply == 226 || t->reply == 250)) {
+      // The server says the transfer completed: the data connection happened, outside this trace.
+      if (!im.emit) continue;
+      Finding f{Severity::info, "application", "ftp_data_connection_missing", e.ts, s.connection,
+                fmt::format("{}{} completed ({}) but its data connection (port {}) is not in the trace", e.announced,
+                            what, t->reply, e.port),
+                "The server reported the transfer complete, so the data connection did happen: it is not in this "
+                "capture. A capture filter on the control port only, a data connection over another interface or "
+                "path, or a trace started or stopped around it."};
+      f.between(s.client, s.client_port, s.server, s.server_port).because("completed");
+      f.area = Area::capture;
+      f.area_set = true;
+      im.emit(f);
+      continue;
+    }
     im.finding(Severity::error, "ftp_data_connection_missing", e.ts, s.connection,
                e.passive ? fmt::format("{} told the client to connect to port {}{}; no connection followed", e.announced,
                                        e.port, what)
@@ -415,13 +454,15 @@ void FtpAnalyzer::finish() {
                e.passive ? "The client never opened the announced data connection: a firewall between them, or a "
                            "client that gave up."
                          : "The server never connected back to the client's announced port: a firewall, or the "
-                           "server's PORT command handling (on z/OS: PASSIVEDATAPORTS, PORTCOMMAND) refused it.");
+                           "server's PORT command handling (on z/OS: PASSIVEDATAPORTS, PORTCOMMAND) refused it.",
+               &s);
   }
   for (const auto& [client, n] : im.failed_by_client) {
     if (n >= 5)
       im.finding(Severity::error, "ftp_brute_force", im.first_failed_ns[client], 0, fmt::format("{} failed {} FTP logins", client, n),
                  "Many failed logins from one host: a password guessing attack, or a script with a wrong "
-                 "password retrying.");
+                 "password retrying.",
+                 nullptr, {}, client);
   }
   for (const auto& s : im.sessions) im.out.sessions.push_back(s);
   im.out.commands.assign(im.commands.begin(), im.commands.end());

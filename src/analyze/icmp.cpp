@@ -97,6 +97,7 @@ void IcmpAnalyzer::on_packet(const Packet& p) {
       row.first_frame = p.frame();
       const QuotedPacket& q = ic.quote;
       if (ic.has_quote && q.proto == 6 && q.has_ports && im.lookup) row.connection = im.lookup(q.src, q.sport, q.dst, q.dport);
+      row.traceroute = ic.has_quote && q.proto == 17 && q.has_ports && q.dport >= 33434 && q.dport <= 33534;
       it = im.errors.emplace(key, row).first;
     }
     ++it->second.count;
@@ -138,6 +139,10 @@ void IcmpAnalyzer::finish() {
                          "smaller than the sender thinks. If these messages are filtered, large transfers hang "
                          "(a 'PMTU black hole'); check MTU settings and firewalls.",
                          e.mtu ? fmt::format(" (next-hop MTU {})", e.mtu) : "");
+    } else if (unreach && ((!e.v6 && e.code == 3) || (e.v6 && e.code == 4)) && e.traceroute) {
+      expl = "The end of a traceroute: its probes go to UDP ports from 33434 up, where nothing listens, and the "
+             "destination's port unreachable tells traceroute it has arrived.";
+      sev = Severity::info;
     } else if (unreach && ((!e.v6 && e.code == 3) || (e.v6 && e.code == 4))) {
       expl = "The destination host has no program listening on that UDP port (or its firewall answers for it).";
     } else if (unreach) {
@@ -158,15 +163,22 @@ void IcmpAnalyzer::finish() {
               expl};
     f.first_frame = e.first_frame;
     f.last_frame = e.last_frame;
-    im.emit(std::move(f));
+    f.server = e.reporter;  // who reported it: the router or host to look at
+    f.count = e.count;
+    f.last_ns = e.last_ns;
+    f.cause = e.what;
+    f.subject = e.about;
+    im.emit(f);
   }
   if (im.out.echo_unanswered) {
     std::int64_t first = INT64_MAX;  // the first request that got no reply
     for (const auto& [key, ts] : im.echo) first = std::min(first, ts);
-    im.emit(Finding{Severity::info, "traffic", "ping_unanswered", first, 0,
-                    fmt::format("{} echo request{} (ping) got no reply", im.out.echo_unanswered,
-                                im.out.echo_unanswered == 1 ? "" : "s"),
-                    "The target is down, unreachable, or does not answer pings (a firewall)."});
+    Finding f{Severity::info, "traffic", "ping_unanswered", first, 0,
+              fmt::format("{} echo request{} (ping) got no reply", im.out.echo_unanswered,
+                          im.out.echo_unanswered == 1 ? "" : "s"),
+              "The target is down, unreachable, or does not answer pings (a firewall)."};
+    f.count = im.out.echo_unanswered;
+    im.emit(f);
   }
 }
 

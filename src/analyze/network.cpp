@@ -226,15 +226,20 @@ void NetworkAnalyzer::finish() {
     }
   }
   if (!im.emit) return;
-  for (const auto& l : im.out.loops)
-    im.emit(Finding{Severity::error, "traffic", "routing_loop", l.first_ns, l.connection,
+  for (const auto& l : im.out.loops) {
+    Finding f{Severity::error, "traffic", "routing_loop", l.first_ns, l.connection,
                     fmt::format("{}: the same packet {} times in {}, TTL {} down to {}: it goes round a routing loop",
                                 l.about, l.passes, secs(l.last_ns - l.first_ns), l.first_ttl, l.last_ttl),
                     fmt::format("Routers on the way to {} send it back to each other (a static route pointing back, "
                                 "a default route on both sides, a redistribution loop). Every pass costs one hop of "
                                 "TTL until a router drops the packet and answers with ICMP time exceeded; the link "
                                 "carries it once per pass. Compare the routing tables of the routers towards {}.",
-                                l.dst.str(), l.dst.str())});
+                                l.dst.str(), l.dst.str())};
+    f.server = l.dst;
+    f.count = l.passes;
+    f.last_ns = l.last_ns;
+    im.emit(f);
+  }
   if (im.out.loops_untracked)
     im.emit(Finding{Severity::error, "traffic", "routing_loop", im.out.loops.back().last_ns, 0,
                     fmt::format("{} more packets went round a routing loop (the first {} are listed one by one)",

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <thread>
 
@@ -14,6 +15,7 @@
 #include "ctana/decode.hpp"
 #include "ctana/dhcp.hpp"
 #include "ctana/filter.hpp"
+#include "ctana/render.hpp"  // iso_time, for the lost-records finding
 #include "ctana/icmp.hpp"
 #include "ctana/network.hpp"
 #include "ctana/starttls.hpp"
@@ -41,14 +43,19 @@ LatencyStat latency_stat(const Samples& s) {
   return {s.count(), s.quantile(0.5), s.quantile(0.95), s.max()};
 }
 
+// second_opinion: what other modules know about a TCP finding, applied before it is collected.
 void attach_tcp_report(TcpAnalyzer& tcp, TcpReport& rep, const RunOptions& opt, FindingCollector& findings,
-                       TcpSamples& samples) {
+                       TcpSamples& samples, std::function<void(Finding&)> second_opinion) {
   tcp.on_connection([&rep, &opt, &samples](const TcpConnection& c) {
     samples.add(c);
     if (rep.connections.size() < opt.max_listed_connections) rep.connections.push_back(c);
     else ++rep.connections_omitted;
   });
-  tcp.on_finding(findings.sink("tcp"));
+  tcp.on_finding([sink = findings.sink("tcp"), second_opinion = std::move(second_opinion)](const Finding& f) {
+    Finding g = f;
+    second_opinion(g);
+    sink(g);
+  });
 }
 }  // namespace
 
@@ -90,7 +97,8 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
   std::unique_ptr<StartTlsAnalyzer> starttls;
   std::unique_ptr<DhcpAnalyzer> dhcp;
   std::unique_ptr<NetworkAnalyzer> network;
-  FindingCollector findings(rep.findings, opt.max_listed_findings);
+  FindingCollector findings(rep.findings, opt.max_listed_findings, opt.finding_filter);
+  std::unique_ptr<CtraceSummaryAnalyzer> ctrace;
   TcpSamples samples;
   if (opt.dhcp) {
     dhcp = std::make_unique<DhcpAnalyzer>(rep.dhcp, findings.sink("dhcp"));
@@ -114,7 +122,24 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
   if (opt.tcp) {
     tcp = std::make_unique<TcpAnalyzer>(opt.tcp_options);
     rep.tcp.present = true;
-    attach_tcp_report(*tcp, rep.tcp, opt, findings, samples);
+    attach_tcp_report(*tcp, rep.tcp, opt, findings, samples, [&ctrace, &ftp, &opt](Finding& f) {
+      // A SYSTCPIS (IDS) trace holds only the packets that fired a probe: the answer to a SYN is not
+      // expected in it.
+      if ((f.kind == "syn_unanswered" || f.kind == "handshake_incomplete") && ctrace && ctrace->ids_only()) {
+        f.severity = Severity::info;
+        f.area = Area::capture;
+        f.area_set = true;
+        f.summary += " (an IDS trace: it holds only the packets that fired a probe, not the answers)";
+      }
+      // FTP servers delay login refusals on purpose, against password guessing.
+      if (f.kind == "slow_response" && ftp && f.connection &&
+          ftp->slow_only_in_refusals(f.connection, opt.tcp_options.rt_threshold_ns)) {
+        f.severity = Severity::info;
+        f.area = Area::application;
+        f.area_set = true;
+        f.summary += " (only FTP login refusals were slow: servers delay them on purpose)";
+      }
+    });
     if (opt.ftp) {
       FtpOptions fo = opt.ftp_options;
       for (const auto& [name, port] : opt.tcp_options.port_names)
@@ -151,10 +176,9 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
     analyzers.insert(analyzers.begin() + 1, tcp.get());  // before DNS: it finishes TCP streams first
   }
   analyzers.insert(analyzers.end(), opt.extra.begin(), opt.extra.end());
-  std::unique_ptr<CtraceSummaryAnalyzer> ctrace;
   std::unique_ptr<DataTraceStreams> datatrace;
   if (rep.format == Format::ctrace) {
-    ctrace = std::make_unique<CtraceSummaryAnalyzer>(rep.ctrace.emplace());
+    ctrace = std::make_unique<CtraceSummaryAnalyzer>(rep.ctrace.emplace(), findings.sink("ctrace"));
     // Data trace streams feed the TCP analyzer's sinks: right after it, so that they finish (and
     // hand over the rest of their streams) before the application analyzers do.
     DataTraceOptions dto;
@@ -233,6 +257,20 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
       f.first_frame = it->first_frame;
       f.last_frame = it->last_frame;
     }
+  }
+  if (const auto& cs = reader->stats().ctrace; cs && cs->lost_markers) {
+    Finding f{Severity::warning, "traffic", "ctrace_records_lost", cs->lost_first_ns, 0,
+              fmt::format("{} lost-record marker{}: the trace is incomplete between {} and {}", cs->lost_markers,
+                          cs->lost_markers == 1 ? "" : "s", iso_time(cs->lost_first_ns), iso_time(cs->lost_last_ns)),
+              "The component trace could not keep up and dropped records there (its buffers were full): packets "
+              "and connections around those times are missing from the trace, so counts and findings there are "
+              "incomplete, not wrong traffic."};
+    f.count = cs->lost_markers;
+    f.last_ns = cs->lost_last_ns;
+    f.hint = "Give the trace more buffer (TRACE CT,ON,COMP=SYSTCPDA with a larger BUFSIZE in CTIEZB00, or an "
+             "external writer with more or larger data sets), or trace less (PKTTRACE with IP=, PORTNUM= and "
+             "ABBREV=).";
+    findings.sink("ctrace")(f);
   }
   findings.finish();
   rep.read = reader->stats();

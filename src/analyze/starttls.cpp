@@ -205,13 +205,14 @@ struct StartTlsAnalyzer::Impl {
     ++row(k).refused;
     if (!emit) return;
     const std::string what = kInfo[idx(k.p)].upgrade;
-    emit(Finding{Severity::warning, "application", "starttls_refused", now, cur->id,
+    Finding f{Severity::warning, "application", "starttls_refused", now, cur->id,
                  fmt::format("{} refused on {}: {}", what, where(), answer),
                  fmt::format("The client asked to switch to TLS ({}) and the server said no: what follows "
                              "(commands, credentials, data) goes in clear, or the client gives up. Look at the "
                              "server's TLS set-up for this listener (certificate and key configured and readable, "
                              "TLS enabled); for a proxy, its access rules and authentication.",
-                             what)});
+                             what)};
+    emit(f.between(cur->client, cur->client_port, cur->server, cur->server_port).because(what));
   }
   void offer(Conn& k) {
     if (k.offered) return;
@@ -228,13 +229,14 @@ struct StartTlsAnalyzer::Impl {
     k.creds = true;
     ++row(k).clear_credentials;
     if (!emit) return;
-    emit(Finding{Severity::warning, "application", "plaintext_credentials", now, cur->id,
+    Finding f{Severity::warning, "application", "plaintext_credentials", now, cur->id,
                  fmt::format("{} {} sent in clear on {}{}", kInfo[idx(k.p)].name, what, where(),
                              k.offered ? " (the server offered STARTTLS)" : ""),
                  "Credentials crossed the network unencrypted: anyone on the path (and anyone with this trace) "
                  "can read them. Make the client switch to TLS first, and the server refuse authentication "
                  "before TLS (Postfix smtpd_tls_auth_only, Dovecot disable_plaintext_auth, slapd security "
-                 "simple_bind, PostgreSQL hostssl), or use the protocol's implicit-TLS port."});
+                 "simple_bind, PostgreSQL hostssl), or use the protocol's implicit-TLS port."};
+    emit(f.between(cur->client, cur->client_port, cur->server, cur->server_port).because(std::string(kInfo[idx(k.p)].name)));
   }
 
   // Text protocols: complete lines (without CR LF) and the stream offset after each.

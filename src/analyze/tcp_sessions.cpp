@@ -1128,7 +1128,7 @@ void TcpAnalyzer::Impl::connection_findings(ConnState& st) {
     Finding f{s, cat, kind, ts, c.id, std::move(sum), std::move(expl)};
     f.first_frame = c.first_frame;
     f.last_frame = last ? last : c.last_frame;
-    emit(std::move(f));
+    emit(f.between(c.client, c.client_port, c.server, c.server_port));
   };
 
   // A handshake begun in the last moments of the trace may simply not have had its answer yet.
@@ -1337,24 +1337,35 @@ void TcpAnalyzer::Impl::global_findings() {
   }
   for (const auto& [addr, s] : sources) {
     if (s.refused_more) {
-      emit(Finding{Severity::warning, "init", "refused", s.last_ns, 0,
-                   fmt::format("{} more connections from {} were refused (the first 5 are listed one by one)",
-                               s.refused_more, addr.str()),
-                   "The server host answered these SYNs with resets: nothing listens on those ports."});
+      Finding f{Severity::warning, "init", "refused", s.last_ns, 0,
+                fmt::format("{} more connections from {} were refused (the first 5 are listed one by one)",
+                            s.refused_more, addr.str()),
+                "The server host answered these SYNs with resets: nothing listens on those ports."};
+      f.client = addr;
+      f.count = s.refused_more;
+      emit(f);
     }
     if (s.ports.size() >= 20 && s.refused_or_unanswered * 2 >= s.syns) {
-      emit(Finding{Severity::warning, "session", "port_scan", s.first_ns, 0,
+      Finding f{Severity::warning, "session", "port_scan", s.first_ns, 0,
                    fmt::format("{} sent SYNs to {} different ports in {}; {} of {} were refused or unanswered",
                                addr.str(), s.ports.size(), secs(s.last_ns - s.first_ns), s.refused_or_unanswered,
                                s.syns),
                    "Many connection attempts from one host to many ports, most of them failing, is the pattern "
-                   "of a port scan (or of a badly configured client trying ports in turn)."});
+                   "of a port scan (or of a badly configured client trying ports in turn)."};
+      f.client = addr;
+      f.count = s.syns;
+      f.last_ns = s.last_ns;
+      emit(f);
     }
     if (s.short_conns >= 20) {
-      emit(Finding{Severity::warning, "session", "many_short_connections", s.first_ns, 0,
-                   fmt::format("{} opened {} connections that lasted under 2 s each", addr.str(), s.short_conns),
-                   "A burst of short connections from one source can be a login brute force, a health checker, "
-                   "or a client without connection reuse."});
+      Finding f{Severity::warning, "session", "many_short_connections", s.first_ns, 0,
+                fmt::format("{} opened {} connections that lasted under 2 s each", addr.str(), s.short_conns),
+                "A burst of short connections from one source can be a login brute force, a health checker, "
+                "or a client without connection reuse."};
+      f.client = addr;
+      f.count = s.short_conns;
+      f.last_ns = s.last_ns;
+      emit(f);
     }
   }
 }

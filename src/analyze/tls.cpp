@@ -292,35 +292,51 @@ void TlsAnalyzer::on_close(const TcpConnection& c) {
     if (k.fatal || (!s.completed && c.state != TcpState::established)) {
       ++im.out.handshakes_failed;
       const std::string why = s.alerts.empty() ? std::string(": the connection ended before any data") : ": " + s.alerts.front();
-      if (im.emit && k.handed_over)
-        im.emit(Finding{Severity::error, "application", "starttls_failed", s.hello_ns, c.id,
-                        fmt::format("TLS handshake after {} {} failed{}{}", s.detected, where, why,
-                                    k.fatal_alert >= 0 ? fmt::format(" ({})", tls::alert_meaning(static_cast<std::uint8_t>(k.fatal_alert)))
-                                                       : std::string()),
-                        fmt::format("The server accepted the switch to TLS ({}) but the handshake that followed "
-                                    "failed: the connection cannot carry its protocol securely. Usual causes: a "
-                                    "certificate the client rejects (expired, wrong name, unknown CA), no common "
-                                    "protocol version or cipher suite. On z/OS look at the AT-TLS policy and the key ring.",
-                                    s.detected)});
-      else if (im.emit)
-        im.emit(Finding{Severity::error, "application", "tls_handshake_failed", s.hello_ns, c.id,
-                        fmt::format("TLS handshake {} failed{}", where, why),
-                        "The client and server could not agree: no common protocol version or cipher suite, a "
-                        "certificate the client rejects (alerts unknown_ca, bad_certificate, certificate_expired), "
-                        "or a missing client certificate. On z/OS look at the AT-TLS policy and the key ring."});
+      constexpr std::string_view kHint = "Look at the AT-TLS policy (pasearch -t) and the key ring (RACDCERT LISTRING).";
+      const std::string cause =
+          k.fatal_alert >= 0 ? tls::alert_name(static_cast<std::uint8_t>(k.fatal_alert)) : std::string("no alert");
+      if (im.emit && k.handed_over) {
+        Finding f{Severity::error, "application", "starttls_failed", s.hello_ns, c.id,
+                  fmt::format("TLS handshake after {} {} failed{}{}", s.detected, where, why,
+                              k.fatal_alert >= 0 ? fmt::format(" ({})", tls::alert_meaning(static_cast<std::uint8_t>(k.fatal_alert)))
+                                                 : std::string()),
+                  fmt::format("The server accepted the switch to TLS ({}) but the handshake that followed "
+                              "failed: the connection cannot carry its protocol securely. Usual causes: a "
+                              "certificate the client rejects (expired, wrong name, unknown CA), no common "
+                              "protocol version or cipher suite.",
+                              s.detected)};
+        f.between(c.client, c.client_port, c.server, c.server_port).because(cause).about(s.sni);
+        f.hint = kHint;
+        im.emit(f);
+      } else if (im.emit) {
+        Finding f{Severity::error, "application", "tls_handshake_failed", s.hello_ns, c.id,
+                  fmt::format("TLS handshake {} failed{}", where, why),
+                  "The client and server could not agree: no common protocol version or cipher suite, a "
+                  "certificate the client rejects (alerts unknown_ca, bad_certificate, certificate_expired), "
+                  "or a missing client certificate."};
+        f.between(c.client, c.client_port, c.server, c.server_port).because(cause).about(s.sni);
+        f.hint = kHint;
+        im.emit(f);
+      }
     }
-    if ((s.version == "SSL 3.0" || s.version == "TLS 1.0" || s.version == "TLS 1.1") && im.emit)
-      im.emit(Finding{Severity::warning, "application", "tls_obsolete_version", s.hello_ns, c.id,
-                      fmt::format("TLS session {} uses {}", where, s.version),
-                      "SSL 3.0, TLS 1.0 and 1.1 are deprecated (RFC 8996): configure TLS 1.2 or 1.3."});
+    if ((s.version == "SSL 3.0" || s.version == "TLS 1.0" || s.version == "TLS 1.1") && im.emit) {
+      Finding f{Severity::warning, "application", "tls_obsolete_version", s.hello_ns, c.id,
+                fmt::format("TLS session {} uses {}", where, s.version),
+                "SSL 3.0, TLS 1.0 and 1.1 are deprecated (RFC 8996): configure TLS 1.2 or 1.3."};
+      f.between(c.client, c.client_port, c.server, c.server_port).because(s.version).about(s.sni);
+      f.hint = "The AT-TLS rule's TTLSEnvironmentAdvancedParms (TLSv1.2/TLSv1.3 On, older Off) chooses the "
+               "versions.";
+      im.emit(f);
+    }
     if (im.kept.size() < kMaxSessions) im.kept.push_back(s);
   } else if (k.handed_over && im.emit) {
-    im.emit(Finding{Severity::error, "application", "starttls_failed", c.last_ns, c.id,
+    Finding f{Severity::error, "application", "starttls_failed", c.last_ns, c.id,
                     fmt::format("{} accepted on {} -> {}:{} but the client sent no TLS handshake", k.s.detected,
                                 k.s.client.str(), k.s.server.str(), k.s.server_port),
                     "The server agreed to switch to TLS and the client then closed the connection (or the capture "
                     "ended) before its ClientHello: the client could not start TLS (its own TLS configuration, "
-                    "no usable certificate or protocol version)."});
+                    "no usable certificate or protocol version)."};
+    im.emit(f.between(c.client, c.client_port, c.server, c.server_port));
   }
   im.conns.erase(it);
 }

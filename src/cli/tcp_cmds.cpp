@@ -88,27 +88,40 @@ int run_flow(const FlowArgs& a) {
 
 struct ExceptionsArgs {
   InputArgs in;
-  std::string order = "time";
+  std::string order = "rank";
   std::uint64_t conn = 0;
+  bool no_group = false;
+  std::string min_severity = "info";
+  std::vector<std::string> kinds;
 };
 
 int run_exceptions(const ExceptionsArgs& a) {
   RunResult res;
   int code = 0;
-  if (!run_command(a.in, res, code)) return code;
-  if (a.conn) {  // only the findings about one connection
-    auto& f = res.report.findings;
-    std::erase_if(f.list, [&a](const Finding& x) { return x.connection != a.conn; });
-    f.recount();
-  }
+  // The filters act on the run's findings before they are counted, listed and grouped.
+  const auto adjust = [&a](RunOptions& opt) {
+    opt.finding_filter.min_severity = parse_severity(a.min_severity).value_or(Severity::info);
+    opt.finding_filter.kinds = a.kinds;
+    opt.finding_filter.connection = a.conn;
+  };
+  if (!run_command(a.in, res, code, adjust)) return code;
+  ExceptionsTextOptions view;
+  view.group = !a.no_group;
+  view.order = a.order == "time" ? FindingOrder::time : a.order == "severity" ? FindingOrder::severity : FindingOrder::rank;
   const OutFormat f = output_format(a.in);
-  const bool by_severity = a.order == "severity";
+  const bool by_severity = a.order == "severity";  // tables: one row per finding, by time unless so
   const std::string text = f == OutFormat::json  ? render_exceptions_json(res.report)
                            : f == OutFormat::csv ? render_exceptions_table(res.report, TableFormat::csv, by_severity)
                            : f == OutFormat::tsv ? render_exceptions_table(res.report, TableFormat::tsv, by_severity)
-                                                 : render_exceptions_text(res.report, by_severity);
+                                                 : render_exceptions_text(res.report, view);
   if (!write_output(text, a.in.output)) return kExitUnreadable;
   return code;
+}
+
+std::vector<std::string> kind_names() {
+  std::vector<std::string> v;
+  for (const auto& k : finding_kinds()) v.emplace_back(k.kind);
+  return v;
 }
 
 }  // namespace
@@ -140,12 +153,24 @@ Command add_exceptions_command(CLI::App& app) {
   auto args = std::make_shared<ExceptionsArgs>();
   auto* sub = app.add_subcommand("exceptions", "Exception report: what went wrong, with explanations");
   add_input_options(sub, args->in, true);
-  sub->add_option("--by", args->order, "Order: time (default) or severity")
-      ->check(one_of({"time", "severity"}))
+  sub->add_option("--by", args->order,
+                  "Order: rank (default: most important first), time, or severity (with --no-group)")
+      ->check(one_of({"rank", "time", "severity"}))
+      ->group(kGroupInput);
+  sub->add_flag("--no-group", args->no_group, "One finding at a time instead of grouped by kind and cause")
       ->group(kGroupInput);
   add_format_option(sub, args->in, "one row per finding");
+  sub->add_option("--min-severity", args->min_severity, "Only findings of this severity or above: info (default), warning, error")
+      ->check(one_of({"info", "warning", "error"}))
+      ->group(kGroupFilter);
+  sub->add_option("--kind", args->kinds, "Only findings of these kinds (docs/findings.md; repeat or separate by commas)")
+      ->delimiter(',')
+      ->type_name("KIND")
+      ->check(one_of(kind_names()).description(""))
+      ->group(kGroupFilter);
   sub->add_option("--conn", args->conn, "Only the findings about this connection")->type_name("N")->check(int_range(1, INT64_MAX))->group(kGroupFilter);
-  sub->footer("Examples:\n  ctana exceptions trace.pcap\n  ctana exceptions --by severity --json SYSTCPDA.bin\n"
+  sub->footer("Examples:\n  ctana exceptions trace.pcap\n  ctana exceptions --min-severity warning --no-group --by time trace.pcap\n"
+              "  ctana exceptions --kind syn_unanswered,refused --json SYSTCPDA.bin\n"
               "  ctana exceptions --format csv -o findings.csv trace.pcap");
   return {sub, [args] { return run_exceptions(*args); }};
 }

@@ -828,7 +828,10 @@ class CtraceReader final : public Reader {
     const std::uint32_t fmt = load_be32(c + 4);
     const std::uint64_t cte_tod = tod_at(c + 8);
     if (is_lost_marker(fmt)) {
-      ++cs_->lost_markers;
+      const std::int64_t ts = tod_to_unix_ns(cte_tod) - leap_ns_;
+      if (!cs_->lost_markers++) cs_->lost_first_ns = cs_->lost_last_ns = ts;
+      cs_->lost_first_ns = std::min(cs_->lost_first_ns, ts);
+      cs_->lost_last_ns = std::max(cs_->lost_last_ns, ts);
       return false;
     }
     r.meta = SourceMeta{};

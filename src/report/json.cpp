@@ -146,18 +146,61 @@ json tcp_connection_json(const TcpConnection& c) {
           {"directions", std::move(dirs)}};
 }
 
+json opt_text(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+
 json finding_json(const Finding& f) {
+  auto addr = [](const IpAddr& a) { return a.version ? json(a.str()) : json(nullptr); };
+  auto port = [](const IpAddr& a, std::uint16_t p) { return a.version && p ? json(p) : json(nullptr); };
   json j = {{"severity", std::string(severity_name(f.severity))},
-            {"category", f.category},
-            {"kind", f.kind},
-            {"module", f.module},
-            {"time", iso_time(f.ts_ns)},
-            {"connection", f.connection ? json(f.connection) : json(nullptr)}};
+          {"category", f.category},
+          {"area", std::string(area_name(f.area))},
+          {"kind", f.kind},
+          {"cause", opt_text(f.cause)},
+          {"module", f.module},
+          {"time", iso_time(f.ts_ns)},
+          {"last_time", iso_time(f.last())},
+          {"connection", f.connection ? json(f.connection) : json(nullptr)}};
   if (f.first_frame) j["first_frame"] = f.first_frame;
   if (f.last_frame) j["last_frame"] = f.last_frame;
+  j["client"] = addr(f.client);
+  j["client_port"] = port(f.client, f.client_port);
+  j["server"] = addr(f.server);
+  j["server_port"] = port(f.server, f.server_port);
+  j["count"] = f.count;
+  j["subject"] = opt_text(f.subject);
   j["summary"] = f.summary;
   j["explanation"] = f.explanation;
+  j["hint"] = opt_text(f.hint);
   return j;
+}
+
+json tops_json(const std::vector<FindingGroup::Top>& v) {
+  json a = json::array();
+  for (const auto& t : v) a.push_back({{"key", t.key}, {"count", t.count}});
+  return a;
+}
+
+json group_json(const FindingGroup& g) {
+  json examples = json::array();
+  for (const auto& f : g.examples) examples.push_back(finding_json(f));
+  return {{"kind", g.kind},
+          {"cause", opt_text(g.cause)},
+          {"title", g.title()},
+          {"module", g.module},
+          {"category", g.category},
+          {"area", std::string(area_name(g.area))},
+          {"severity", std::string(severity_name(g.severity))},
+          {"findings", g.findings},
+          {"events", g.events},
+          {"connections", g.connections},
+          {"first", iso_time(g.first_ns)},
+          {"last", iso_time(g.last_ns)},
+          {"top_clients", tops_json(g.clients)},
+          {"top_servers", tops_json(g.servers)},
+          {"top_subjects", tops_json(g.subjects)},
+          {"examples", std::move(examples)},
+          {"explanation", g.explanation},
+          {"hint", opt_text(g.hint)}};
 }
 
 json dhcp_json(const DhcpReport& d) {
@@ -419,6 +462,20 @@ void add_findings(json& j, const FindingsReport& f) {
                     {"severity", std::string(severity_name(k.severity))},
                     {"count", k.count}});
   }
+  json groups = json::array();
+  for (const auto& g : f.groups) groups.push_back(group_json(g));
+  j["exception_groups"] = std::move(groups);
+  json verdict = json::array();
+  for (const FindingGroup* g : f.verdict())
+    verdict.push_back({{"group", static_cast<std::size_t>(g - f.groups.data())},
+                       {"severity", std::string(severity_name(g->severity))},
+                       {"kind", g->kind},
+                       {"cause", opt_text(g->cause)},
+                       {"title", g->title()},
+                       {"summary", g->findings == 1 && !g->examples.empty() ? g->examples.front().summary : g->title()},
+                       {"findings", g->findings},
+                       {"connections", g->connections}});
+  j["verdict"] = std::move(verdict);
   j["exception_counts"] = {{"error", f.by_severity[2]},
                            {"warning", f.by_severity[1]},
                            {"info", f.by_severity[0]},

@@ -110,8 +110,10 @@ const std::vector<std::string>& sessions_columns() {
 }
 
 const std::vector<std::string>& exceptions_columns() {
-  static const std::vector<std::string> cols = {"severity", "category", "kind", "module", "time", "connection",
-                                                "first_frame", "last_frame", "summary", "explanation"};
+  static const std::vector<std::string> cols = {"severity", "category", "area", "kind", "cause", "module",
+                                                "time", "last_time", "connection", "first_frame", "last_frame",
+                                                "client", "client_port", "server", "server_port", "count",
+                                                "subject", "summary", "explanation", "hint"};
   return cols;
 }
 

@@ -1,5 +1,5 @@
 // Text reports of the TCP session analysis: the IPCS-style SESSION report, the one-line table,
-// the sequence of execution of one connection, and the exception report.
+// and the sequence of execution of one connection.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -10,8 +10,34 @@
 
 namespace ctana {
 
+namespace text {
+std::string clock_time(std::int64_t ns) {  // hh:mm:ss.uuuuuu
+  const std::string iso = iso_time(ns + text_zone_shift_ns(ns));
+  return iso.size() >= 26 ? iso.substr(11, 15) : iso;
+}
+
+std::string wrap(const std::string& text, std::size_t indent, std::size_t width) {
+  std::string out, cur;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t sp = text.find(' ', pos);
+    if (sp == std::string::npos) sp = text.size();
+    const std::string word = text.substr(pos, sp - pos);
+    if (!cur.empty() && cur.size() + 1 + word.size() > width) {
+      out += std::string(indent, ' ') + cur + "\n";
+      cur.clear();
+    }
+    cur += (cur.empty() ? "" : " ") + word;
+    pos = sp + 1;
+  }
+  if (!cur.empty()) out += std::string(indent, ' ') + cur + "\n";
+  return out;
+}
+}  // namespace text
+
 namespace {
 
+using text::clock_time;
 using text::line;
 
 // IPCS writes times as yyyy/mm/dd hh:mm:ss.uuuuuu.
@@ -21,11 +47,6 @@ std::string ipcs_time(std::int64_t ns) {
   std::string s = iso.substr(0, 10) + " " + iso.substr(11, 15);
   std::replace(s.begin(), s.begin() + 10, '-', '/');
   return s;
-}
-
-std::string clock_time(std::int64_t ns) {  // hh:mm:ss.uuuuuu
-  const std::string iso = iso_time(ns + text_zone_shift_ns(ns));
-  return iso.size() >= 26 ? iso.substr(11, 15) : iso;
 }
 
 std::string pct2(std::uint64_t n, std::uint64_t total) {
@@ -49,23 +70,6 @@ std::string end_state(const TcpConnection& c) {
   }
 }
 
-std::string wrap(const std::string& text, std::size_t indent, std::size_t width) {
-  std::string out, cur;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t sp = text.find(' ', pos);
-    if (sp == std::string::npos) sp = text.size();
-    const std::string word = text.substr(pos, sp - pos);
-    if (!cur.empty() && cur.size() + 1 + word.size() > width) {
-      out += std::string(indent, ' ') + cur + "\n";
-      cur.clear();
-    }
-    cur += (cur.empty() ? "" : " ") + word;
-    pos = sp + 1;
-  }
-  if (!cur.empty()) out += std::string(indent, ' ') + cur + "\n";
-  return out;
-}
 
 }  // namespace
 
@@ -198,30 +202,5 @@ std::string render_flow_row(std::uint64_t nr, const Packet& p, const TcpPacketIn
   return o;
 }
 
-std::string render_exceptions_text(const SummaryReport& r, bool by_severity) {
-  std::string o;
-  const auto& t = r.findings;
-  line(o, "ctana {} exception report of {}", CTANA_VERSION, r.path);
-  line(o, "{} findings: {} errors, {} warnings, {} informational", t.total(), t.by_severity[2], t.by_severity[1],
-       t.by_severity[0]);
-  if (!t.kinds.empty()) {
-    std::string kinds;
-    for (const auto& k : t.kinds) kinds += fmt::format("{}{} {}", kinds.empty() ? "" : ", ", k.count, k.kind);
-    line(o, "By kind: {}", kinds);
-  }
-  std::vector<const Finding*> list;
-  for (const auto& f : t.list) list.push_back(&f);
-  if (by_severity)
-    std::stable_sort(list.begin(), list.end(),
-                     [](const Finding* a, const Finding* b) { return a->severity > b->severity; });
-  for (const Finding* f : list) {
-    line(o, "");
-    line(o, "{} {:<7} {:<13} conn {:>5}  {}", clock_time(f->ts_ns), severity_name(f->severity), f->category,
-         f->connection ? std::to_string(f->connection) : std::string("-"), f->summary);
-    o += wrap(f->explanation, 8, 92);
-  }
-  if (t.omitted) line(o, "\n{} more findings not listed", t.omitted);
-  return o;
-}
 
 }  // namespace ctana

@@ -71,6 +71,10 @@ std::string render_summary_text(const SummaryReport& r) {
   } else {
     line(o, "First packet : -");
   }
+  if ((r.tcp.present && r.tcp.totals.connections) || r.findings.total()) {
+    line(o, "");
+    o += render_verdict_text(r.findings);
+  }
 
   line(o, "");
   line(o, "Records");

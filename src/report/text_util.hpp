@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <iterator>
 #include <string>
 #include <utility>
@@ -27,5 +28,9 @@ void line(std::string& o, fmt::format_string<A...> f, A&&... a) {
   while (!o.empty() && o.back() == ' ') o.pop_back();
   o += '\n';
 }
+
+std::string clock_time(std::int64_t ns);  // hh:mm:ss.uuuuuu in the zone of the text reports (--tz)
+// `text` in lines of at most `width` characters, each indented by `indent` blanks.
+std::string wrap(const std::string& text, std::size_t indent, std::size_t width);
 
 }  // namespace ctana::text

@@ -29,8 +29,9 @@ COLUMNS = {
                  "handshake_rtt_s", "syn_to_synack_s", "synack_to_ack_s", "exchanges", "response_time_avg_s",
                  "response_time_max_s", "server_time_s", "network_time_s", "idle_evicted"]
                 + [f"{s}_{k}" for s in ("client", "server") for k in SESSION_SIDE + TCPA],
-    "exceptions": ["severity", "category", "kind", "module", "time", "connection", "first_frame", "last_frame",
-                   "summary", "explanation"],
+    "exceptions": ["severity", "category", "area", "kind", "cause", "module", "time", "last_time", "connection",
+                   "first_frame", "last_frame", "client", "client_port", "server", "server_port", "count", "subject",
+                   "summary", "explanation", "hint"],
     "flow": ["nr", "frame", "connection", "time", "delta_s", "from", "io", "flags", "category", "seq", "ack",
              "relative_seq", "relative_ack", "window", "data", "analysis"],
     "records": ["frame", "time", "direction", "protocol", "link", "ip_id", "data_length", "source", "source_port",

@@ -208,7 +208,7 @@ def main():
                       "_ctana; printf '%s\\n' \"${COMPREPLY[@]}\"")
             return subprocess.run(["bash", "-c", script], capture_output=True).stdout.decode().split()
         check(complete(["ctana", "sum"], 1) == ["summary"], "bash: command", str(complete(["ctana", "sum"], 1)))
-        check(sorted(complete(["ctana", "exceptions", "--by", ""], 3)) == ["severity", "time"], "bash: --by values")
+        check(sorted(complete(["ctana", "exceptions", "--by", ""], 3)) == ["rank", "severity", "time"], "bash: --by values")
         check("--ctrace-field" in complete(["ctana", "summary", "--ctr"], 2), "bash: summary options")
         check(complete(["ctana", "ctrace", "pr"], 2) == ["probe"], "bash: ctrace probe")
         check("--records" in complete(["ctana", "ctrace", "probe", "--rec"], 3), "bash: ctrace probe options")

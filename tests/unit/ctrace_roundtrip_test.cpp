@@ -4,6 +4,7 @@
 // every byte.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -344,6 +345,17 @@ TEST(CtraceDetect, LostRecordMarkersAreCountedNotHandedOut) {
   ASSERT_TRUE(all.error.empty());
   EXPECT_EQ(all.recs.size(), 2u);
   EXPECT_EQ(all.stats.ctrace->lost_markers, 1u);
+  // and a capture finding that says where the trace is incomplete
+  const auto sum = run_summary(tf.path, RunOptions{});
+  std::uint64_t lost_findings = 0;
+  for (const auto& f : sum.report.findings.list)
+    if (f.kind == "ctrace_records_lost") {
+      ++lost_findings;
+      EXPECT_EQ(f.area, Area::capture);
+      EXPECT_EQ(f.count, 1u);
+      EXPECT_NE(f.summary.find("incomplete between"), std::string::npos) << f.summary;
+    }
+  EXPECT_EQ(lost_findings, 1u);
 }
 
 }  // namespace
@@ -460,6 +472,60 @@ TEST(CtraceSummary, DiscardsAndIdsEvents) {
     total += s.events;
   }
   EXPECT_EQ(total, ids);
+  // the same evidence as findings, grouped by reason code and by probe (docs/findings.md)
+  const FindingGroup* discards = nullptr;
+  const FindingGroup* idsg = nullptr;
+  for (const auto& g : sum.report.findings.groups) {
+    if (g.kind == "ctrace_discards") discards = &g;
+    if (g.kind == "ids_event") idsg = &g;
+  }
+  ASSERT_NE(discards, nullptr);
+  EXPECT_EQ(discards->cause, "8195 unknown");
+  EXPECT_EQ(discards->events, n / 5);
+  EXPECT_EQ(discards->module, "ctrace");
+  EXPECT_NE(discards->hint.find("TCP layer"), std::string::npos) << discards->hint;
+  ASSERT_NE(idsg, nullptr);
+  EXPECT_EQ(idsg->cause, "04070002");
+  EXPECT_EQ(idsg->events, ids);
+  EXPECT_EQ(idsg->severity, Severity::error);  // an ATTACK probe
+  ASSERT_FALSE(idsg->clients.empty());
+  EXPECT_EQ(idsg->clients[0].count, std::max_element(by_src.begin(), by_src.end(), [](const auto& a, const auto& b) {
+                                      return a.second < b.second;
+                                    })->second);
+  std::filesystem::remove(out);
+}
+
+// A trace of IDS records only holds the packets that fired a probe: its SYNs without answers are
+// not errors there (they are in the same packets read as pcap).
+TEST(CtraceSummary, IdsOnlyTraceDoesNotReportUnansweredSyns) {
+  auto errors = [](const SummaryReport& r) {
+    std::uint64_t n = 0;
+    for (const auto& f : r.findings.list)
+      n += (f.kind == "syn_unanswered" || f.kind == "handshake_incomplete") && f.severity == Severity::error;
+    return n;
+  };
+  RunOptions ro;
+  ro.tcp_options.end_grace_ns = 0;  // its unanswered SYN is close to the trace's end
+  ro.filter = "tcp";  // the writer keeps non-IP frames (ARP) as packet records: leave them out
+  const auto plain = run_summary(testdata("real/tcp-refused.pcap"), ro);
+  ASSERT_GT(errors(plain.report), 0u);
+  const std::string out = (std::filesystem::temp_directory_path() / ("ctana-ids-" + std::to_string(::getpid()) + ".ct")).string();
+  ConvertOptions co;
+  co.to = ConvertOptions::To::ctrace;
+  co.ids_every = 1;
+  co.ids_probe = 0x03020002;
+  ASSERT_EQ(convert_trace(testdata("real/tcp-refused.pcap"), out, co).exit_code, 0);
+  const auto ids = run_summary(out, ro);
+  ASSERT_TRUE(ids.report.ctrace);
+  EXPECT_EQ(errors(ids.report), 0u);
+  std::uint64_t demoted = 0;
+  for (const auto& f : ids.report.findings.list)
+    if (f.kind == "syn_unanswered") {
+      ++demoted;
+      EXPECT_EQ(f.area, Area::capture);
+      EXPECT_NE(f.summary.find("an IDS trace"), std::string::npos) << f.summary;
+    }
+  EXPECT_GT(demoted, 0u);
   std::filesystem::remove(out);
 }
 
