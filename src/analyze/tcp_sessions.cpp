@@ -1335,37 +1335,36 @@ void TcpAnalyzer::Impl::global_findings() {
                  "Idle connections that are never closed tie up resources on both hosts; a firewall may drop "
                  "them silently, and the next send will then fail."});
   }
+  // A finding about one source address, standing for `count` events up to `last_ns`.
+  auto from_source = [this](Finding f, const IpAddr& addr, std::uint64_t count, std::int64_t last_ns) {
+    f.client = addr;
+    f.count = count;
+    f.last_ns = last_ns;
+    emit(f);
+  };
   for (const auto& [addr, s] : sources) {
     if (s.refused_more) {
-      Finding f{Severity::warning, "init", "refused", s.last_ns, 0,
-                fmt::format("{} more connections from {} were refused (the first 5 are listed one by one)",
-                            s.refused_more, addr.str()),
-                "The server host answered these SYNs with resets: nothing listens on those ports."};
-      f.client = addr;
-      f.count = s.refused_more;
-      emit(f);
+      from_source(Finding{Severity::warning, "init", "refused", s.last_ns, 0,
+                          fmt::format("{} more connections from {} were refused (the first 5 are listed one by one)",
+                                      s.refused_more, addr.str()),
+                          "The server host answered these SYNs with resets: nothing listens on those ports."},
+                  addr, s.refused_more, 0);
     }
     if (s.ports.size() >= 20 && s.refused_or_unanswered * 2 >= s.syns) {
-      Finding f{Severity::warning, "session", "port_scan", s.first_ns, 0,
-                   fmt::format("{} sent SYNs to {} different ports in {}; {} of {} were refused or unanswered",
-                               addr.str(), s.ports.size(), secs(s.last_ns - s.first_ns), s.refused_or_unanswered,
-                               s.syns),
-                   "Many connection attempts from one host to many ports, most of them failing, is the pattern "
-                   "of a port scan (or of a badly configured client trying ports in turn)."};
-      f.client = addr;
-      f.count = s.syns;
-      f.last_ns = s.last_ns;
-      emit(f);
+      from_source(Finding{Severity::warning, "session", "port_scan", s.first_ns, 0,
+                          fmt::format("{} sent SYNs to {} different ports in {}; {} of {} were refused or unanswered",
+                                      addr.str(), s.ports.size(), secs(s.last_ns - s.first_ns),
+                                      s.refused_or_unanswered, s.syns),
+                          "Many connection attempts from one host to many ports, most of them failing, is the "
+                          "pattern of a port scan (or of a badly configured client trying ports in turn)."},
+                  addr, s.syns, s.last_ns);
     }
     if (s.short_conns >= 20) {
-      Finding f{Severity::warning, "session", "many_short_connections", s.first_ns, 0,
-                fmt::format("{} opened {} connections that lasted under 2 s each", addr.str(), s.short_conns),
-                "A burst of short connections from one source can be a login brute force, a health checker, "
-                "or a client without connection reuse."};
-      f.client = addr;
-      f.count = s.short_conns;
-      f.last_ns = s.last_ns;
-      emit(f);
+      from_source(Finding{Severity::warning, "session", "many_short_connections", s.first_ns, 0,
+                          fmt::format("{} opened {} connections that lasted under 2 s each", addr.str(), s.short_conns),
+                          "A burst of short connections from one source can be a login brute force, a health "
+                          "checker, or a client without connection reuse."},
+                  addr, s.short_conns, s.last_ns);
     }
   }
 }
