@@ -10,6 +10,63 @@
 namespace ctana {
 
 namespace {
+
+// What to do about a failed handshake, by its fatal alert (-1: none): the explanation's advice and
+// the z/OS hint (docs/tls.md "Findings").
+struct AlertAdvice {
+  std::string_view advice, hint;
+};
+AlertAdvice alert_advice(int alert) {
+  switch (alert) {
+    case 42:
+    case 43:
+    case 44:
+    case 45:
+    case 46:
+    case 48:
+      return {"The side that sent the alert rejected its peer's certificate: check the chain it was sent (the "
+              "intermediate certificates included), its validity dates, its revocation, and that the receiver "
+              "trusts the issuing CA.",
+              "The key ring of the AT-TLS rule (TTLSKeyringParms; RACDCERT LISTRING) must hold the server's "
+              "certificate with its private key and the CA certificates of the chain, each TRUSTed and not "
+              "expired."};
+    case 40:
+    case 70:
+    case 71:
+      return {"The two sides allow no common protocol version or cipher suite: compare the versions and suites "
+              "the client offered (its ClientHello) with what the server allows.",
+              "The AT-TLS rule's TTLSEnvironmentAdvancedParms (TLSv1.2/TLSv1.3) and TTLSCipherParms choose the "
+              "versions and suites the z/OS side accepts."};
+    case 112:
+      return {"The server has no certificate or virtual host for the server name (SNI) the client asked for.",
+              "AT-TLS picks a certificate by label (TTLSEnvironmentParms / ServerCertificateLabel); the name the "
+              "client asks for must be one of that certificate's names."};
+    case 116:
+      return {"The server requires a client certificate and the client sent none: configure one on the client, "
+              "or relax the server's client authentication.",
+              "HandshakeRole ServerWithClientAuth and ClientAuthType in the AT-TLS rule require it; the client's "
+              "CA must be in the server's key ring."};
+    case 49:
+      return {"The certificate was valid but the peer refused access with it: an access list or a mapping of the "
+              "certificate to a user.",
+              "With ClientAuthType SAFCheck the client certificate must map to a RACF user ID (RACDCERT MAP) "
+              "allowed to the resource."};
+    case 120:
+      return {"No application protocol (ALPN) in common: the client asked for protocols the server does not "
+              "serve.",
+              "Look at the AT-TLS policy (pasearch -t) of the listener."};
+    case -1:
+      return {"No alert was seen: one side closed or reset the connection during the handshake (a peer that "
+              "does not speak TLS on this port, a middlebox, or a handshake that timed out).",
+              "Look at the AT-TLS policy (pasearch -t): a rule that does not match the connection leaves it "
+              "in clear, and the peer then gets no TLS."};
+    default:
+      return {"The alert's meaning is in RFC 8446 section 6.2; the side that sent it often logs the reason.",
+              "Look at the AT-TLS policy (pasearch -t) and the key ring (RACDCERT LISTRING); the TCPIP job log "
+              "has the EZD1286I message with the return code of a failed AT-TLS handshake."};
+  }
+}
+
 constexpr std::size_t kMaxBuffer = 20'000;   // one TLS record (16 KiB + header) at most is held
 constexpr std::size_t kMaxSessions = 1000;
 constexpr std::size_t kMaxOpen = 100'000;
@@ -292,7 +349,7 @@ void TlsAnalyzer::on_close(const TcpConnection& c) {
     if (k.fatal || (!s.completed && c.state != TcpState::established)) {
       ++im.out.handshakes_failed;
       const std::string why = s.alerts.empty() ? std::string(": the connection ended before any data") : ": " + s.alerts.front();
-      constexpr std::string_view kHint = "Look at the AT-TLS policy (pasearch -t) and the key ring (RACDCERT LISTRING).";
+      const AlertAdvice advice = alert_advice(k.fatal_alert);
       const std::string cause =
           k.fatal_alert >= 0 ? tls::alert_name(static_cast<std::uint8_t>(k.fatal_alert)) : std::string("no alert");
       if (im.emit && k.handed_over) {
@@ -301,21 +358,20 @@ void TlsAnalyzer::on_close(const TcpConnection& c) {
                               k.fatal_alert >= 0 ? fmt::format(" ({})", tls::alert_meaning(static_cast<std::uint8_t>(k.fatal_alert)))
                                                  : std::string()),
                   fmt::format("The server accepted the switch to TLS ({}) but the handshake that followed "
-                              "failed: the connection cannot carry its protocol securely. Usual causes: a "
-                              "certificate the client rejects (expired, wrong name, unknown CA), no common "
-                              "protocol version or cipher suite.",
-                              s.detected)};
+                              "failed: the connection cannot carry its protocol securely. {}",
+                              s.detected, advice.advice)};
         f.between(c.client, c.client_port, c.server, c.server_port).because(cause).about(s.sni);
-        f.hint = kHint;
+        f.hint = advice.hint;
         im.emit(f);
       } else if (im.emit) {
         Finding f{Severity::error, "application", "tls_handshake_failed", s.hello_ns, c.id,
                   fmt::format("TLS handshake {} failed{}", where, why),
-                  "The client and server could not agree: no common protocol version or cipher suite, a "
-                  "certificate the client rejects (alerts unknown_ca, bad_certificate, certificate_expired), "
-                  "or a missing client certificate."};
+                  fmt::format("The client and server could not complete the handshake{}. {}",
+                              k.fatal_alert >= 0 ? fmt::format(" ({})", tls::alert_meaning(static_cast<std::uint8_t>(k.fatal_alert)))
+                                                 : std::string(),
+                              advice.advice)};
         f.between(c.client, c.client_port, c.server, c.server_port).because(cause).about(s.sni);
-        f.hint = kHint;
+        f.hint = advice.hint;
         im.emit(f);
       }
     }
