@@ -79,6 +79,8 @@ constexpr std::array kKinds{
     FindingKindInfo{"icmp_error", "icmp", A::network, "ICMP error messages"},
     FindingKindInfo{"ping_unanswered", "icmp", A::network, "pings not answered"},
     FindingKindInfo{"routing_loop", "network", A::network, "routing loops"},
+    FindingKindInfo{"checksum_errors", "checksum", A::network, "packets with bad checksums"},
+    FindingKindInfo{"checksum_offload", "checksum", A::capture, "checksums left to the adapter (checksum offload)"},
     FindingKindInfo{"broadcast_storm", "network", A::network, "broadcast storms"},
     // dns
     FindingKindInfo{"dns_error", "dns", A::application, "DNS error replies"},

@@ -10,6 +10,7 @@
 
 #include "analyze/pipeline.hpp"
 
+#include "ctana/checksum.hpp"
 #include "ctana/ctrace_summary.hpp"
 #include "ctana/datatrace.hpp"
 #include "ctana/decode.hpp"
@@ -112,6 +113,8 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
     network = std::make_unique<NetworkAnalyzer>(opt.network_options, rep.network, findings.sink("network"));
     analyzers.push_back(network.get());
   }
+  ChecksumAnalyzer checksum(findings.sink("checksum"));
+  analyzers.push_back(&checksum);
   if (opt.dns) {
     DnsOptions d = opt.dns_options;
     for (const auto& [name, port] : opt.tcp_options.port_names)

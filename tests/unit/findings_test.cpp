@@ -12,6 +12,8 @@
 #include <set>
 #include <sstream>
 
+#include "ctana/checksum.hpp"
+#include "ctana/decode.hpp"
 #include "ctana/findings.hpp"
 #include "ctana/icmp.hpp"
 #include "ctana/render.hpp"
@@ -91,7 +93,9 @@ TEST(Findings, EveryAnalyzersFindingsWithTcpAnalysisOnOrOff) {
 
   const auto dhcp = run_summary(test::testdata("real/dhcp.pcap"), off);
   EXPECT_EQ(count_kind(dhcp.report.findings, "dhcp_nak", "dhcp"), 1u);  // the server's NAK
-  EXPECT_EQ(dhcp.report.findings.total(), 1u);
+  // and the dnsmasq host's UDP checksums, left to the (virtual) adapter
+  EXPECT_EQ(count_kind(dhcp.report.findings, "checksum_offload", "checksum"), 1u);
+  EXPECT_EQ(dhcp.report.findings.total(), 2u);
 }
 
 namespace {
@@ -313,4 +317,38 @@ TEST(Findings, TracerouteEndIsNotAWarning) {
   EXPECT_EQ(severity_of("4500003800090000400166ba0a0000020a0000010303607b000000004500002000070000401166c40a0000010a00"
                         "00029c400035000c0000"),
             Severity::warning);
+}
+
+// Bad checksums only in one host's packets, with a zero checksum field: checksum offload seen by a
+// capture on that host (info). Bad checksums from two hosts: errors, one per host.
+TEST(Findings, ChecksumOffloadIsToldApartFromChecksumErrors) {
+  auto run = [](bool both_sides) {
+    std::vector<Finding> got;
+    ChecksumAnalyzer cs([&got](const Finding& f) { got.push_back(f); });
+    std::vector<std::vector<std::uint8_t>> packets;  // IPv4 and TCP checksums left 0
+    for (std::uint32_t i = 0; i < 4; ++i)
+      packets.push_back(test::tcp_packet(1000 + i, 0x18, "data", both_sides && i % 2 == 1));
+    for (const auto& b : packets) {
+      Record r = test::make_record(b, linktype::raw);
+      Packet p;
+      decode(r, p);
+      EXPECT_EQ(p.tcp.checksum, Csum::bad);
+      cs.on_packet(p);
+    }
+    cs.finish();
+    return got;
+  };
+  const auto one = run(false);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].kind, "checksum_offload");
+  EXPECT_EQ(one[0].severity, Severity::info);
+  EXPECT_EQ(one[0].count, 4u);
+  EXPECT_EQ(one[0].client.str(), "10.0.0.1");
+  const auto two = run(true);
+  ASSERT_EQ(two.size(), 2u);
+  for (const auto& f : two) {
+    EXPECT_EQ(f.kind, "checksum_errors");
+    EXPECT_EQ(f.severity, Severity::error);
+    EXPECT_EQ(f.count, 2u);
+  }
 }
