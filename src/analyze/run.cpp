@@ -270,9 +270,8 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
               "incomplete, not wrong traffic."};
     f.count = cs->lost_markers;
     f.last_ns = cs->lost_last_ns;
-    f.hint = "Give the trace more buffer (TRACE CT,ON,COMP=SYSTCPDA with a larger BUFSIZE in CTIEZB00, or an "
-             "external writer with more or larger data sets), or trace less (PKTTRACE with IP=, PORTNUM= and "
-             "ABBREV=).";
+    f.hint = "Give the trace more buffer (TRACE CT,nnnM,COMP=SYSTCPDA, or BUFSIZE in the CTIEZBxx parmlib "
+             "member), write it to an external writer, or trace less (PKTTRACE with IP=, PORTNUM= and ABBREV=).";
     findings.sink("ctrace")(f);
   }
   findings.finish();
