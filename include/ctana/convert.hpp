@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,18 @@ struct ConvertOptions {
   // then wrong) unless show_secrets; control connections are those to these ports.
   bool show_secrets = false;
   std::vector<std::uint16_t> ftp_ports{21};
+  // A subset (docs/cli.md "convert"): only records matching this tcpdump-style filter ("" for
+  // all) whose time is in [start_ns, end_ns) are written; resolve_window, when set, is called
+  // with the first record's time to set a window given relative to the trace (as RunOptions).
+  std::string filter;
+  std::int64_t start_ns = INT64_MIN, end_ns = INT64_MAX;
+  std::function<void(std::int64_t first_ns, std::int64_t& start_ns, std::int64_t& end_ns)> resolve_window;
+  // When `only_frames` is set, only the records with these numbers (Record::index, ascending),
+  // e.g. the frames of one TCP connection, and among them those the filter and window keep.
+  bool only_frames = false;
+  std::vector<std::uint64_t> frames;
+  // pcapng output: further packet comments (one opt_comment each) by record number.
+  std::map<std::uint64_t, std::vector<std::string>> comments;
 };
 
 struct ConvertResult {
@@ -43,6 +57,8 @@ struct ConvertResult {
   std::uint64_t data_trace_connections = 0;  // --data-trace: connections written (with a start record)
   std::uint64_t data_trace_gap_bytes = 0;    // --data-trace: TCP payload never captured, so not written
   std::uint64_t secrets_masked = 0;  // packets written with an FTP PASS/ACCT argument masked
+  std::uint64_t filtered_out = 0;    // records left out by the filter, the window or only_frames
+  std::uint64_t comments_written = 0;  // entries of ConvertOptions::comments written
   std::string note;
   ReadStats read;
 };

@@ -140,17 +140,17 @@ OutFormat output_format(const InputArgs& a) {
   return OutFormat::text;
 }
 
-void add_input_options(CLI::App* sub, InputArgs& a, bool tcp_options, bool file) {
-  if (file) add_file_option(sub, a.file, "Trace file (pcap, pcapng, z/OS CTRACE)");
-  sub->add_flag("--json", a.json, "Write JSON instead of text")->group(kGroupInput);
-  sub->add_option("-o,--output", a.output, "Write the report to this file instead of standard output")
-      ->type_name("FILE")
-      ->group(kGroupInput);
+void add_filter_options(CLI::App* sub, InputArgs& a) {
   sub->add_option("-f,--filter", a.filter, "Only packets matching this tcpdump-style filter expression")
       ->type_name("EXPR")
       ->group(kGroupFilter);
-  sub->add_option("--ip", a.ips, "Only packets to or from this address (repeatable)")->type_name("ADDR")->group(kGroupFilter);
+  // One value per --ip/--port (repeat the option for more), so that a FILE after them stays the FILE.
+  sub->add_option("--ip", a.ips, "Only packets to or from this address (repeatable)")
+      ->allow_extra_args(false)
+      ->type_name("ADDR")
+      ->group(kGroupFilter);
   sub->add_option("--port", a.ports, "Only packets to or from this TCP/UDP port (repeatable)")
+      ->allow_extra_args(false)
       ->type_name("PORT")
       ->check(int_range(0, 65535))
       ->group(kGroupFilter);
@@ -163,6 +163,15 @@ void add_input_options(CLI::App* sub, InputArgs& a, bool tcp_options, bool file)
       ->type_name("TIME")
       ->group(kGroupFilter);
   add_tz_option(sub, a.tz);
+}
+
+void add_input_options(CLI::App* sub, InputArgs& a, bool tcp_options, bool file) {
+  if (file) add_file_option(sub, a.file, "Trace file (pcap, pcapng, z/OS CTRACE)");
+  sub->add_flag("--json", a.json, "Write JSON instead of text")->group(kGroupInput);
+  sub->add_option("-o,--output", a.output, "Write the report to this file instead of standard output")
+      ->type_name("FILE")
+      ->group(kGroupInput);
+  add_filter_options(sub, a);
   sub->add_option("--threads", a.threads,
                   "1: read and analyse on one thread; 2: analyse on a second thread (default: 2 on a machine "
                   "with two cores or more). The report is the same")

@@ -35,6 +35,8 @@ struct InputArgs {
 CLI::Option* add_file_option(CLI::App* sub, std::string& file, const std::string& what);
 // Adds FILE (unless `file` is false), --json, -o and the filter and TCP options to `sub`.
 void add_input_options(CLI::App* sub, InputArgs& a, bool tcp_options, bool file = true);
+// Adds only the filter options: -f, --ip, --port, --start, --end and --tz.
+void add_filter_options(CLI::App* sub, InputArgs& a);
 
 // --format text|csv|tsv|json (docs/cli.md "Tables"); --json stays the same as --format json.
 void add_format_option(CLI::App* sub, InputArgs& a, const std::string& what);

@@ -2,13 +2,19 @@
 // fixture in ctana's H1 layout (--to ctrace). docs/cli.md, docs/ctrace.md.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <map>
 #include <memory>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "cli/ui.hpp"
 #include "cli/common.hpp"
 #include "ctana/convert.hpp"
+#include "ctana/findings.hpp"
+#include "ctana/summary.hpp"
+#include "ctana/tcp.hpp"
 
 namespace ctana::cli {
 
@@ -20,7 +26,57 @@ struct ConvertArgs {
   bool data_trace = false, with_packets = false;
   ConvertOptions opt;
   SecretArgs secrets;
+  InputArgs in;               // the subset: -f, --ip, --port, --start, --end, --tz
+  std::uint64_t conn = 0;     // --conn N
+  bool comments = false;      // --comments
 };
+
+// --conn and --comments: one run of the analysis on the whole trace (no filter, default
+// settings, as `ctana summary FILE`) gives the connection's frames and the findings.
+bool analyse_for_convert(ConvertArgs& a, int& exit_code) {
+  RunOptions ro;
+  ro.open = a.opt.open;
+  ro.summary.top_conversations = 0;
+  ro.max_listed_connections = SIZE_MAX;  // a finding without frames takes its connection's from the list
+  ro.max_listed_findings = SIZE_MAX;
+  std::vector<std::uint64_t> frames;
+  if (a.conn)
+    ro.tcp_hook = [&frames, &a](TcpAnalyzer& tcp) {
+      tcp.on_tcp_packet([&frames, &a](const Packet& p, const TcpPacketInfo& info, const TcpConnection&) {
+        if (info.connection == a.conn) frames.push_back(p.frame());
+      });
+    };
+  RunResult res = run_summary(a.file, ro);
+  if (!res.error.empty()) {
+    spdlog::error("{}", res.error);
+    exit_code = res.exit_code;
+    return false;
+  }
+  if (a.conn) {
+    if (frames.empty()) {
+      spdlog::error("--conn {}: no such TCP connection (the trace has {}; see ctana sessions --table)", a.conn,
+                    res.report.tcp.totals.connections);
+      exit_code = kExitUsage;
+      return false;
+    }
+    std::sort(frames.begin(), frames.end());
+    a.opt.only_frames = true;
+    a.opt.frames = std::move(frames);
+  }
+  if (a.comments) {
+    std::uint64_t no_frame = 0;
+    for (const Finding& f : res.report.findings.list) {
+      const std::uint64_t frame = f.last_frame ? f.last_frame : f.first_frame;
+      if (!frame) {
+        ++no_frame;
+        continue;
+      }
+      a.opt.comments[frame].push_back(fmt::format("ctana: {} {}: {}", severity_name(f.severity), f.kind, f.summary));
+    }
+    if (no_frame) spdlog::info("{}: {} findings name no frame and are not written as comments", a.file, no_frame);
+  }
+  return true;
+}
 
 int run_convert_command(ConvertArgs& a) {
   using To = ConvertOptions::To;
@@ -46,6 +102,21 @@ int run_convert_command(ConvertArgs& a) {
     return kExitUsage;
   }
   a.opt.show_secrets = a.secrets.show;
+  RunOptions subset;
+  if (!make_run_options(a.in, subset, why)) {
+    spdlog::error("{}", why);
+    return kExitUsage;
+  }
+  a.opt.filter = subset.filter;
+  a.opt.resolve_window = subset.resolve_window;
+  if (a.comments && a.opt.to != To::pcapng) {
+    spdlog::error("--comments: only with pcapng output (pcap and CTRACE have no packet comments)");
+    return kExitUsage;
+  }
+  if (a.conn || a.comments) {
+    int code = 0;
+    if (!analyse_for_convert(a, code)) return code;
+  }
   ConvertResult res = convert_trace(a.file, a.output, a.opt);
   if (!res.error.empty()) {
     spdlog::error("{}", res.error);
@@ -61,7 +132,9 @@ int run_convert_command(ConvertArgs& a) {
   if (res.secrets_masked)
     spdlog::info("{}: FTP PASS/ACCT arguments masked with '*' in {} packets (their TCP checksums are now wrong; "
                  "--show-secrets copies them unchanged)", a.file, res.secrets_masked);
-  spdlog::info("{}: {} records read, {} written to {}", a.file, res.records_in, res.records_out, a.output);
+  if (a.comments) spdlog::info("{}: {} findings written as packet comments", a.file, res.comments_written);
+  spdlog::info("{}: {} records read, {} written to {}{}", a.file, res.records_in, res.records_out, a.output,
+               res.filtered_out ? fmt::format(" ({} not in the subset)", res.filtered_out) : std::string());
   return res.exit_code;
 }
 }  // namespace
@@ -114,9 +187,20 @@ Command add_convert_command(CLI::App& app) {
   with->needs(sub->get_option("--data-trace"));
   for (CLI::Option* o : sub->get_options())
     if (o->get_description().starts_with("CTRACE output")) o->group("CTRACE output (--to ctrace)");
+  add_filter_options(sub, args->in);
+  sub->add_option("--conn", args->conn,
+                  "Only the packets of this TCP connection (its number in ctana sessions on the whole trace)")
+      ->type_name("N")
+      ->check(int_range(1, INT64_MAX))
+      ->group(kGroupFilter);
+  sub->add_flag("--comments", args->comments,
+                "pcapng output: write each finding of ctana summary FILE as a packet comment on its frame")
+      ->group(kGroupInput);
   add_ctrace_open_options(sub, args->opt.open);
   add_secret_options(sub, args->secrets);
   sub->footer("Examples:\n  ctana convert SYSTCPDA.bin -o trace.pcapng\n  ctana convert trace.pcapng -o trace.pcap\n"
+              "  ctana convert --port 21 --start 14:05 --end 14:10 trace.pcap -o ftp.pcapng\n"
+              "  ctana convert --conn 3 --comments SYSTCPDA.bin -o conn3.pcapng\n"
               "  ctana convert --to ctrace --framing vbs trace.pcap -o fixture.ctrace");
   return {sub, [args] { return run_convert_command(*args); }};
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ctana/decode.hpp"
+#include "ctana/filter.hpp"
 #include "io/datatrace_writer.hpp"
 #include "ctana/ftp.hpp"
 
@@ -86,13 +87,24 @@ void write_idb(Out& o, std::uint16_t link, std::string_view name, std::string_vi
   o.u32(len);
 }
 
-void write_epb(Out& o, std::uint32_t ifid, const Record& r, std::string_view comment) {
+// An option's value is at most 65535 bytes (its length field); a longer comment is cut.
+std::string_view option_value(std::string_view v) { return v.substr(0, 65535); }
+
+void write_epb(Out& o, std::uint32_t ifid, const Record& r, std::string_view comment,
+               const std::vector<std::string>* more = nullptr) {
   const auto cap = static_cast<std::uint32_t>(r.data.size());
   std::uint32_t len = 28 + (cap + 3) / 4 * 4 + 4;
   const bool flags = r.dir != Direction::unknown;
   if (flags) len += 8;
   if (!comment.empty()) len += static_cast<std::uint32_t>(opt_len(comment.size()));
-  if (flags || !comment.empty()) len += 4;
+  bool options = flags || !comment.empty();
+  if (more)
+    for (const auto& c : *more)
+      if (!c.empty()) {
+        len += static_cast<std::uint32_t>(opt_len(option_value(c).size()));
+        options = true;
+      }
+  if (options) len += 4;
   const auto ts = static_cast<std::uint64_t>(r.ts_ns);
   o.u32(6);
   o.u32(len);
@@ -109,7 +121,10 @@ void write_epb(Out& o, std::uint32_t ifid, const Record& r, std::string_view com
     o.u32(r.dir == Direction::in ? 1u : 2u);  // epb_flags bits 0-1: inbound / outbound
   }
   if (!comment.empty()) o.option(1, comment);
-  if (flags || !comment.empty()) o.u32(0);
+  if (more)
+    for (const auto& c : *more)
+      if (!c.empty()) o.option(1, option_value(c));  // opt_comment, repeatable
+  if (options) o.u32(0);
   o.u32(len);
 }
 
@@ -217,12 +232,36 @@ ConvertResult convert_trace(const std::string& in, const std::string& out, const
   std::map<std::string, std::uint64_t> skipped;
   std::unique_ptr<ftp::SecretMasker> masker;
   if (!opt.show_secrets) masker = std::make_unique<ftp::SecretMasker>(opt.ftp_ports);
+  std::unique_ptr<BpfFilter> filter;
+  if (!opt.filter.empty()) {
+    std::string err;
+    filter = BpfFilter::create(opt.filter, err);
+    if (!filter) {
+      res.exit_code = 1;
+      res.error = fmt::format("--filter '{}': {}", opt.filter, err);
+      return res;
+    }
+  }
+  std::int64_t start_ns = opt.start_ns, end_ns = opt.end_ns;
+  auto next_frame = opt.frames.begin();
   Record r;
   Packet p;
   while (reader->next(r)) {
     ++res.records_in;
+    if (res.records_in == 1 && opt.resolve_window) opt.resolve_window(r.ts_ns, start_ns, end_ns);
+    bool keep = true;
+    if (opt.only_frames) {
+      while (next_frame != opt.frames.end() && *next_frame < r.index) ++next_frame;
+      keep = next_frame != opt.frames.end() && *next_frame == r.index;
+    }
+    keep = keep && !(filter && !filter->matches(r)) && r.ts_ns >= start_ns && r.ts_ns < end_ns;
     decode(r, p);
+    // Every record goes through the masker, kept or not: it follows the FTP control streams.
     if (masker) masker->hide(r, p);  // from here on `r` holds the bytes to write
+    if (!keep) {
+      ++res.filtered_out;
+      continue;
+    }
     if (opt.to == ConvertOptions::To::pcapng) {
       auto it = idb.find(r.interface_id);
       if (it == idb.end()) {
@@ -231,7 +270,10 @@ ConvertResult convert_trace(const std::string& in, const std::string& out, const
         write_idb(o, lt, info.name, info.description);
         it = idb.emplace(r.interface_id, static_cast<std::uint32_t>(idb.size())).first;
       }
-      write_epb(o, it->second, r, ctrace_comment(r));
+      const auto more = opt.comments.find(r.index);
+      const bool commented = more != opt.comments.end();
+      write_epb(o, it->second, r, ctrace_comment(r), commented ? &more->second : nullptr);
+      if (commented) res.comments_written += more->second.size();
       ++res.records_out;
     } else if (opt.to == ConvertOptions::To::pcap) {
       if (!pcap_header) {
@@ -362,6 +404,10 @@ ConvertResult convert_trace(const std::string& in, const std::string& out, const
     }
   }
   res.read = reader->stats();
+  if (filter && !filter->link_error().empty()) {
+    if (!res.note.empty()) res.note += "; ";
+    res.note += filter->link_error();
+  }
   if (masker) res.secrets_masked = masker->masked_packets();
   for (const auto& [why, n] : skipped) {
     res.not_converted += n;
