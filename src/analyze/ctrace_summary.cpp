@@ -164,7 +164,8 @@ void CtraceSummaryAnalyzer::findings() {
     if (p.rest.n) one(nullptr, nullptr, p.rest);
   };
   for (const auto& [key, pp] : st.discard_pairs) {
-    const auto [code, dir] = key;
+    const std::uint16_t code = key.first;  // not structured bindings: the lambda below captures them
+    const Direction dir = key.second;
     const auto d = ctrace::discard_info(code);
     const std::string label = ctrace::discard_label(code);
     const std::string_view way = dir == Direction::in ? "inbound " : dir == Direction::out ? "outbound " : "";
@@ -188,7 +189,9 @@ void CtraceSummaryAnalyzer::findings() {
       emit_(f);
     });
   }
-  for (const auto& [probe, pp] : st.probe_pairs) {
+  for (const auto& entry : st.probe_pairs) {
+    const std::uint32_t probe = entry.first;
+    const State::Pairs& pp = entry.second;
     const std::string group = ctrace::ids_group(probe);
     const std::string what = ctrace::ids_probe_description(probe);
     pairs(pp, [&](const IpAddr* src, const IpAddr* dst, const State::Pairs::Seen& s) {
