@@ -47,6 +47,9 @@ LatencyStat latency_stat(const Samples& s) {
 // second_opinion: what other modules know about a TCP finding, applied before it is collected.
 void attach_tcp_report(TcpAnalyzer& tcp, TcpReport& rep, const RunOptions& opt, FindingCollector& findings,
                        TcpSamples& samples, std::function<void(Finding&)> second_opinion) {
+  // The listed connections' room at once (only what is filled becomes resident): growing by
+  // doubling would copy them and hold up to twice the room for a moment.
+  rep.connections.reserve(std::min<std::size_t>(opt.max_listed_connections, 10'000));
   tcp.on_connection([&rep, &opt, &samples](const TcpConnection& c) {
     samples.add(c);
     if (rep.connections.size() < opt.max_listed_connections) rep.connections.push_back(c);

@@ -161,20 +161,25 @@ void SummaryAnalyzer::on_packet(const Packet& p) {
     k.b = src_low ? p.dst : p.src;
     k.pa = src_low ? sp : dp;
     k.pb = src_low ? dp : sp;
-    auto it = st_->convs.find(k);
-    if (it == st_->convs.end()) {
-      if (st_->convs.size() >= opt_.max_conversations) {
+    ConvVal* v;
+    if (st_->convs.size() < opt_.max_conversations) {  // one lookup, which inserts if new
+      const auto [it, fresh] = st_->convs.try_emplace(k);
+      v = &it->second;
+      if (fresh) {
+        v->a_is_low = src_low;
+        v->first_ns = v->last_ns = r.ts_ns;
+      }
+    } else {
+      const auto it = st_->convs.find(k);
+      if (it == st_->convs.end()) {
         ++out_.conversations_untracked;
         return;
       }
-      it = st_->convs.emplace(k, ConvVal{}).first;
-      it->second.a_is_low = src_low;
-      it->second.first_ns = it->second.last_ns = r.ts_ns;
+      v = &it->second;
     }
-    ConvVal& v = it->second;
-    (src_low ? v.low_to_high : v.high_to_low).add(wire);
-    v.first_ns = std::min(v.first_ns, r.ts_ns);
-    v.last_ns = std::max(v.last_ns, r.ts_ns);
+    (src_low ? v->low_to_high : v->high_to_low).add(wire);
+    v->first_ns = std::min(v->first_ns, r.ts_ns);
+    v->last_ns = std::max(v->last_ns, r.ts_ns);
   }
 }
 
@@ -185,10 +190,43 @@ void SummaryAnalyzer::finish() {
     return std::tie(y.count.bytes, y.count.packets, x.name) < std::tie(x.count.bytes, x.count.packets, y.name);
   });
 
+  // The top conversations: a heap of the best n while going through the table once, so that the
+  // whole table is never copied into rows (it may hold hundreds of thousands).
   out_.conversations_total = st_->convs.size();
+  using Entry = const std::pair<const ConvKey, ConvVal>*;
+  auto bytes = [](Entry e) { return e->second.low_to_high.bytes + e->second.high_to_low.bytes; };
+  // Oriented as reported: a is the first sender.
+  auto tie = [](Entry e, const std::string& proto) {
+    const ConvKey& k = e->first;
+    return e->second.a_is_low ? std::tie(proto, k.a, k.pa, k.b, k.pb) : std::tie(proto, k.b, k.pb, k.a, k.pa);
+  };
+  auto better = [&](Entry x, Entry y) {  // x before y in the report
+    if (bytes(x) != bytes(y)) return bytes(x) > bytes(y);
+    if (x->second.first_ns != y->second.first_ns) return x->second.first_ns < y->second.first_ns;
+    const std::string px = proto_label(x->first.proto), py = proto_label(y->first.proto);
+    return tie(x, px) < tie(y, py);
+  };
+  const std::size_t n = std::min(opt_.top_conversations, st_->convs.size());
+  std::vector<Entry> top;  // a heap whose front is the worst of the best n so far
+  top.reserve(n);
+  if (n > 0) {
+    for (const auto& e : st_->convs) {
+      if (top.size() < n) {
+        top.push_back(&e);
+        std::push_heap(top.begin(), top.end(), better);
+      } else if (better(&e, top.front())) {
+        std::pop_heap(top.begin(), top.end(), better);
+        top.back() = &e;
+        std::push_heap(top.begin(), top.end(), better);
+      }
+    }
+  }
+  std::sort(top.begin(), top.end(), better);
   std::vector<ConversationRow> rows;
-  rows.reserve(st_->convs.size());
-  for (const auto& [k, v] : st_->convs) {
+  rows.reserve(top.size());
+  for (Entry e : top) {
+    const ConvKey& k = e->first;
+    const ConvVal& v = e->second;
     ConversationRow row;
     row.proto = proto_label(k.proto);
     if (v.a_is_low) {
@@ -202,14 +240,6 @@ void SummaryAnalyzer::finish() {
     row.last_ns = v.last_ns;
     rows.push_back(std::move(row));
   }
-  const std::size_t n = std::min(opt_.top_conversations, rows.size());
-  auto by_bytes = [](const ConversationRow& x, const ConversationRow& y) {
-    if (x.bytes() != y.bytes()) return x.bytes() > y.bytes();
-    if (x.first_ns != y.first_ns) return x.first_ns < y.first_ns;
-    return std::tie(x.proto, x.a, x.a_port, x.b, x.b_port) < std::tie(y.proto, y.a, y.a_port, y.b, y.b_port);
-  };
-  std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(n), rows.end(), by_bytes);
-  rows.resize(n);
   out_.conversations = std::move(rows);
 
   out_.decode_problems.clear();

@@ -165,25 +165,25 @@ constexpr std::uint32_t kNone = 0xffffffffu;
 // Wireshark's per-direction analysis state (struct tcp_flow_t / tcp_analyze_seq_flow_info_t of
 // Wireshark 4.0). As there, sequence numbers are raw and 0 means "not seen yet".
 struct Flow {
-  bool base_set = false;
+  // (8-byte fields first, then 4-byte, then 1-byte: no padding; one Flow is 144 bytes)
+  std::int64_t nextseq_ns = 0;
+  std::int64_t lastack_ns = 0;
   std::uint32_t base_seq = 0;
   std::uint32_t nextseq = 0;
-  std::int64_t nextseq_ns = 0;
   std::uint32_t maxseqtobeacked = 0;
   std::uint32_t lastack = 0;
-  std::int64_t lastack_ns = 0;
   std::uint32_t window = kNone;  // last raw (unscaled) window, as sent
   std::int32_t dupacks = 0;
   std::uint32_t lastsegmentflags = 0;
-  int win_scale = -1;            // -1 unknown, -2 not in use, >= 0 shift
+  std::int8_t win_scale = -1;    // -1 unknown, -2 not in use, >= 0 shift
+  bool base_set = false;
   bool is_first_ack = false;     // a SYN was sent and no ACK without SYN since
-  // ctana: data segments of this side not yet acknowledged by the peer, for delayed ACKs
-  struct Pending {
-    std::uint32_t end;
-    std::int64_t ns;
-  };
-  std::array<Pending, 8> pending{};
+  // ctana: data segments of this side not yet acknowledged by the peer, for delayed ACKs: the
+  // sequence number after each and its time (two arrays: no padding between the pairs)
+  static constexpr std::uint8_t kPending = 8;
   std::uint8_t pending_n = 0;
+  std::array<std::uint32_t, kPending> pending_end{};
+  std::array<std::int64_t, kPending> pending_ns{};
 };
 
 // One value per side of a connection, indexed by Side.
@@ -208,10 +208,10 @@ struct AddrHash {
   std::size_t operator()(const IpAddr& a) const noexcept { return hash_endpoints(a, IpAddr{}, 0, 0); }
 };
 
-// Per-connection state for findings.
-struct Watch {
-  std::uint32_t syns = 0, synacks = 0;
-  std::int64_t last_syn_ns = 0, max_syn_gap_ns = 0;
+// Per-connection state for findings that only unusual traffic needs (retransmission back-off,
+// zero windows, keepalives, throughput falls, sequence gaps): allocated the first time one of
+// them is seen, so that the common connection does not carry it (Watch::rare).
+struct WatchRare {
   // retransmission back-off: consecutive retransmissions of the same sequence number
   std::uint32_t rto_seq = 0;
   std::uint32_t rto_run = 0, rto_run_max = 0;
@@ -225,20 +225,38 @@ struct Watch {
   // keepalives without an answer, per sender
   PerSide<std::uint32_t> ka_unanswered, ka_total;
   PerSide<std::int64_t> ka_first_unanswered_ns;  // the first keepalive of the current unanswered run
-  // throughput per second of each side's new data, for throughput collapses
-  PerSide<std::int64_t> sec_start;
-  PerSide<std::uint64_t> sec_bytes, peak_rate, low_rate;
+  // a fall of each side's throughput (see track_throughput)
+  PerSide<std::uint64_t> low_rate;
   PerSide<std::uint32_t> low_secs, collapse_secs;
   PerSide<std::int64_t> low_since, collapse_ns;
   PerSide<std::uint64_t> collapse_peak, collapse_rate;
   // the largest sequence gap (lost_segment) per side
   PerSide<std::uint32_t> gap_max;
   PerSide<std::int64_t> gap_ns;
+};
+
+// Per-connection state for findings.
+struct Watch {
+  std::uint32_t syns = 0, synacks = 0;
+  std::int64_t last_syn_ns = 0, max_syn_gap_ns = 0;
+  // throughput per second of each side's new data, for throughput collapses
+  PerSide<std::int64_t> sec_start;
+  PerSide<std::uint64_t> sec_bytes, peak_rate;
   std::int64_t last_data_ns = 0;       // any side
-  bool any_data = false;
   std::int64_t idle_before_rst_ns = 0;
   std::int64_t last_client_data_ns = 0;
+  bool any_data = false;
   bool awaiting_response = false;
+  std::unique_ptr<WatchRare> rare_;    // none until needed
+  WatchRare& rare() {
+    if (!rare_) rare_ = std::make_unique<WatchRare>();
+    return *rare_;
+  }
+  // What the findings read: the rare part, or its initial values.
+  const WatchRare& seen() const {
+    static const WatchRare kNothing{};
+    return rare_ ? *rare_ : kNothing;
+  }
 };
 
 // Payload reassembly of a connection whose payload an application analyzer wants.
@@ -752,7 +770,7 @@ void TcpAnalyzer::Impl::set_sequence_bases(PacketCtx& x) {
 // (verify_tcp_window_scaling), the first RTT, and the first-ACK marker.
 void TcpAnalyzer::Impl::after_wireshark_analysis(PacketCtx& x) {
   if (x.syn) {
-    if (x.p.tcp.has_wscale) x.fwd.win_scale = std::min<int>(x.p.tcp.wscale, 14);
+    if (x.p.tcp.has_wscale) x.fwd.win_scale = static_cast<std::int8_t>(std::min<int>(x.p.tcp.wscale, 14));
     if (x.fwd.win_scale == -1) {
       x.fwd.win_scale = -2;
       x.rev.win_scale = -2;
@@ -775,31 +793,34 @@ void TcpAnalyzer::Impl::after_wireshark_analysis(PacketCtx& x) {
 // data this packet acknowledges is no longer pending.
 bool TcpAnalyzer::Impl::is_delayed_ack(PacketCtx& x) {
   if (!x.ack || x.syn || x.fin || x.rst) return false;
-  auto& pending = x.rev.pending;
+  Flow& rev = x.rev;
   std::uint8_t kept = 0;
   std::int64_t oldest_ns = 0;
   bool covered = false;
-  for (std::uint8_t j = 0; j < x.rev.pending_n; ++j) {
-    if (seq_le(pending[j].end, x.p.tcp.ack)) {
-      if (!covered) oldest_ns = pending[j].ns;
+  for (std::uint8_t j = 0; j < rev.pending_n; ++j) {
+    if (seq_le(rev.pending_end[j], x.p.tcp.ack)) {
+      if (!covered) oldest_ns = rev.pending_ns[j];
       covered = true;
     } else {
-      pending[kept++] = pending[j];
+      rev.pending_end[kept] = rev.pending_end[j];
+      rev.pending_ns[kept++] = rev.pending_ns[j];
     }
   }
-  x.rev.pending_n = kept;
+  rev.pending_n = kept;
   return covered && x.seglen == 0 && x.ts - oldest_ns >= opt.delayed_ack_ns;
 }
 
 // New data of this side waits for the peer's ACK (for the peer's delayed ACKs).
 void TcpAnalyzer::Impl::remember_unacked_data(PacketCtx& x) {
   if (x.seglen == 0 || x.retransmitted()) return;
-  auto& pending = x.fwd.pending;
-  if (x.fwd.pending_n == pending.size()) {  // keep the oldest: drop the second oldest
-    std::move(pending.begin() + 2, pending.end(), pending.begin() + 1);
-    --x.fwd.pending_n;
+  Flow& fwd = x.fwd;
+  if (fwd.pending_n == Flow::kPending) {  // keep the oldest: drop the second oldest
+    std::move(fwd.pending_end.begin() + 2, fwd.pending_end.end(), fwd.pending_end.begin() + 1);
+    std::move(fwd.pending_ns.begin() + 2, fwd.pending_ns.end(), fwd.pending_ns.begin() + 1);
+    --fwd.pending_n;
   }
-  pending[x.fwd.pending_n++] = {x.p.tcp.seq + x.seglen, x.ts};
+  fwd.pending_end[fwd.pending_n] = x.p.tcp.seq + x.seglen;
+  fwd.pending_ns[fwd.pending_n++] = x.ts;
 }
 
 // The packet's category: the first that applies, in this order (docs/tcp.md).
@@ -943,19 +964,22 @@ void TcpAnalyzer::Impl::track_throughput(PacketCtx& x) {
   while (x.ts - w.sec_start[d] >= 1'000'000'000) {
     const std::uint64_t rate = w.sec_bytes[d];
     if (w.peak_rate[d] >= 100'000 && rate * 10 < w.peak_rate[d]) {
-      if (w.low_secs[d]++ == 0) {
-        w.low_since[d] = w.sec_start[d];
-        w.low_rate[d] = rate;
+      WatchRare& r = w.rare();
+      if (r.low_secs[d]++ == 0) {
+        r.low_since[d] = w.sec_start[d];
+        r.low_rate[d] = rate;
       }
-      w.low_rate[d] = std::max(w.low_rate[d], rate);
+      r.low_rate[d] = std::max(r.low_rate[d], rate);
     } else {
-      if (w.low_secs[d] >= 3 && w.low_secs[d] > w.collapse_secs[d]) {
-        w.collapse_secs[d] = w.low_secs[d];
-        w.collapse_ns[d] = w.low_since[d];
-        w.collapse_peak[d] = w.peak_rate[d];
-        w.collapse_rate[d] = w.low_rate[d];
+      if (WatchRare* r = w.rare_.get()) {
+        if (r->low_secs[d] >= 3 && r->low_secs[d] > r->collapse_secs[d]) {
+          r->collapse_secs[d] = r->low_secs[d];
+          r->collapse_ns[d] = r->low_since[d];
+          r->collapse_peak[d] = w.peak_rate[d];
+          r->collapse_rate[d] = r->low_rate[d];
+        }
+        r->low_secs[d] = 0;
       }
-      w.low_secs[d] = 0;
       w.peak_rate[d] = std::max(w.peak_rate[d], rate);
     }
     w.sec_bytes[d] = 0;
@@ -989,8 +1013,9 @@ void TcpAnalyzer::Impl::track_exchanges(PacketCtx& x) {
 
 // Retransmissions of the same segment with growing intervals (exponential back-off).
 void TcpAnalyzer::Impl::track_retransmission_backoff(PacketCtx& x) {
-  Watch& w = x.st.watch;
+  Watch& watch = x.st.watch;
   if (x.retransmitted() && x.seglen > 0) {
+    WatchRare& w = watch.rare();
     if (w.rto_run && x.p.tcp.seq == w.rto_seq) {
       const std::int64_t gap = x.ts - w.rto_last_ns;
       if (w.rto_run >= 2 && gap < w.rto_last_gap_ns * 9 / 10) w.rto_growing = false;
@@ -1011,37 +1036,41 @@ void TcpAnalyzer::Impl::track_retransmission_backoff(PacketCtx& x) {
     w.rto_run_max = std::max(w.rto_run_max, w.rto_run);
   }
   // The peer acknowledged: a back-off run in the other direction is over.
-  if (x.ack_advances && w.rto_run && seq_gt(x.p.tcp.ack, w.rto_seq)) w.rto_run = 0;
+  WatchRare* w = watch.rare_.get();
+  if (w && x.ack_advances && w->rto_run && seq_gt(x.p.tcp.ack, w->rto_seq)) w->rto_run = 0;
 }
 
 // A zero window advertised by the sender: since when, and the longest one.
 void TcpAnalyzer::Impl::track_zero_window(PacketCtx& x) {
-  Watch& w = x.st.watch;
+  Watch& watch = x.st.watch;
   const Side d = x.from;
   if (x.analysis & tcpa::zero_window) {
+    WatchRare& w = watch.rare();
     if (!w.zw_open[d]) {
       w.zw_open[d] = true;
       w.zw_since[d] = x.ts;
     }
-  } else if (w.zw_open[d] && !(x.analysis & tcpa::zero_window_probe_ack) && x.p.tcp.window > 0) {
-    const std::int64_t duration = x.ts - w.zw_since[d];
-    if (duration > w.zw_longest[d]) {
-      w.zw_longest[d] = duration;
-      w.zw_longest_start[d] = w.zw_since[d];
+  } else if (WatchRare* w = watch.rare_.get();
+             w && w->zw_open[d] && !(x.analysis & tcpa::zero_window_probe_ack) && x.p.tcp.window > 0) {
+    const std::int64_t duration = x.ts - w->zw_since[d];
+    if (duration > w->zw_longest[d]) {
+      w->zw_longest[d] = duration;
+      w->zw_longest_start[d] = w->zw_since[d];
     }
-    w.zw_open[d] = false;
+    w->zw_open[d] = false;
   }
 }
 
 // Keepalives without an answer, and window probes against the peer's zero window.
 void TcpAnalyzer::Impl::track_keepalives(PacketCtx& x) {
-  Watch& w = x.st.watch;
+  Watch& watch = x.st.watch;
   const Side peer = other(x.from);
   // Any packet from this side answers the other side's keepalives.
-  w.ka_unanswered[peer] = 0;
+  if (watch.rare_) watch.rare_->ka_unanswered[peer] = 0;
   if (x.analysis & tcpa::zero_window_probe) {
-    ++w.zw_probes[peer];  // probes against the other side's window
+    ++watch.rare().zw_probes[peer];  // probes against the other side's window
   } else if (x.analysis & tcpa::keep_alive) {
+    WatchRare& w = watch.rare();
     // Linux probes a zero window with keepalive-like segments: while the peer's window is closed
     // they are window probes, not keepalives.
     if (w.zw_open[peer]) {
@@ -1056,7 +1085,7 @@ void TcpAnalyzer::Impl::track_keepalives(PacketCtx& x) {
 // The largest jump ahead of the sender's sequence numbers (segments lost before the capture).
 void TcpAnalyzer::Impl::track_sequence_gap(PacketCtx& x) {
   if (!(x.analysis & tcpa::lost_segment) || !x.prev_nextseq) return;
-  Watch& w = x.st.watch;
+  WatchRare& w = x.st.watch.rare();
   const std::uint32_t gap = x.p.tcp.seq - x.prev_nextseq;
   if (gap > w.gap_max[x.from]) {
     w.gap_max[x.from] = gap;
@@ -1112,7 +1141,8 @@ std::uint64_t sub_floor(std::uint64_t a, std::uint64_t b) { return a > b ? a - b
 
 void TcpAnalyzer::Impl::connection_findings(ConnState& st) {
   TcpConnection& c = st.conn;
-  Watch& w = st.watch;
+  const Watch& w = st.watch;
+  const WatchRare& r = w.seen();
   auto ep = [](const IpAddr& a, std::uint16_t port) {
     return a.version == 6 ? fmt::format("[{}]:{}", a.str(), port) : fmt::format("{}:{}", a.str(), port);
   };
@@ -1162,16 +1192,16 @@ void TcpAnalyzer::Impl::connection_findings(ConnState& st) {
         "probably not reaching the client (asymmetric routing, a firewall on the return path).");
   }
 
-  if (w.rto_backoff && c.state == TcpState::reset) {
-    add(Severity::error, "traffic", "retransmission_backoff_reset", w.rto_backoff_first_ns,
+  if (r.rto_backoff && c.state == TcpState::reset) {
+    add(Severity::error, "traffic", "retransmission_backoff_reset", r.rto_backoff_first_ns,
         fmt::format("{}: data retransmitted {} times with growing back-off, then the connection was reset", conn(),
-                    w.rto_run_max),
+                    r.rto_run_max),
         "One side kept retransmitting the same data with increasing intervals (exponential back-off) and was "
         "never acknowledged; then the connection was reset. The peer stopped acknowledging: it is gone, "
         "unreachable, or its replies are lost.");
-  } else if (w.rto_run_max >= 3) {
-    add(Severity::warning, "traffic", "retransmission_backoff", w.rto_backoff_first_ns ? w.rto_backoff_first_ns : c.first_ns,
-        fmt::format("{}: the same segment was retransmitted {} times", conn(), w.rto_run_max),
+  } else if (r.rto_run_max >= 3) {
+    add(Severity::warning, "traffic", "retransmission_backoff", r.rto_backoff_first_ns ? r.rto_backoff_first_ns : c.first_ns,
+        fmt::format("{}: the same segment was retransmitted {} times", conn(), r.rto_run_max),
         "Repeated retransmissions of one segment mean the receiver did not acknowledge it for a long time: "
         "heavy loss on the path or an unresponsive peer.");
   }
@@ -1180,11 +1210,11 @@ void TcpAnalyzer::Impl::connection_findings(ConnState& st) {
     const TcpDirection& sent = c.sent_by(d);
     const TcpDirection& received = c.sent_by(other(d));
     // zero window: still open at the end, or long
-    std::int64_t longest = w.zw_longest[d], start = w.zw_longest_start[d];
+    std::int64_t longest = r.zw_longest[d], start = r.zw_longest_start[d];
     bool open_at_end = false;
-    if (w.zw_open[d] && c.last_ns - w.zw_since[d] >= longest) {
-      longest = c.last_ns - w.zw_since[d];
-      start = w.zw_since[d];
+    if (r.zw_open[d] && c.last_ns - r.zw_since[d] >= longest) {
+      longest = c.last_ns - r.zw_since[d];
+      start = r.zw_since[d];
       open_at_end = true;
     }
     if (flagged(sent, tcpa::zero_window) > 0 && longest >= 500'000'000) {
@@ -1192,24 +1222,24 @@ void TcpAnalyzer::Impl::connection_findings(ConnState& st) {
           fmt::format("{}: {} advertised a zero window for {}{} ({} window probes)", conn(), side(d), secs(longest),
                       open_at_end ? (c.state == TcpState::reset ? ", then the connection was reset" : ", until the end")
                                   : ", then opened it again",
-                      w.zw_probes[d]),
+                      r.zw_probes[d]),
           "A zero window means the receiving application is not reading its data: the sender must stop. "
           "Look at the receiving application (busy, blocked, waiting on something else), not at the network.");
     }
-    if (w.ka_unanswered[d] >= 2) {
-      add(Severity::warning, "session", "keepalive_unanswered", w.ka_first_unanswered_ns[d],
-          fmt::format("{}: the last {} keepalives from {} were not answered", conn(), w.ka_unanswered[d], side(d)),
+    if (r.ka_unanswered[d] >= 2) {
+      add(Severity::warning, "session", "keepalive_unanswered", r.ka_first_unanswered_ns[d],
+          fmt::format("{}: the last {} keepalives from {} were not answered", conn(), r.ka_unanswered[d], side(d)),
           "Keepalive probes that get no reply mean the peer host or the path to it is gone; the connection "
           "will be dropped without a FIN or RST from the peer.");
     }
-    if (w.gap_max[d] > 0) {
+    if (r.gap_max[d] > 0) {
       // The receiver's MSS bounds this side's segments; without SYNs assume Ethernet's 1460.
       const std::uint32_t mss = received.has_mss && received.mss ? received.mss : 1460;
-      const std::uint32_t segs = (w.gap_max[d] + mss - 1) / mss;
+      const std::uint32_t segs = (r.gap_max[d] + mss - 1) / mss;
       if (segs >= 3) {
-        add(Severity::warning, "traffic", "sequence_gap", w.gap_ns[d],
+        add(Severity::warning, "traffic", "sequence_gap", r.gap_ns[d],
             fmt::format("{}: data from {} jumped {} bytes ahead: roughly {} segment{} missing", conn(), side(d),
-                        w.gap_max[d], segs, segs == 1 ? "" : "s"),
+                        r.gap_max[d], segs, segs == 1 ? "" : "s"),
             "Segments arrived with a large hole before them: packets were lost upstream of the capture point "
             "(or the trace dropped them). Retransmissions should follow; if they do not, the trace missed them.");
       }
@@ -1226,17 +1256,17 @@ void TcpAnalyzer::Impl::connection_findings(ConnState& st) {
                                                 flagged(sent, tcpa::spurious_retransmission),
                                             handshake_retrans);
     // (a back-off of one segment is reported above and explains the rate)
-    if (retrans >= 5 && data_pkts > 0 && retrans * 20 >= data_pkts && w.rto_run_max < 3) {
+    if (retrans >= 5 && data_pkts > 0 && retrans * 20 >= data_pkts && r.rto_run_max < 3) {
       add(Severity::warning, "traffic", "high_retransmission_rate", c.first_ns,
           fmt::format("{}: {} of {} data segments from {} were retransmissions ({:.1f}%)", conn(), retrans, data_pkts,
                       side(d), 100.0 * static_cast<double>(retrans) / static_cast<double>(data_pkts)),
           "More than 5% of the data was sent twice: packet loss or heavy reordering on the path slows this "
           "connection down.");
     }
-    if (w.collapse_secs[d] >= 3) {
-      add(Severity::warning, "traffic", "throughput_collapse", w.collapse_ns[d],
+    if (r.collapse_secs[d] >= 3) {
+      add(Severity::warning, "traffic", "throughput_collapse", r.collapse_ns[d],
           fmt::format("{}: data from {} fell from {} B/s to at most {} B/s for {} s before it picked up again", conn(),
-                      side(d), w.collapse_peak[d], w.collapse_rate[d], w.collapse_secs[d]),
+                      side(d), r.collapse_peak[d], r.collapse_rate[d], r.collapse_secs[d]),
           "The transfer slowed to a crawl and recovered: retransmission timeouts after losses, a stalled "
           "receiver (look for zero windows), or a sender waiting on its own disk or application.");
     }

@@ -247,7 +247,19 @@ bool TlsAnalyzer::wants(const TcpConnection& c) {
   return true;  // any other connection: TLS when the client's first bytes are a ClientHello (on_data)
 }
 
-bool TlsAnalyzer::keeps(const TcpConnection& c) { return impl_->conns.count(c.id) != 0; }
+bool TlsAnalyzer::keeps(const TcpConnection& c) {
+  const auto it = impl_->conns.find(c.id);
+  if (it == impl_->conns.end()) return false;
+  // Both directions stopped being read before any ClientHello, and no plaintext protocol may hand
+  // the connection over: nothing can come of it any more (on_close would only forget it), so it
+  // is let go now rather than when the connection is finished.
+  const Conn& k = it->second;
+  if (!k.hello && !k.waiting && !k.handed_over && k.dir[0].broken && k.dir[1].broken) {
+    impl_->conns.erase(it);
+    return false;
+  }
+  return true;
+}
 
 void TlsAnalyzer::starttls_port(std::uint16_t port) { impl_->starttls_ports.push_back(port); }
 
