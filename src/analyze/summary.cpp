@@ -3,10 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <map>
 #include <unordered_map>
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
 
 #include "ctana/decode.hpp"
 
@@ -74,12 +77,57 @@ struct ConvVal {
   std::int64_t first_ns = 0, last_ns = 0;
 };
 
+// An IPv4 conversation in 64 bytes (key and counts together, 104 in the general table): most
+// conversations are IPv4, and a busy trace has hundreds of thousands. The key is the addresses,
+// ports and protocol code; the top bit of `proto` says whether the first sender is `a` (the
+// lower endpoint) and is no part of the key.
+struct Conv4 {
+  std::uint32_t a = 0, b = 0;  // network byte order as in the packet, a the lower endpoint
+  std::uint16_t pa = 0, pb = 0;
+  std::uint32_t proto = 0;     // proto_code | kALow
+  mutable Count low_to_high, high_to_low;  // (not part of the key: a set's elements are const)
+  mutable std::int64_t first_ns = 0, last_ns = 0;
+  static constexpr std::uint32_t kALow = 0x8000'0000u;
+  std::uint32_t code() const { return proto & ~kALow; }
+  bool a_is_low() const { return proto & kALow; }
+};
+static_assert(sizeof(Conv4) == 64);
+
+struct Conv4Hash {
+  std::size_t operator()(const Conv4& k) const noexcept {
+    std::uint64_t x = (std::uint64_t{k.a} << 32 | k.b) * 0x9E3779B97F4A7C15ull;
+    x ^= (std::uint64_t{k.pa} << 48 | std::uint64_t{k.pb} << 32 | k.code()) + 0x632BE59BD9B4E019ull;
+    x ^= x >> 31;
+    x *= 0xD6E8FEB86659FD93ull;
+    x ^= x >> 32;
+    return static_cast<std::size_t>(x);
+  }
+};
+struct Conv4Eq {
+  bool operator()(const Conv4& x, const Conv4& y) const noexcept {
+    return x.a == y.a && x.b == y.b && x.pa == y.pa && x.pb == y.pb && x.code() == y.code();
+  }
+};
+
+std::uint32_t v4_bits(const IpAddr& a) {
+  std::uint32_t v;
+  std::memcpy(&v, a.b.data(), 4);
+  return v;
+}
+IpAddr v4_addr(std::uint32_t v) {
+  std::array<std::uint8_t, 4> b;
+  std::memcpy(b.data(), &v, 4);
+  return IpAddr::v4(b);
+}
+
 }  // namespace
 
 struct SummaryAnalyzer::State {
   absl::flat_hash_map<std::uint32_t, Count> protocols;
-  absl::flat_hash_map<ConvKey, ConvVal, ConvKeyHash> convs;
+  absl::flat_hash_set<Conv4, Conv4Hash, Conv4Eq> convs4;  // IPv4
+  absl::flat_hash_map<ConvKey, ConvVal, ConvKeyHash> convs;  // IPv6
   std::map<std::pair<Layer, const char*>, DecodeProblemRow> problems;
+  std::size_t conv_count() const { return convs4.size() + convs.size(); }
 };
 
 SummaryAnalyzer::SummaryAnalyzer(SummaryReport& out, SummaryOptions opt)
@@ -148,8 +196,6 @@ void SummaryAnalyzer::on_packet(const Packet& p) {
   // Conversations between IP endpoints; ports for TCP and UDP.
   if (p.l3 == L3::ipv4 || p.l3 == L3::ipv6) {
     if (p.src.version == 0) return;  // header too short to have addresses
-    ConvKey k;
-    k.proto = code;
     std::uint16_t sp = 0, dp = 0;
     const bool ports = (p.l4 == L4::tcp && p.tcp.header_len) || (p.l4 == L4::udp && p.udp.sport | p.udp.dport);
     if (ports) {
@@ -157,29 +203,67 @@ void SummaryAnalyzer::on_packet(const Packet& p) {
       dp = p.l4 == L4::tcp ? p.tcp.dport : p.udp.dport;
     }
     const bool src_low = std::tie(p.src, sp) <= std::tie(p.dst, dp);
-    k.a = src_low ? p.src : p.dst;
-    k.b = src_low ? p.dst : p.src;
-    k.pa = src_low ? sp : dp;
-    k.pb = src_low ? dp : sp;
-    ConvVal* v;
-    if (st_->convs.size() < opt_.max_conversations) {  // one lookup, which inserts if new
-      const auto [it, fresh] = st_->convs.try_emplace(k);
-      v = &it->second;
-      if (fresh) {
-        v->a_is_low = src_low;
-        v->first_ns = v->last_ns = r.ts_ns;
+    const IpAddr& lo = src_low ? p.src : p.dst;
+    const IpAddr& hi = src_low ? p.dst : p.src;
+    const std::uint16_t plo = src_low ? sp : dp, phi = src_low ? dp : sp;
+    Count* dir;
+    std::int64_t* first;
+    std::int64_t* last;
+    // One lookup, which inserts if new, while the table has room.
+    const bool room = st_->conv_count() < opt_.max_conversations;
+    if (lo.version == 4 && hi.version == 4) {
+      Conv4 k;
+      k.a = v4_bits(lo);
+      k.b = v4_bits(hi);
+      k.pa = plo;
+      k.pb = phi;
+      k.proto = code | (src_low ? Conv4::kALow : 0);
+      const Conv4* e;
+      if (room) {
+        const auto [it, fresh] = st_->convs4.insert(k);
+        e = &*it;
+        if (fresh) e->first_ns = e->last_ns = r.ts_ns;
+      } else {
+        const auto it = st_->convs4.find(k);
+        if (it == st_->convs4.end()) {
+          ++out_.conversations_untracked;
+          return;
+        }
+        e = &*it;
       }
+      dir = src_low ? &e->low_to_high : &e->high_to_low;
+      first = &e->first_ns;
+      last = &e->last_ns;
     } else {
-      const auto it = st_->convs.find(k);
-      if (it == st_->convs.end()) {
-        ++out_.conversations_untracked;
-        return;
+      ConvKey k;
+      k.proto = code;
+      k.a = lo;
+      k.b = hi;
+      k.pa = plo;
+      k.pb = phi;
+      ConvVal* v;
+      if (room) {
+        const auto [it, fresh] = st_->convs.try_emplace(k);
+        v = &it->second;
+        if (fresh) {
+          v->a_is_low = src_low;
+          v->first_ns = v->last_ns = r.ts_ns;
+        }
+      } else {
+        const auto it = st_->convs.find(k);
+        if (it == st_->convs.end()) {
+          ++out_.conversations_untracked;
+          return;
+        }
+        v = &it->second;
       }
-      v = &it->second;
+      dir = src_low ? &v->low_to_high : &v->high_to_low;
+      first = &v->first_ns;
+      last = &v->last_ns;
     }
-    (src_low ? v->low_to_high : v->high_to_low).add(wire);
-    v->first_ns = std::min(v->first_ns, r.ts_ns);
-    v->last_ns = std::max(v->last_ns, r.ts_ns);
+    dir->add(wire);
+    *first = std::min(*first, r.ts_ns);
+    *last = std::max(*last, r.ts_ns);
   }
 }
 
@@ -190,44 +274,33 @@ void SummaryAnalyzer::finish() {
     return std::tie(y.count.bytes, y.count.packets, x.name) < std::tie(x.count.bytes, x.count.packets, y.name);
   });
 
-  // The top conversations: a heap of the best n while going through the table once, so that the
-  // whole table is never copied into rows (it may hold hundreds of thousands).
-  out_.conversations_total = st_->convs.size();
-  using Entry = const std::pair<const ConvKey, ConvVal>*;
-  auto bytes = [](Entry e) { return e->second.low_to_high.bytes + e->second.high_to_low.bytes; };
-  // Oriented as reported: a is the first sender.
-  auto tie = [](Entry e, const std::string& proto) {
-    const ConvKey& k = e->first;
-    return e->second.a_is_low ? std::tie(proto, k.a, k.pa, k.b, k.pb) : std::tie(proto, k.b, k.pb, k.a, k.pa);
+  // The top conversations: a heap of the best n while going through the tables once, so that
+  // the whole table is never copied into rows (it may hold hundreds of thousands).
+  out_.conversations_total = st_->conv_count();
+  struct Cand {
+    std::uint64_t bytes;
+    std::int64_t first_ns;
+    const Conv4* v4;  // one of the two
+    const std::pair<const ConvKey, ConvVal>* other;
   };
-  auto better = [&](Entry x, Entry y) {  // x before y in the report
-    if (bytes(x) != bytes(y)) return bytes(x) > bytes(y);
-    if (x->second.first_ns != y->second.first_ns) return x->second.first_ns < y->second.first_ns;
-    const std::string px = proto_label(x->first.proto), py = proto_label(y->first.proto);
-    return tie(x, px) < tie(y, py);
-  };
-  const std::size_t n = std::min(opt_.top_conversations, st_->convs.size());
-  std::vector<Entry> top;  // a heap whose front is the worst of the best n so far
-  top.reserve(n);
-  if (n > 0) {
-    for (const auto& e : st_->convs) {
-      if (top.size() < n) {
-        top.push_back(&e);
-        std::push_heap(top.begin(), top.end(), better);
-      } else if (better(&e, top.front())) {
-        std::pop_heap(top.begin(), top.end(), better);
-        top.back() = &e;
-        std::push_heap(top.begin(), top.end(), better);
-      }
-    }
-  }
-  std::sort(top.begin(), top.end(), better);
-  std::vector<ConversationRow> rows;
-  rows.reserve(top.size());
-  for (Entry e : top) {
-    const ConvKey& k = e->first;
-    const ConvVal& v = e->second;
+  auto row_of = [](const Cand& c) {
     ConversationRow row;
+    if (c.v4) {
+      const Conv4& e = *c.v4;
+      row.proto = proto_label(e.code());
+      const IpAddr a = v4_addr(e.a), b = v4_addr(e.b);
+      if (e.a_is_low()) {
+        row.a = a, row.b = b, row.a_port = e.pa, row.b_port = e.pb;
+        row.a_to_b = e.low_to_high, row.b_to_a = e.high_to_low;
+      } else {
+        row.a = b, row.b = a, row.a_port = e.pb, row.b_port = e.pa;
+        row.a_to_b = e.high_to_low, row.b_to_a = e.low_to_high;
+      }
+      row.first_ns = e.first_ns;
+      row.last_ns = e.last_ns;
+      return row;
+    }
+    const auto& [k, v] = *c.other;
     row.proto = proto_label(k.proto);
     if (v.a_is_low) {
       row.a = k.a, row.b = k.b, row.a_port = k.pa, row.b_port = k.pb;
@@ -238,8 +311,37 @@ void SummaryAnalyzer::finish() {
     }
     row.first_ns = v.first_ns;
     row.last_ns = v.last_ns;
-    rows.push_back(std::move(row));
+    return row;
+  };
+  auto better = [&row_of](const Cand& x, const Cand& y) {  // x before y in the report
+    if (x.bytes != y.bytes) return x.bytes > y.bytes;
+    if (x.first_ns != y.first_ns) return x.first_ns < y.first_ns;
+    const ConversationRow rx = row_of(x), ry = row_of(y);  // rare: same bytes and first time
+    return std::tie(rx.proto, rx.a, rx.a_port, rx.b, rx.b_port) < std::tie(ry.proto, ry.a, ry.a_port, ry.b, ry.b_port);
+  };
+  const std::size_t n = std::min<std::size_t>(opt_.top_conversations, st_->conv_count());
+  std::vector<Cand> top;  // a heap whose front is the worst of the best n so far
+  top.reserve(n);
+  auto offer = [&](const Cand& c) {
+    if (top.size() < n) {
+      top.push_back(c);
+      std::push_heap(top.begin(), top.end(), better);
+    } else if (better(c, top.front())) {
+      std::pop_heap(top.begin(), top.end(), better);
+      top.back() = c;
+      std::push_heap(top.begin(), top.end(), better);
+    }
+  };
+  if (n > 0) {
+    for (const Conv4& e : st_->convs4)
+      offer(Cand{e.low_to_high.bytes + e.high_to_low.bytes, e.first_ns, &e, nullptr});
+    for (const auto& e : st_->convs)
+      offer(Cand{e.second.low_to_high.bytes + e.second.high_to_low.bytes, e.second.first_ns, nullptr, &e});
   }
+  std::sort(top.begin(), top.end(), better);
+  std::vector<ConversationRow> rows;
+  rows.reserve(top.size());
+  for (const Cand& c : top) rows.push_back(row_of(c));
   out_.conversations = std::move(rows);
 
   out_.decode_problems.clear();
