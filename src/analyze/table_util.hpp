@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <tuple>
 #include <vector>
 
@@ -31,12 +32,15 @@ class Slots {
   T& operator[](std::uint32_t i) { return chunks_[i >> kShift][i & kMask]; }
   const T& operator[](std::uint32_t i) const { return chunks_[i >> kShift][i & kMask]; }
   std::uint32_t size() const { return n_; }
-  // A slot for a new entry: a freed one (reset to T{}) or a new one at the end.
+  // A slot for a new entry: a freed one (made anew in place: assigning T{} would build a
+  // temporary and copy it over, three passes over an entry of a kilobyte) or a new one at the end.
   std::uint32_t take(std::vector<std::uint32_t>& free_slots) {
     if (!free_slots.empty()) {
       const std::uint32_t i = free_slots.back();
       free_slots.pop_back();
-      (*this)[i] = T{};
+      T* e = &(*this)[i];
+      std::destroy_at(e);
+      ::new (static_cast<void*>(e)) T();
       return i;
     }
     if ((n_ >> kShift) == chunks_.size()) chunks_.push_back(std::make_unique<T[]>(kMask + 1));

@@ -165,7 +165,6 @@ constexpr std::uint32_t kNone = 0xffffffffu;
 // Wireshark's per-direction analysis state (struct tcp_flow_t / tcp_analyze_seq_flow_info_t of
 // Wireshark 4.0). As there, sequence numbers are raw and 0 means "not seen yet".
 struct Flow {
-  // (8-byte fields first, then 4-byte, then 1-byte: no padding; one Flow is 144 bytes)
   std::int64_t nextseq_ns = 0;
   std::int64_t lastack_ns = 0;
   std::uint32_t base_seq = 0;
@@ -178,12 +177,27 @@ struct Flow {
   std::int8_t win_scale = -1;    // -1 unknown, -2 not in use, >= 0 shift
   bool base_set = false;
   bool is_first_ack = false;     // a SYN was sent and no ACK without SYN since
-  // ctana: data segments of this side not yet acknowledged by the peer, for delayed ACKs: the
-  // sequence number after each and its time (two arrays: no padding between the pairs)
-  static constexpr std::uint8_t kPending = 8;
+  // ctana: data segments of this side not yet acknowledged by the peer (at most kPending), for
+  // delayed ACKs: the sequence number after each and its time. Two fit in the flow; more (a bulk
+  // transfer) move to `more`, allocated then.
+  static constexpr std::uint8_t kPending = 8, kInline = 2;
   std::uint8_t pending_n = 0;
-  std::array<std::uint32_t, kPending> pending_end{};
-  std::array<std::int64_t, kPending> pending_ns{};
+  std::array<std::uint32_t, kInline> end_inline{};
+  std::array<std::int64_t, kInline> ns_inline{};
+  struct More {
+    std::array<std::uint32_t, kPending> end{};
+    std::array<std::int64_t, kPending> ns{};
+  };
+  std::unique_ptr<More> more;
+  std::uint32_t* pending_end() { return more ? more->end.data() : end_inline.data(); }
+  std::int64_t* pending_ns() { return more ? more->ns.data() : ns_inline.data(); }
+  // Room for one more pending segment (pending_n < kPending).
+  void make_room() {
+    if (pending_n < kInline || more) return;
+    more = std::make_unique<More>();
+    std::copy(end_inline.begin(), end_inline.end(), more->end.begin());
+    std::copy(ns_inline.begin(), ns_inline.end(), more->ns.begin());
+  }
 };
 
 // One value per side of a connection, indexed by Side.
@@ -794,16 +808,18 @@ void TcpAnalyzer::Impl::after_wireshark_analysis(PacketCtx& x) {
 bool TcpAnalyzer::Impl::is_delayed_ack(PacketCtx& x) {
   if (!x.ack || x.syn || x.fin || x.rst) return false;
   Flow& rev = x.rev;
+  std::uint32_t* end = rev.pending_end();
+  std::int64_t* ns = rev.pending_ns();
   std::uint8_t kept = 0;
   std::int64_t oldest_ns = 0;
   bool covered = false;
   for (std::uint8_t j = 0; j < rev.pending_n; ++j) {
-    if (seq_le(rev.pending_end[j], x.p.tcp.ack)) {
-      if (!covered) oldest_ns = rev.pending_ns[j];
+    if (seq_le(end[j], x.p.tcp.ack)) {
+      if (!covered) oldest_ns = ns[j];
       covered = true;
     } else {
-      rev.pending_end[kept] = rev.pending_end[j];
-      rev.pending_ns[kept++] = rev.pending_ns[j];
+      end[kept] = end[j];
+      ns[kept++] = ns[j];
     }
   }
   rev.pending_n = kept;
@@ -815,12 +831,13 @@ void TcpAnalyzer::Impl::remember_unacked_data(PacketCtx& x) {
   if (x.seglen == 0 || x.retransmitted()) return;
   Flow& fwd = x.fwd;
   if (fwd.pending_n == Flow::kPending) {  // keep the oldest: drop the second oldest
-    std::move(fwd.pending_end.begin() + 2, fwd.pending_end.end(), fwd.pending_end.begin() + 1);
-    std::move(fwd.pending_ns.begin() + 2, fwd.pending_ns.end(), fwd.pending_ns.begin() + 1);
+    std::move(fwd.pending_end() + 2, fwd.pending_end() + Flow::kPending, fwd.pending_end() + 1);
+    std::move(fwd.pending_ns() + 2, fwd.pending_ns() + Flow::kPending, fwd.pending_ns() + 1);
     --fwd.pending_n;
   }
-  fwd.pending_end[fwd.pending_n] = x.p.tcp.seq + x.seglen;
-  fwd.pending_ns[fwd.pending_n++] = x.ts;
+  fwd.make_room();
+  fwd.pending_end()[fwd.pending_n] = x.p.tcp.seq + x.seglen;
+  fwd.pending_ns()[fwd.pending_n++] = x.ts;
 }
 
 // The packet's category: the first that applies, in this order (docs/tcp.md).
