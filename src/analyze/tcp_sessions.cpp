@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
 
 #include "ctana/tcp.hpp"
 
@@ -292,6 +293,24 @@ struct ConnState {
   bool live = false;
 };
 
+// The index of the connection table: a set of slot numbers, hashed and compared by the
+// endpoints of the connection in the slot (4 bytes an entry instead of a copy of the endpoints),
+// and looked up by the endpoints of a packet (Key).
+Key key_of(const TcpConnection& c) { return detail::endpoint_key<Key>(c.client, c.client_port, c.server, c.server_port); }
+struct SlotHash {
+  using is_transparent = void;
+  const detail::Slots<ConnState>* conns;
+  std::size_t operator()(const Key& k) const noexcept { return KeyHash{}(k); }
+  std::size_t operator()(std::uint32_t slot) const noexcept { return KeyHash{}(key_of((*conns)[slot].conn)); }
+};
+struct SlotEq {
+  using is_transparent = void;
+  const detail::Slots<ConnState>* conns;
+  bool operator()(std::uint32_t x, std::uint32_t y) const noexcept { return x == y; }
+  bool operator()(std::uint32_t slot, const Key& k) const noexcept { return key_of((*conns)[slot].conn) == k; }
+  bool operator()(const Key& k, std::uint32_t slot) const noexcept { return (*this)(slot, k); }
+};
+
 // The side that sent packet p of connection c.
 Side sender(const TcpConnection& c, const Packet& p) {
   return p.src == c.client && p.tcp.sport == c.client_port ? Side::client : Side::server;
@@ -359,7 +378,8 @@ struct TcpAnalyzer::Impl {
   TcpOptions opt;
   detail::Slots<ConnState> conns;                      // the tracked connections
   std::vector<std::uint32_t> free_slots;
-  absl::flat_hash_map<Key, std::uint32_t, KeyHash> by_key;  // endpoints -> slot in conns
+  // endpoints -> slot in conns (a slot is in it from create() until finish_conn())
+  absl::flat_hash_set<std::uint32_t, SlotHash, SlotEq> by_key{0, SlotHash{&conns}, SlotEq{&conns}};
   // LRU lists: [0] open connections, [1] closed ones; the least recently active at the head.
   std::uint32_t lru_head[2] = {kNone, kNone}, lru_tail[2] = {kNone, kNone};
   std::uint64_t next_id = 1;
@@ -408,7 +428,7 @@ struct TcpAnalyzer::Impl {
 
   std::string app_for(std::uint16_t port) const { return app_for_port(port, opt.port_names); }
 
-  std::uint32_t create(const Packet& p, const Key& k) {
+  std::uint32_t create(const Packet& p) {
     const std::uint32_t slot = conns.take(free_slots);
     ConnState& st = conns[slot];
     st.live = true;
@@ -439,7 +459,7 @@ struct TcpAnalyzer::Impl {
         st.streams->sinks = mask;
       }
     }
-    by_key[k] = slot;
+    by_key.insert(slot);  // (hashed by the endpoints just set: those of k)
     lru_push(slot, 0);
     ++open_conns;
     ++totals.connections;
@@ -473,16 +493,13 @@ struct TcpAnalyzer::Impl {
       st.streams.reset();
     }
     for (const auto& cb : conn_cbs) cb(c);
-    by_key.erase(key_of(c));
+    by_key.erase(slot);  // before the slot can be reused
     lru_unlink(slot);
     st.live = false;
     free_slots.push_back(slot);
     --open_conns;
   }
 
-  static Key key_of(const TcpConnection& c) {
-    return detail::endpoint_key<Key>(c.client, c.client_port, c.server, c.server_port);
-  }
 
   void decide_local(TcpConnection& c) const {
     if (!opt.local_nets.empty()) {
@@ -739,9 +756,9 @@ std::optional<std::uint32_t> TcpAnalyzer::Impl::connection_for(const Packet& p, 
       ++totals.untracked_packets;
       return std::nullopt;
     }
-    return create(p, k);
+    return create(p);
   }
-  const std::uint32_t slot = it->second;
+  const std::uint32_t slot = *it;
   ConnState& old = conns[slot];
   Flow& flow = old.flow[sender(old.conn, p)];
   const bool syn = p.tcp.flags & tcpflag::syn, ack = p.tcp.flags & tcpflag::ack;
@@ -751,7 +768,7 @@ std::optional<std::uint32_t> TcpAnalyzer::Impl::connection_for(const Packet& p, 
     if (p.tcp.seq != flow.base_seq) {
       finish_conn(slot, false);
       analysis |= tcpa::reused_ports;
-      return create(p, k);
+      return create(p);
     }
     flow.nextseq = flow.maxseqtobeacked;
   } else if (syn && ack && flow.base_set && p.tcp.seq != flow.base_seq) {
@@ -1453,15 +1470,16 @@ void TcpAnalyzer::set_stream_claim(std::function<bool(const TcpConnection&)> f) 
 std::uint64_t TcpAnalyzer::new_connection_id() { return impl_->next_id++; }
 std::uint64_t TcpAnalyzer::open_connection_id(const IpAddr& a, std::uint16_t pa, const IpAddr& b, std::uint16_t pb) const {
   const auto it = impl_->by_key.find(detail::endpoint_key<Key>(a, pa, b, pb));
-  return it == impl_->by_key.end() ? 0 : impl_->conns[it->second].conn.id;
+  return it == impl_->by_key.end() ? 0 : impl_->conns[*it].conn.id;
 }
 const TcpOptions& TcpAnalyzer::options() const { return impl_->opt; }
 const ReassemblyStats& TcpAnalyzer::reassembly() const { return impl_->reassembly_stats; }
 const TcpTotals& TcpAnalyzer::totals() const { return impl_->totals; }
 const Samples& TcpAnalyzer::response_times() const { return impl_->response_times; }
 std::size_t TcpAnalyzer::bytes_per_connection() const {
-  // slot + hash-map node (key, value, next pointer, cached hash) + bucket pointer
-  return sizeof(ConnState) + sizeof(Key) + sizeof(std::uint32_t) + 2 * sizeof(void*) + sizeof(std::size_t);
+  // the slot, and its entry in the index (a slot number and a control byte) at the index's
+  // lowest load (7/16 after it doubled): about two entries' room per connection
+  return sizeof(ConnState) + 2 * (sizeof(std::uint32_t) + 1);
 }
 
 }  // namespace ctana
