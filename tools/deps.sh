@@ -9,7 +9,8 @@
 #   tools/deps.sh capture what the scripts of tools/capture/ run to make the real-traffic test
 #                         captures (servers, clients, tcpdump); the tests need only the captures
 set -euo pipefail
-packages=(cmake make g++ pkg-config python3 libpcap-dev libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libabsl-dev)
+packages=(cmake make g++ pkg-config python3 libpcap-dev libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libabsl-dev
+          libjs-chart.js)
 case "${1:-build}" in
   build) ;;
   test) packages+=(libgtest-dev tshark python3-jsonschema) ;;

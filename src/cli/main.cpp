@@ -106,6 +106,7 @@ int run(int argc, char** argv) {
   commands.push_back(add_records_command(app));
   commands.push_back(add_diff_command(app));
   commands.push_back(add_unterse_command(app));
+  commands.push_back(add_report_command(app));
   Globals g;
   add_global_options(&app, g);
   for (CLI::App* s : app.get_subcommands([](CLI::App*) { return true; })) {

@@ -66,7 +66,7 @@ def main():
     wide = run(["summary", "--help"], env={"COLUMNS": "140"}).stdout.decode()
     check(max(len(x) for x in wide.splitlines()) > 100, "help uses a wide terminal")
     for cmd in (["sessions"], ["flow"], ["exceptions"], ["convert"], ["records"], ["diff"], ["unterse"],
-                ["ctrace", "probe"]):
+                ["report"], ["ctrace", "probe"]):
         r = run([*cmd, "--help"])
         check(r.returncode == 0 and b"Global options:" in r.stdout, f"{' '.join(cmd)} --help", r.stdout.decode())
 
@@ -158,6 +158,7 @@ def main():
                       f"{argv[0]} with stdout on /dev/full", err)
     with tempfile.TemporaryDirectory() as tmp:
         for argv in (["summary", "-o", f"{tmp}/no/dir/x.txt", PCAP], ["records", "-o", f"{tmp}/no/dir/x.txt", PCAP],
+                     ["report", "-o", f"{tmp}/no/dir/x.txt", PCAP],
                      ["convert", PCAP, "-o", f"{tmp}/no/dir/x.txt"], ["unterse", "testdata/terse/ftp-login-raw.ctrace.pack",
                                                                        "-o", f"{tmp}/no/dir/x.txt"]):
             if argv[0] == "unterse" and not os.path.exists(argv[1]):
