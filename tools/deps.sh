@@ -3,7 +3,8 @@
 # what is installed already. Used by tools/build.sh and tools/fuzz.sh.
 #   tools/deps.sh build   compilers, CMake and the libraries ctana is built with
 #   tools/deps.sh test    ... and the test suite's: GoogleTest, tshark (the oracle the
-#                         cross-check compares with), the JSON Schema validator
+#                         cross-check compares with), the JSON Schema validator, Chromium
+#                         (renders ctana report's pages headless: tests/cli/report_browser.py)
 #   tools/deps.sh fuzz    ... build, and clang with its libFuzzer and sanitizer runtimes
 #   tools/deps.sh bench   ... build, and Google Benchmark (for -DCTANA_BENCH=ON)
 #   tools/deps.sh capture what the scripts of tools/capture/ run to make the real-traffic test
@@ -13,7 +14,7 @@ packages=(cmake make g++ pkg-config python3 libpcap-dev libcli11-dev libfmt-dev 
           libjs-chart.js)
 case "${1:-build}" in
   build) ;;
-  test) packages+=(libgtest-dev tshark python3-jsonschema) ;;
+  test) packages+=(libgtest-dev tshark python3-jsonschema chromium) ;;
   fuzz) packages+=(clang libclang-rt-14-dev) ;;
   bench) packages+=(libbenchmark-dev) ;;
   capture) packages=(python3 tcpdump tshark wireshark-common iproute2 ethtool openssl curl dnsmasq-base dnsutils vsftpd

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""ctana report in a real browser (docs/report.md "Tests"): the reports of a few real traces are
+rendered by headless Chromium, which must show no console message (a script error, or a load the
+page's Content Security Policy refused: any external reference), no error counted by the page,
+and every plot drawn (data-plots on the root element = the canvases, each marked data-drawn).
+A screenshot of the first goes to --shots for a human look. Two broken copies of a page (an external image, a
+script error) must fail the same checks, so the checks themselves are tested.
+Exit 77 (skipped) when Chromium is not installed."""
+import argparse
+import concurrent.futures
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
+TRACES = ["tcp-bulk-loss.pcap", "ftp-errors.pcap", "tls.pcap"]  # a lossy bulk transfer, FTP, TLS
+
+
+def chromium():
+    for name in (os.environ.get("CHROMIUM", ""), "chromium", "chromium-browser", "google-chrome"):
+        if name and shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+def browse(browser, page, profile, action):
+    """Runs Chromium on `page` with `action` (--dump-dom or --screenshot=F); (stdout, console lines)."""
+    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
+           "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
+           "--hide-scrollbars", "--window-size=1280,1600", "--virtual-time-budget=10000", action, page.as_uri()]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    console = [l for l in r.stderr.splitlines() if "CONSOLE" in l or "Refused to" in l or "Uncaught" in l]
+    return r.stdout, console
+
+
+def check_dom(name, dom, console):
+    errors = []
+    for line in console:
+        errors.append(f"{name}: console: {line.strip()[:300]}")
+    m = re.search(r"<html([^>]*)>", dom)
+    if not m:
+        return errors + [f"{name}: no DOM from the browser"]
+    attrs = m.group(1)
+    if "data-errors" in attrs:
+        errors.append(f"{name}: the page counted script errors: {attrs}")
+    canvases = len(re.findall(r"<canvas ", dom))
+    drawn = len(re.findall(r'<canvas [^>]*data-drawn="1"', dom))
+    plots = re.search(r'data-plots="(\d+)"', attrs)
+    if not plots:
+        errors.append(f"{name}: the page script did not finish (no data-plots)")
+    elif int(plots.group(1)) != canvases or drawn != canvases or canvases == 0:
+        errors.append(f"{name}: {plots.group(1)} plots drawn, {drawn} canvases marked, {canvases} canvases")
+    if 'id="conn-filter"' in dom and re.search(r'id="conn-filter"[^>]*hidden', dom):
+        errors.append(f"{name}: the connections filter was not enabled")
+    return errors
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ctana", required=True)
+    ap.add_argument("--shots", help="directory for the screenshots")
+    a = ap.parse_args()
+    browser = chromium()
+    if not browser:
+        print("report_browser: chromium not installed: skipped (tools/deps.sh test installs it)")
+        return 77
+    errors = []
+    with tempfile.TemporaryDirectory() as d:
+        tmp = pathlib.Path(d)
+        pages = []
+        for t in TRACES:
+            out = tmp / (t + ".html")
+            r = subprocess.run([a.ctana, "report", str(ROOT / "testdata/real" / t), "-o", str(out)],
+                               capture_output=True, text=True)
+            if r.returncode != 0:
+                errors.append(f"{t}: ctana report exit {r.returncode}: {r.stderr}")
+                continue
+            pages.append((t, out))
+        # the checks must catch a broken page: an external image, a script error
+        if pages:
+            good = pages[0][1].read_text(encoding="utf-8")
+            ext = tmp / "broken-external.html"
+            ext.write_text(good.replace("<body>", '<body><img src="http://192.0.2.1/x.png" alt="">', 1), encoding="utf-8")
+            err = tmp / "broken-script.html"
+            err.write_text(good.replace("</body>", "<script>undefinedFunction();</script></body>", 1), encoding="utf-8")
+        jobs = [(t, p, "--dump-dom") for t, p in pages]
+        if pages:
+            jobs += [("broken-external", ext, "--dump-dom"), ("broken-script", err, "--dump-dom")]
+        shots = pathlib.Path(a.shots) if a.shots else None
+        if shots:
+            shots.mkdir(parents=True, exist_ok=True)
+            jobs += [(t, p, f"--screenshot={shots / (t + '.png')}") for t, p in pages[:1]]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
+            futs = {ex.submit(browse, browser, p, tmp / f"profile-{i}", action): (t, action)
+                    for i, (t, p, action) in enumerate(jobs)}
+            for f in concurrent.futures.as_completed(futs):
+                t, action = futs[f]
+                dom, console = f.result()
+                if action != "--dump-dom":
+                    continue
+                found = check_dom(t, dom, console)
+                if t.startswith("broken-"):
+                    if not found:
+                        errors.append(f"{t}: the checks did not catch the broken page")
+                    else:
+                        print(f"ok {t}: caught ({found[0][:120]})")
+                else:
+                    errors += found
+                    if not found:
+                        print(f"ok {t}: {len(re.findall(r'<canvas ', dom))} plots drawn, no console message")
+    for e in errors:
+        print("FAIL", e)
+    print(f"report_browser: {len(errors)} problems")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
