@@ -56,6 +56,9 @@ struct ReportSeries {
   bool collected = false;
   TimeBins timeline;                         // a: packets, b: bytes (wire) of every decoded packet
   std::vector<ConnectionSeries> connections; // the retained ones, by connection number
+  // CTRACE: packets discarded by the stack over time, per reason code (the first 8 codes seen;
+  // later codes count under 0xFFFF, "other"); a: packets, b: bytes
+  std::vector<std::pair<std::uint16_t, TimeBins>> discards;
   std::uint64_t connections_untracked = 0;   // not followed: too many open at once
   std::uint64_t points_dropped_budget = 0;   // not kept: the global point budget was spent
 };

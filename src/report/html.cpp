@@ -729,6 +729,21 @@ void Page::ctrace() {
            e(d.meaning), num(d.packets));
     add("</tbody></table>\n");
   }
+  if (!s.discards.empty() && plots) {
+    add("<p class=\"mut\">Discarded packets over time, by reason code:</p>\n");
+    canvas("plot-discards", "discarded packets per second by reason code");
+    Json list = Json::array();
+    for (const auto& [code, bins] : s.discards) {
+      std::string label = code == 0xFFFF ? std::string("other codes") : std::to_string(code);
+      for (const auto& d : c.discards)
+        if (d.code == code && !d.name.empty()) label += " " + d.name;
+      list.push_back({{"label", label},
+                      {"origin", secs(bins.origin_ns - t0)},
+                      {"width", static_cast<double>(bins.width_ns) / 1e9},
+                      {"packets", bins.a}});
+    }
+    data["discards"] = std::move(list);
+  }
   if (!c.ids_probes.empty()) {
     add("<h3>IDS events by probe</h3><table><thead><tr><th class=\"n\">probe</th><th>group</th><th>description</th>"
         "<th class=\"n\">events</th></tr></thead><tbody>\n");

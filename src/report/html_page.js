@@ -120,6 +120,14 @@
                   plugins: { legend: { display: false } } } });
   }
 
+  if (data.discards) {
+    var palette = ['#b3261e', '#35608f', '#7a9a3a', '#c07a00', '#6a3d9a', '#00838f', '#795548', '#555'];
+    draw('plot-discards', { type: 'line', data: { datasets: data.discards.map(function (d, k) {
+      return { label: 'code ' + d.label, data: bins(d.origin, d.width, d.packets, d.width), pointRadius: 0,
+               borderWidth: 1.5, borderColor: palette[k % palette.length], backgroundColor: palette[k % palette.length] };
+    }) }, options: base('seconds from the first packet', 'discarded packets/s') });
+  }
+
   var RETRANS = 1 | 2 | 4, DUPACK = 64, ZEROWIN = 128;
   (data.conns || []).forEach(function (c) {
     var seg = [], rtx = [], ack = [], win = [], dup = [], zw = [], i;

@@ -309,7 +309,26 @@ void SeriesCollector::attach(TcpAnalyzer& tcp) {
 
 void SeriesCollector::on_packet(const Packet& p) {
   if (!p.rec) return;
-  impl_->out.timeline.add(p.rec->ts_ns, 1, p.rec->orig_len, impl_->opt.timeline_bins, 1'000'000);
+  const std::int64_t ts = p.rec->ts_ns;
+  impl_->out.timeline.add(ts, 1, p.rec->orig_len, impl_->opt.timeline_bins, 1'000'000);
+  if (const std::uint16_t code = p.rec->meta.discard_code) {
+    auto& d = impl_->out.discards;
+    auto it = std::find_if(d.begin(), d.end(), [code](const auto& x) { return x.first == code; });
+    if (it == d.end()) {
+      constexpr std::uint16_t kOther = 0xFFFF;
+      it = std::find_if(d.begin(), d.end(), [](const auto& x) { return x.first == kOther; });
+      if (it == d.end()) {
+        d.emplace_back(d.size() < 8 ? code : kOther, TimeBins{});
+        it = d.end() - 1;
+      }
+    }
+    // the same origin and first width as the timeline, so the codes' bins line up with it
+    if (it->second.width_ns == 0) {
+      it->second.origin_ns = impl_->out.timeline.origin_ns;
+      it->second.width_ns = impl_->out.timeline.width_ns;
+    }
+    it->second.add(ts, 1, p.rec->orig_len, impl_->opt.timeline_bins, 1'000'000);
+  }
 }
 
 void SeriesCollector::finish() {

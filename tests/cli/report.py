@@ -186,15 +186,17 @@ def check_hostile(ctana, tmp, errors):
 
 
 def check_real(ctana, tmp, errors):
-    for trace in sorted(REAL.glob("*.pcap*")):
+    for trace in sorted(REAL.glob("*.pcap*")) + sorted((ROOT / "testdata/ctrace").glob("*.ctrace")):
         name = trace.name
         out = tmp / (name + ".html")
         r = subprocess.run([ctana, "report", str(trace), "-o", str(out)], capture_output=True, text=True)
         if r.returncode not in (0, 3):
             errors.append(f"{name}: exit {r.returncode}: {r.stderr}")
             continue
-        s = json.loads(subprocess.run([ctana, "summary", "--json", str(trace)], capture_output=True, text=True,
-                                      check=True).stdout)
+        sr = subprocess.run([ctana, "summary", "--json", str(trace)], capture_output=True, text=True)
+        if sr.returncode != r.returncode:
+            errors.append(f"{name}: report exit {r.returncode}, summary exit {sr.returncode}")
+        s = json.loads(sr.stdout)
         raw = out.read_text(encoding="utf-8")
         p = parse(out)
         self_contained(p, errors, name)
@@ -219,6 +221,11 @@ def check_real(ctana, tmp, errors):
                              ("dhcp", s.get("dhcp", {}).get("messages", 0))):
             if bool(present) != (f'<section id="{sec}">' in raw):
                 errors.append(f"{name}: section {sec} {'missing' if present else 'without data'}")
+        if bool(s.get("ctrace")) != ('<section id="ctrace">' in raw):
+            errors.append(f"{name}: CTRACE section {'missing' if s.get('ctrace') else 'for a trace that is no CTRACE'}")
+        discards = (s.get("ctrace") or {}).get("discards") or []
+        if bool(discards) != ('id="plot-discards"' in raw):
+            errors.append(f"{name}: discards over time {'not plotted' if discards else 'plotted without discards'}")
         data = json.loads(p.scripts[1][1])
         canvases = len([1 for t, _ in p.tags if t == "canvas"])
         if data.get("plots") != canvases:

@@ -17,7 +17,8 @@ import sys
 import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
-TRACES = ["tcp-bulk-loss.pcap", "ftp-errors.pcap", "tls.pcap"]  # a lossy bulk transfer, FTP, TLS
+# a lossy bulk transfer, FTP, a z/OS CTRACE with discards (paths under testdata/)
+TRACES = ["real/tcp-bulk-loss.pcap", "real/ftp-errors.pcap", "ctrace/ftp-login-raw.ctrace"]
 
 
 def chromium():
@@ -73,8 +74,8 @@ def main():
         tmp = pathlib.Path(d)
         pages = []
         for t in TRACES:
-            out = tmp / (t + ".html")
-            r = subprocess.run([a.ctana, "report", str(ROOT / "testdata/real" / t), "-o", str(out)],
+            out = tmp / (pathlib.Path(t).name + ".html")
+            r = subprocess.run([a.ctana, "report", str(ROOT / "testdata" / t), "-o", str(out)],
                                capture_output=True, text=True)
             if r.returncode != 0:
                 errors.append(f"{t}: ctana report exit {r.returncode}: {r.stderr}")
@@ -93,7 +94,7 @@ def main():
         shots = pathlib.Path(a.shots) if a.shots else None
         if shots:
             shots.mkdir(parents=True, exist_ok=True)
-            jobs += [(t, p, f"--screenshot={shots / (t + '.png')}") for t, p in pages[:1]]
+            jobs += [(t, p, f"--screenshot={shots / (pathlib.Path(t).name + '.png')}") for t, p in pages[:1]]
         with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
             futs = {ex.submit(browse, browser, p, tmp / f"profile-{i}", action): (t, action)
                     for i, (t, p, action) in enumerate(jobs)}
