@@ -266,9 +266,10 @@ struct SeriesCollector::Impl {
       score += 1;
     const std::uint64_t size = payload0 + payload1;
     const std::uint64_t tag = UINT64_MAX - c.id;
-    const bool problem = score > 0 && (by_problem.size() < opt.keep_problem ||
-                                       std::make_tuple(score, tag) > *by_problem.begin());
-    const bool big = size > 0 && (by_size.size() < opt.keep_biggest || std::make_tuple(size, tag) > *by_size.begin());
+    const bool problem = score > 0 && opt.keep_problem > 0 &&
+                         (by_problem.size() < opt.keep_problem || std::make_tuple(score, tag) > *by_problem.begin());
+    const bool big = size > 0 && opt.keep_biggest > 0 &&
+                     (by_size.size() < opt.keep_biggest || std::make_tuple(size, tag) > *by_size.begin());
     const std::size_t other = 1 - s;
     const std::size_t freed = l.data[other].v.size() + l.acks[other].v.size() + l.rtt[other].size();
     budget.used -= std::min(budget.used, freed);
