@@ -45,6 +45,22 @@ struct DnsNameRow {
   std::uint64_t count = 0;
 };
 
+// One DNS transaction: a query and what became of it (`ctana dns`, summary JSON dns.transactions).
+struct DnsTransaction {
+  std::int64_t ts_ns = 0;          // the (first) query
+  IpAddr client, server;
+  std::uint16_t client_port = 0, server_port = 0;
+  std::uint16_t id = 0;
+  std::string name, type;          // the first question
+  std::uint32_t retries = 0;       // the same question asked again before the answer
+  bool tcp = false;
+  std::string outcome;             // the response code (NOERROR, NXDOMAIN...), or "unanswered", "not judged"
+  std::int64_t latency_ns = -1;    // first query -> response; -1 without a response
+  std::uint16_t answers = 0;       // answer records
+  std::string first_answer;        // the data of the first answer
+  std::uint64_t frame = 0, response_frame = 0;  // 0 over TCP (a stream) or without a response
+};
+
 struct DnsReport {
   bool present = false;
   std::uint64_t queries = 0, responses = 0, answered = 0, unanswered = 0, retries = 0, unmatched_responses = 0;
@@ -56,6 +72,8 @@ struct DnsReport {
   std::vector<DnsNameRow> error_names;   // names answered with an error rcode, most frequent first
   std::vector<DnsNameRow> unanswered_names;
   std::uint64_t untracked_queries = 0;  // queries not matched because max_pending were open
+  std::vector<DnsTransaction> transactions;  // in query order, the first max_log queries
+  std::uint64_t transactions_not_listed = 0;
 };
 
 struct DnsOptions {
@@ -63,6 +81,7 @@ struct DnsOptions {
   std::int64_t timeout_ns = 5'000'000'000;  // a query without response this long is unanswered
   std::int64_t slow_ns = 1'000'000'000;     // a response slower than this is a finding
   std::size_t max_pending = 200'000;        // queries open at once; beyond: untracked_queries
+  std::size_t max_log = 1'000;              // transactions listed (DnsReport::transactions)
 };
 
 class DnsAnalyzer final : public Analyzer, public TcpStreamSink {

@@ -21,6 +21,9 @@ std::string render_ctrace_json(const SummaryReport& r);
 std::string render_sessions_text(const SummaryReport& r, std::uint64_t only_conn = 0);  // IPCS SESSION
 std::string render_sessions_table(const SummaryReport& r);                             // one line each
 std::string render_sessions_json(const SummaryReport& r, std::uint64_t only_conn = 0);
+// `ctana ftp`: every FTP session's command log; `ctana dns`: the DNS transactions.
+std::string render_ftp_log_text(const SummaryReport& r);
+std::string render_dns_log_text(const SummaryReport& r);
 std::string render_flow_header(const TcpConnection& c, bool relative);
 // local: the side whose sends are output (O), the other's input (I).
 std::string render_flow_row(std::uint64_t nr, const Packet& p, const TcpPacketInfo& info, Side local,

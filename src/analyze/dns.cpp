@@ -24,6 +24,7 @@ struct PendingQuery {
   std::uint32_t retries = 0;
   IpAddr client, server;
   std::uint64_t frame = 0;   // the first query's frame; 0 over TCP (delivered as a stream)
+  std::size_t log = SIZE_MAX;  // its row in DnsReport::transactions, if listed
 };
 
 std::string endpoint(const IpAddr& a, std::uint16_t port) {
@@ -96,6 +97,9 @@ struct DnsAnalyzer::Impl {
       if (all || t - it->second.last_ts > opt.timeout_ns) {
         ++out.unanswered;
         count_name(unanswered, it->second.name, it->second.type);
+        if (it->second.log < out.transactions.size()) {
+          out.transactions[it->second.log].retries = it->second.retries;
+        }
         open_question.erase(it->second.client.str() + "|" + it->second.name + "|" + std::to_string(it->second.type));
         it = pending.erase(it);
       } else {
@@ -137,7 +141,16 @@ struct DnsAnalyzer::Impl {
         return;
       }
       const std::string k = key(src, sport, dst, dport, m.id);
-      pending[k] = PendingQuery{ts, ts, name, type, 0, src, dst, frame};
+      PendingQuery q{ts, ts, name, type, 0, src, dst, frame};
+      if (out.transactions.size() < opt.max_log) {
+        q.log = out.transactions.size();
+        DnsTransaction& x = out.transactions.emplace_back();
+        x.ts_ns = ts, x.client = src, x.server = dst, x.client_port = sport, x.server_port = dport, x.id = m.id;
+        x.name = name, x.type = dns::type_name(type), x.tcp = tcp, x.frame = frame, x.outcome = "unanswered";
+      } else {
+        ++out.transactions_not_listed;
+      }
+      pending[k] = std::move(q);
       open_question[qk] = k;
       return;
     }
@@ -161,6 +174,12 @@ struct DnsAnalyzer::Impl {
     pending.erase(it);
     ++out.answered;
     const std::int64_t lat = ts - q.ts;
+    if (q.log < out.transactions.size()) {
+      DnsTransaction& x = out.transactions[q.log];
+      x.outcome = std::string(dns::rcode_name(m.rcode));
+      x.latency_ns = lat, x.retries = q.retries, x.answers = m.ancount, x.response_frame = frame;
+      if (!m.answers.empty()) x.first_answer = m.answers[0].data;
+    }
     // frames: the query's and this response's (none over TCP)
     auto framed = [&q, frame](Finding f) {
       f.first_frame = q.frame ? q.frame : frame;
@@ -269,8 +288,15 @@ void DnsAnalyzer::finish() {
   auto& im = *impl_;
   // Queries still open at the end: unanswered if they waited the timeout, otherwise not judged.
   for (auto it = im.pending.begin(); it != im.pending.end();) {
-    if (im.now - it->second.last_ts > im.opt.timeout_ns) ++it;
-    else it = im.pending.erase(it);
+    if (im.now - it->second.last_ts > im.opt.timeout_ns) {
+      ++it;
+      continue;
+    }
+    if (it->second.log < im.out.transactions.size()) {
+      im.out.transactions[it->second.log].outcome = "not judged";
+      im.out.transactions[it->second.log].retries = it->second.retries;
+    }
+    it = im.pending.erase(it);
   }
   im.expire(im.now, true);
   if (!im.samples.empty()) {

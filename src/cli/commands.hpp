@@ -33,6 +33,8 @@ Command add_records_command(CLI::App& app);
 Command add_diff_command(CLI::App& app);
 Command add_unterse_command(CLI::App& app);
 Command add_report_command(CLI::App& app);
+Command add_ftp_command(CLI::App& app);
+Command add_dns_command(CLI::App& app);
 
 // The CTRACE reading options (--ctrace-field, --tod-leap-seconds) of a subcommand.
 void add_ctrace_open_options(CLI::App* sub, OpenOptions& opt);

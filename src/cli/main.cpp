@@ -82,6 +82,7 @@ constexpr const char* kExamples =
     "  ctana sessions --table trace.pcap            one line per TCP connection\n"
     "  ctana flow trace.pcap 3                      connection 3 packet by packet\n"
     "  ctana records --format -r SYSTCPDA.bin       IPCS FORMAT-style detail of each record\n"
+    "  ctana ftp trace.pcap                         FTP commands, replies and latencies\n"
     "  ctana convert SYSTCPDA.bin -o trace.pcapng   open a z/OS trace in Wireshark\n"
     "  ctana diff --fail-on 'retrans_rate>+50%' good.pcap new.pcap   gate a CI job\n"
     "Run 'ctana COMMAND --help' for the options of a command; docs/cli.md for all.";
@@ -104,6 +105,8 @@ int run(int argc, char** argv) {
   commands.push_back(add_convert_command(app));
   commands.push_back(add_ctrace_command(app));
   commands.push_back(add_records_command(app));
+  commands.push_back(add_ftp_command(app));
+  commands.push_back(add_dns_command(app));
   commands.push_back(add_diff_command(app));
   commands.push_back(add_unterse_command(app));
   commands.push_back(add_report_command(app));

@@ -2,6 +2,7 @@
 // added within a version, never renamed or given a new meaning.
 #include <nlohmann/json.hpp>
 
+#include "ctana/records.hpp"
 #include "ctana/render.hpp"
 #include "report/json_parts.hpp"
 
@@ -346,6 +347,24 @@ json dns_json(const DnsReport& d) {
     return a;
   };
   auto secs = [](std::int64_t ns) { return ns >= 0 ? json(static_cast<double>(ns) / 1e9) : json(nullptr); };
+  json log = json::array();
+  for (const auto& x : d.transactions)
+    log.push_back({{"time", iso_time(x.ts_ns)},
+                   {"client", x.client.str()},
+                   {"client_port", x.client_port},
+                   {"server", x.server.str()},
+                   {"server_port", x.server_port},
+                   {"id", x.id},
+                   {"name", x.name},
+                   {"type", x.type},
+                   {"transport", x.tcp ? "tcp" : "udp"},
+                   {"retries", x.retries},
+                   {"outcome", x.outcome},
+                   {"latency_s", secs(x.latency_ns)},
+                   {"answers", x.answers},
+                   {"first_answer", x.first_answer.empty() ? json(nullptr) : json(x.first_answer)},
+                   {"frame", x.frame ? json(x.frame) : json(nullptr)},
+                   {"response_frame", x.response_frame ? json(x.response_frame) : json(nullptr)}});
   return {{"queries", d.queries},
           {"responses", d.responses},
           {"answered", d.answered},
@@ -363,7 +382,9 @@ json dns_json(const DnsReport& d) {
           {"top_names", rows(d.top_names)},
           {"error_names", rows(d.error_names)},
           {"unanswered_names", rows(d.unanswered_names)},
-          {"untracked_queries", d.untracked_queries}};
+          {"untracked_queries", d.untracked_queries},
+          {"transactions", std::move(log)},
+          {"transactions_not_listed", d.transactions_not_listed}};
 }
 
 json ftp_json(const FtpReport& f) {
@@ -523,6 +544,8 @@ json flow_row_json(std::uint64_t nr, const Packet& p, const TcpPacketInfo& info,
             {"window", info.window},
             {"data", p.payload_len},
             {"analysis", std::move(flags)}};
+  const std::string app = application_info(p);
+  j["application"] = app.empty() ? json(nullptr) : json(app);
   return j;
 }
 

@@ -197,6 +197,7 @@ std::string record_summary_line(const Packet& p) {
   else if (p.l3 == L3::none)
     info = fmt::format("link type {}", r.link);
   if (p.malformed()) info += fmt::format(" [malformed {}: {}]", layer_name(p.problem.layer), p.problem.what);
+  if (const std::string app = application_info(p); !app.empty()) info += (info.empty() ? "" : "  ") + app;
   const auto& m = r.meta;
   if (m.discard_code)
     info += ctrace::discard_info(m.discard_code).named

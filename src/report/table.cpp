@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "ctana/records.hpp"
 #include "ctana/ctrace.hpp"
 #include "ctana/render.hpp"
 #include "report/json_parts.hpp"
@@ -120,7 +121,7 @@ const std::vector<std::string>& exceptions_columns() {
 const std::vector<std::string>& flow_columns() {
   static const std::vector<std::string> cols = {"nr", "frame", "connection", "time", "delta_s", "from", "io",
                                                 "flags", "category", "seq", "ack", "relative_seq", "relative_ack",
-                                                "window", "data", "analysis"};
+                                                "window", "data", "analysis", "application"};
   return cols;
 }
 
@@ -128,7 +129,7 @@ const std::vector<std::string>& records_columns() {
   static const std::vector<std::string> cols = {
       "frame", "time", "direction", "protocol", "link", "ip_id", "data_length", "source", "source_port",
       "destination", "destination_port", "tcp_flags", "seq", "ack", "window", "icmp_type", "icmp_code", "job", "cid",
-      "discard_code", "discard", "ids_probe", "malformed"};
+      "discard_code", "discard", "ids_probe", "malformed", "application"};
   return cols;
 }
 
@@ -196,6 +197,7 @@ json record_row_json(const Packet& p) {
   for (int i = 0; i < 8; ++i)
     if (p.tcp.flags & (1u << i)) flags += names[i];
   const bool ctrace_data = r.link == linktype::ctrace_data;
+  const std::string app = application_info(p);
   return {{"frame", r.index},
           {"time", iso_time(r.ts_ns)},
           {"direction", r.dir == Direction::unknown ? json(nullptr) : json(std::string(direction_name(r.dir)))},
@@ -219,7 +221,8 @@ json record_row_json(const Packet& p) {
           {"discard", m.discard_code ? json(std::string(ctrace::discard_label(m.discard_code))) : json(nullptr)},
           {"ids_probe", ctrace::is_ids_probe(m.format_id) ? json(hex8(m.format_id)) : json(nullptr)},
           {"malformed", p.malformed() ? json(fmt::format("{}: {}", layer_name(p.problem.layer), p.problem.what))
-                                      : json(nullptr)}};
+                                      : json(nullptr)},
+          {"application", app.empty() ? json(nullptr) : json(app)}};
 }
 
 }  // namespace ctana

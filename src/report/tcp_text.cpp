@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "ctana/records.hpp"
 #include "ctana/render.hpp"
 #include "report/text_util.hpp"
 
@@ -174,8 +175,8 @@ std::string render_flow_header(const TcpConnection& c, bool relative) {
   line(o, "Sequence of execution, connection {}: {}:{} (client) <-> {}:{} (server){}; I/O as seen by the {} side",
        c.id, c.client.str(), c.client_port, c.server.str(), c.server_port, relative ? ", relative sequence numbers" : "",
        side_name(c.local.value_or(Side::server)));
-  line(o, "{:>7} {:>8} {:<6} {:<2} {:<1} {:>10} {:>10} {:>8} {:>6} {:>10} {:<15} {}", "Nr", "Frame", "TcpHdr", "IO", "F",
-       "Seq", "Ack", "RcvWnd", "Data", "Delta", "TimeStamp", "Analysis");
+  line(o, "{:>7} {:>8} {:<6} {:<2} {:<1} {:>10} {:>10} {:>8} {:>6} {:>10} {:<15} {:<26} {}", "Nr", "Frame", "TcpHdr", "IO",
+       "F", "Seq", "Ack", "RcvWnd", "Data", "Delta", "TimeStamp", "Analysis", "Application");
   return o;
 }
 
@@ -196,9 +197,10 @@ std::string render_flow_row(std::uint64_t nr, const Packet& p, const TcpPacketIn
     }
   }
   const bool out = info.from == local;
-  line(o, "{:>7} {:>8} {:<6} {:<2} {:<1} {:>10} {:>10} {:>8} {:>6} {:>10.6f} {:<15} {}", nr, p.frame(), hdr, out ? "O" : "I",
-       tcp_cat_letter(info.cat), relative ? info.rel_seq : p.tcp.seq, relative ? info.rel_ack : p.tcp.ack, info.window,
-       p.payload_len, static_cast<double>(delta_ns) / 1e9, clock_time(p.rec->ts_ns), analysis);
+  line(o, "{:>7} {:>8} {:<6} {:<2} {:<1} {:>10} {:>10} {:>8} {:>6} {:>10.6f} {:<15} {:<26} {}", nr, p.frame(), hdr,
+       out ? "O" : "I", tcp_cat_letter(info.cat), relative ? info.rel_seq : p.tcp.seq, relative ? info.rel_ack : p.tcp.ack,
+       info.window, p.payload_len, static_cast<double>(delta_ns) / 1e9, clock_time(p.rec->ts_ns), analysis,
+       application_info(p));
   return o;
 }
 

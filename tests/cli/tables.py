@@ -33,10 +33,10 @@ COLUMNS = {
                    "first_frame", "last_frame", "client", "client_port", "server", "server_port", "count", "subject",
                    "summary", "explanation", "hint"],
     "flow": ["nr", "frame", "connection", "time", "delta_s", "from", "io", "flags", "category", "seq", "ack",
-             "relative_seq", "relative_ack", "window", "data", "analysis"],
+             "relative_seq", "relative_ack", "window", "data", "analysis", "application"],
     "records": ["frame", "time", "direction", "protocol", "link", "ip_id", "data_length", "source", "source_port",
                 "destination", "destination_port", "tcp_flags", "seq", "ack", "window", "icmp_type", "icmp_code",
-                "job", "cid", "discard_code", "discard", "ids_probe", "malformed"],
+                "job", "cid", "discard_code", "discard", "ids_probe", "malformed", "application"],
 }
 
 failures = []
