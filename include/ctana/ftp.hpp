@@ -127,9 +127,11 @@ class FtpAnalyzer final : public TcpStreamSink {
   // server), right after the AUTH command and the 234 reply.
   void on_tls(std::function<void(const TcpConnection&, std::uint64_t, std::uint64_t)> f);
   void finish();
-  // On an FTP control connection still open: its replies slower than `threshold_ns` were all login
-  // refusals (530 to USER or PASS). Servers delay those on purpose, to slow down password guessing.
-  bool slow_only_in_refusals(std::uint64_t connection, std::int64_t threshold_ns) const;
+  // On an FTP control connection still open: when its replies slower than `threshold_ns` were all
+  // login refusals (530 to USER or PASS: servers delay those on purpose, to slow down password
+  // guessing) or 425 replies (the server waited for a data connection that never came), why, in
+  // words; else nullptr: the slowness is the server's.
+  const char* slow_explained(std::uint64_t connection, std::int64_t threshold_ns) const;
   const std::vector<std::uint16_t>& control_ports() const;
 
  private:

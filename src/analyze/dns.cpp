@@ -187,13 +187,22 @@ struct DnsAnalyzer::Impl {
       return f;
     };
     sample(lat);
+    // SERVFAIL REFUSED FORMERR NOTIMP: one finding, dns_error; when it came late (a resolver waiting
+    // for its upstream servers, answered after the client's retries) the delay is part of it, not a
+    // second finding dns_slow about the same answer.
+    const bool serious = m.rcode == 2 || m.rcode == 5 || m.rcode == 1 || m.rcode == 4;
     if (m.rcode != 0) {
       count_name(errors, q.name, q.type);
-      const bool serious = m.rcode == 2 || m.rcode == 5 || m.rcode == 1 || m.rcode == 4;  // SERVFAIL REFUSED FORMERR NOTIMP
       if (serious && rcode_findings[m.rcode]++ < 10 && emit) {
+        const std::string late =
+            lat > opt.slow_ns ? fmt::format(", after {:.3f} s{}", static_cast<double>(lat) / 1e9,
+                                            q.retries ? fmt::format(" and {} retr{}", q.retries,
+                                                                    q.retries == 1 ? "y" : "ies")
+                                                      : std::string())
+                              : std::string();
         Finding f{Severity::warning, "application", "dns_error", ts, 0,
-                     fmt::format("DNS {} for {} {} from {} (asked by {})", dns::rcode_name(m.rcode), q.name,
-                                 dns::type_name(q.type), endpoint(src, sport), q.client.str()),
+                     fmt::format("DNS {} for {} {} from {} (asked by {}){}", dns::rcode_name(m.rcode), q.name,
+                                 dns::type_name(q.type), endpoint(src, sport), q.client.str(), late),
                      m.rcode == 2 ? "SERVFAIL: the server could not answer (its upstream servers failed, or DNSSEC "
                                     "validation failed)."
                      : m.rcode == 5 ? "REFUSED: the server will not answer this client (recursion not allowed, or an "
@@ -203,7 +212,7 @@ struct DnsAnalyzer::Impl {
         emit(framed(std::move(f)));
       }
     }
-    if (lat > opt.slow_ns && emit) {
+    if (lat > opt.slow_ns && !serious && emit) {
       Finding f{Severity::warning, "response time", "dns_slow", ts, 0,
                 fmt::format("DNS answer for {} {} took {:.3f} s", q.name, dns::type_name(q.type),
                             static_cast<double>(lat) / 1e9),

@@ -54,6 +54,7 @@ constexpr std::array kKinds{
     FindingKindInfo{"keepalive_unanswered", "tcp", A::network, "keepalives not answered"},
     FindingKindInfo{"sequence_gap", "tcp", A::capture, "data missing from the trace (sequence gaps)"},
     FindingKindInfo{"segments_not_captured", "tcp", A::capture, "segments acknowledged but not captured"},
+    FindingKindInfo{"duplicate_packets", "tcp", A::capture, "packets captured twice (duplicates)"},
     FindingKindInfo{"still_open", "tcp", A::capture, "connections still open at the end of the trace"},
     FindingKindInfo{"idle_without_close", "tcp", A::application, "idle connections never closed"},
     FindingKindInfo{"reset", "tcp", A::application, "connections reset"},

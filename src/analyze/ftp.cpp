@@ -52,8 +52,9 @@ struct Ctl {
   std::uint64_t line_end[2] = {0, 0};  // stream offset after the line being handled
   std::uint64_t auth_end = 0;   // stream offset after the last AUTH command
   std::uint32_t error_findings = 0, errors_more = 0;
-  // the longest command -> reply times: of login refusals (530 to USER/PASS), and of the rest
-  std::int64_t longest_refusal_ns = 0, longest_other_ns = 0;
+  // the longest command -> reply times: of login refusals (530 to USER/PASS), of 425 replies (the
+  // server waited for a data connection that never came), and of the rest
+  std::int64_t longest_refusal_ns = 0, longest_no_data_ns = 0, longest_other_ns = 0;
 };
 
 }  // namespace
@@ -285,7 +286,7 @@ void FtpAnalyzer::Impl::final_reply(FtpSession& s, Ctl& k, int code, std::string
   }
   if (!p.verb.empty()) {
     const bool refusal = code == 530 && (p.verb == "PASS" || p.verb == "USER");
-    auto& longest = refusal ? k.longest_refusal_ns : k.longest_other_ns;
+    auto& longest = refusal ? k.longest_refusal_ns : code == 425 ? k.longest_no_data_ns : k.longest_other_ns;
     longest = std::max(longest, ts - p.ts);
   }
   if (p.row >= 0) {
@@ -368,10 +369,19 @@ void FtpAnalyzer::on_close(const TcpConnection& c) {
   impl_->ctl.erase(it);
 }
 
-bool FtpAnalyzer::slow_only_in_refusals(std::uint64_t connection, std::int64_t threshold_ns) const {
+const char* FtpAnalyzer::slow_explained(std::uint64_t connection, std::int64_t threshold_ns) const {
   const auto it = impl_->ctl.find(connection);
-  return it != impl_->ctl.end() && it->second.longest_refusal_ns > threshold_ns &&
-         it->second.longest_other_ns <= threshold_ns;
+  if (it == impl_->ctl.end() || it->second.longest_other_ns > threshold_ns) return nullptr;
+  const bool refusals = it->second.longest_refusal_ns > threshold_ns;
+  const bool no_data = it->second.longest_no_data_ns > threshold_ns;
+  if (refusals && no_data)
+    return "only FTP login refusals, which servers delay on purpose, and 425 replies, which come after the server "
+           "waited for the data connection, were slow";
+  if (refusals) return "only FTP login refusals were slow: servers delay them on purpose";
+  if (no_data)
+    return "only 425 replies were slow: the server waited for the data connection, which never came; the data "
+           "connection is the problem, not the server's speed";
+  return nullptr;
 }
 
 void FtpAnalyzer::on_connection(const TcpConnection& c) {
@@ -393,7 +403,22 @@ void FtpAnalyzer::on_connection(const TcpConnection& c) {
       Expect& e = im.expects[best->second];
       im.expect_index.erase(best);  // matched: only unmatched announcements stay in the index
       e.matched = true;
-      if (e.transfer >= 0) im.link_transfer(c, e, swapped);
+      if (e.transfer >= 0) {
+        im.link_transfer(c, e, swapped);
+      } else if (c.state == TcpState::syn_sent) {
+        // The announced data connection was tried and never answered, and no transfer command
+        // followed (a client gives up on the connection before it sends LIST/RETR): still the FTP
+        // data connection's failure, linked to its announcement.
+        im.finding(Severity::error, "ftp_data_connection_unanswered", c.first_ns, im.sessions[e.session].connection,
+                   fmt::format("FTP data connection to {} was never answered ({}); no transfer command followed",
+                               ep(c.server, c.server_port), e.announced),
+                   e.passive ? "The client tried the port the server announced but got no answer, and gave up: a "
+                               "firewall blocks the passive data ports, or the server announced a port "
+                               "(PASSIVEDATAPORTS) or an address (behind NAT) that cannot be reached."
+                             : "The server tried to connect back to the port the client announced but got no "
+                               "answer: a firewall in front of the client blocks it; passive mode usually helps.",
+                   &im.sessions[e.session]);
+      }
       return;
     }
   }

@@ -137,13 +137,15 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
         f.area_set = true;
         f.summary += " (an IDS trace: it holds only the packets that fired a probe, not the answers)";
       }
-      // FTP servers delay login refusals on purpose, against password guessing.
-      if (f.kind == "slow_response" && ftp && f.connection &&
-          ftp->slow_only_in_refusals(f.connection, opt.tcp_options.rt_threshold_ns)) {
-        f.severity = Severity::info;
-        f.area = Area::application;
-        f.area_set = true;
-        f.summary += " (only FTP login refusals were slow: servers delay them on purpose)";
+      // FTP servers delay login refusals on purpose, against password guessing; a 425 comes after the
+      // server waited for the data connection (its own finding).
+      if (f.kind == "slow_response" && ftp && f.connection) {
+        if (const char* why = ftp->slow_explained(f.connection, opt.tcp_options.rt_threshold_ns)) {
+          f.severity = Severity::info;
+          f.area = Area::application;
+          f.area_set = true;
+          f.summary += fmt::format(" ({})", why);
+        }
       }
     });
     if (opt.ftp) {

@@ -248,6 +248,8 @@ struct WatchRare {
   // the largest sequence gap (lost_segment) per side
   PerSide<std::uint32_t> gap_max;
   PerSide<std::int64_t> gap_ns;
+  // copies of packets (track_copies) that Wireshark's analysis calls retransmissions
+  PerSide<std::uint32_t> copies_retrans;
 };
 
 // Per-connection state for findings.
@@ -272,6 +274,9 @@ struct Watch {
     static const WatchRare kNothing{};
     return rare_ ? *rare_ : kNothing;
   }
+  // A fingerprint of the packet before from each side, to recognise copies (track_copies); the
+  // time of that packet is the flow's lastack_ns (PacketCtx::prev_ns).
+  PerSide<std::uint64_t> last_print;
 };
 
 // Payload reassembly of a connection whose payload an application analyzer wants.
@@ -353,8 +358,10 @@ struct PacketCtx {
   std::uint32_t analysis = 0;      // tcpa bits
   bool ack_advances = false;       // the ACK acknowledges new data of the peer
   std::uint32_t prev_nextseq = 0;  // the sender's next sequence number before this packet
+  std::int64_t prev_ns = 0;        // the time of the sender's packet before (its flow's lastack_ns)
   bool delayed_ack = false;
   TcpCat cat = TcpCat::ack;
+  bool copy = false;               // the same packet as the sender's one before (track_copies)
 
   bool retransmitted() const { return analysis & kAnyRetransmission; }
   std::uint64_t scaled_window() const {
@@ -387,6 +394,11 @@ struct TcpAnalyzer::Impl {
   std::int64_t now = 0, last_sweep = 0;
   bool at_trace_end = false;                           // finish(): the connections left at the end
   TcpTotals totals;
+  // copies of packets with the same TTL (track_copies), for the finding duplicate_packets
+  struct {
+    std::uint64_t packets = 0, as_retransmission = 0, as_dup_ack = 0, first_frame = 0, last_frame = 0;
+    std::int64_t first_ns = 0, last_ns = 0, max_gap_ns = 0;
+  } copies;
   Samples response_times;
   std::vector<std::function<void(const TcpConnection&)>> conn_cbs;
   std::function<void(const Packet&, const TcpPacketInfo&, const TcpConnection&)> packet_cb;
@@ -572,6 +584,7 @@ struct TcpAnalyzer::Impl {
   void track_zero_window(PacketCtx& x);
   void track_keepalives(PacketCtx& x);
   void track_sequence_gap(PacketCtx& x);
+  void track_copies(PacketCtx& x);
   void deliver_payload(PacketCtx& x);
   void report_packet(const PacketCtx& x);
 
@@ -717,12 +730,14 @@ void TcpAnalyzer::Impl::analyze(const Packet& p) {
   set_sequence_bases(x);
   x.ack_advances = x.ack && x.fwd.lastack && seq_gt(p.tcp.ack, x.fwd.lastack);
   x.prev_nextseq = x.fwd.nextseq;
+  x.prev_ns = x.fwd.lastack_ns;
   // Wireshark does not analyse TCP inside IP fragments (it analyses the reassembled segment).
   if (!p.fragment && !p.malformed()) x.analysis = wireshark_flags(x);
   after_wireshark_analysis(x);
   x.delayed_ack = is_delayed_ack(x);
   remember_unacked_data(x);
   x.cat = category(x);
+  track_copies(x);
 
   count_packet(x);
   record_windows_and_syn_options(x);
@@ -1045,10 +1060,49 @@ void TcpAnalyzer::Impl::track_exchanges(PacketCtx& x) {
   }
 }
 
+// A copy: the same IP packet as the one the same side sent before (same IP ID, TTL, TCP sequence and
+// acknowledgment numbers, flags, window, length and timestamp value) within 10 ms. A span port that
+// copies both directions, two capture interfaces, or a capture on both sides of a device deliver a
+// packet twice; Wireshark's analysis calls the second one a retransmission or a duplicate ACK (and
+// ctana's counts keep its flags), but the findings about loss and back-off leave copies out. A TCP
+// retransmission gets a new IP ID (and a new timestamp value) and comes an RTO or a round trip later.
+// A copy with another TTL is a packet passing the capture point again (a routing loop, counted by
+// the network analyzer), one with the same TTL a duplicate of the capture (duplicate_packets).
+void TcpAnalyzer::Impl::track_copies(PacketCtx& x) {
+  if (x.p.l3 != L3::ipv4 || x.p.fragment || x.p.malformed()) return;
+  const TcpInfo& h = x.p.tcp;
+  // 56 bits of a hash of the fields, and the TTL in the low byte; never 0 (0: nothing yet)
+  std::uint64_t v = x.p.ip_id;
+  for (const std::uint64_t f : {std::uint64_t{h.seq}, std::uint64_t{h.ack}, std::uint64_t{h.ts_val},
+                                std::uint64_t{x.seglen}, (std::uint64_t{h.window} << 8) | h.flags})
+    v = (v ^ f) * 0x9E3779B97F4A7C15ULL + (v >> 29);
+  const std::uint64_t print = (v & ~std::uint64_t{0xFF}) | x.p.ttl | (v == 0 ? 0x100 : 0);
+  std::uint64_t& last = x.st.watch.last_print[x.from];
+  const bool same = last && (last >> 8) == (print >> 8) && x.ts >= x.prev_ns && x.ts - x.prev_ns <= 10'000'000;
+  if (!same) {
+    last = print;
+    return;
+  }
+  // the original stays the packet to compare with
+  x.copy = true;
+  if (x.retransmitted() && x.seglen > 0) ++x.st.watch.rare().copies_retrans[x.from];
+  if ((last & 0xFF) == x.p.ttl) {
+    if (!copies.packets++) {
+      copies.first_ns = x.ts;
+      copies.first_frame = x.p.frame();
+    }
+    copies.last_ns = x.ts;
+    copies.last_frame = x.p.frame();
+    copies.max_gap_ns = std::max(copies.max_gap_ns, x.ts - x.prev_ns);
+    if (x.retransmitted()) ++copies.as_retransmission;
+    if (x.analysis & tcpa::duplicate_ack) ++copies.as_dup_ack;
+  }
+}
+
 // Retransmissions of the same segment with growing intervals (exponential back-off).
 void TcpAnalyzer::Impl::track_retransmission_backoff(PacketCtx& x) {
   Watch& watch = x.st.watch;
-  if (x.retransmitted() && x.seglen > 0) {
+  if (x.retransmitted() && x.seglen > 0 && !x.copy) {
     WatchRare& w = watch.rare();
     if (w.rto_run && x.p.tcp.seq == w.rto_seq) {
       const std::int64_t gap = x.ts - w.rto_last_ns;
@@ -1097,6 +1151,7 @@ void TcpAnalyzer::Impl::track_zero_window(PacketCtx& x) {
 
 // Keepalives without an answer, and window probes against the peer's zero window.
 void TcpAnalyzer::Impl::track_keepalives(PacketCtx& x) {
+  if (x.copy) return;  // a keepalive captured twice is one keepalive
   Watch& watch = x.st.watch;
   const Side peer = other(x.from);
   // Any packet from this side answers the other side's keepalives.
@@ -1284,11 +1339,12 @@ void TcpAnalyzer::Impl::connection_findings(ConnState& st) {
     const std::uint64_t handshake_retrans = handshake_tries > 1 ? handshake_tries - 1 : 0;
     const std::uint64_t data_pkts = sub_floor(
         in_cat(sent, TcpCat::in_order) + in_cat(sent, TcpCat::data_ack) + in_cat(sent, TcpCat::retransmission),
-        handshake_retrans);
+        handshake_retrans + r.copies_retrans[d]);
+    // ... nor are copies of packets (a span port's duplicates, a routing loop's passes)
     const std::uint64_t retrans = sub_floor(flagged(sent, tcpa::retransmission) +
                                                 flagged(sent, tcpa::fast_retransmission) +
                                                 flagged(sent, tcpa::spurious_retransmission),
-                                            handshake_retrans);
+                                            handshake_retrans + r.copies_retrans[d]);
     // (a back-off of one segment is reported above and explains the rate)
     if (retrans >= 5 && data_pkts > 0 && retrans * 20 >= data_pkts && r.rto_run_max < 3) {
       add(Severity::warning, "traffic", "high_retransmission_rate", c.first_ns,
@@ -1385,6 +1441,27 @@ void TcpAnalyzer::Impl::track_source_end(const ConnState& st) {
 }
 
 void TcpAnalyzer::Impl::global_findings() {
+  if (copies.packets > 0) {
+    Finding f{Severity::info, "traffic", "duplicate_packets", copies.first_ns, 0,
+              fmt::format("{} TCP packet{} captured twice (the same IP packet again within {}): {} of them look "
+                          "like retransmissions and {} like duplicate ACKs to Wireshark; ctana's findings leave "
+                          "them out",
+                          copies.packets, copies.packets == 1 ? " was" : "s were",
+                          copies.max_gap_ns < 1'000'000 ? fmt::format("{} µs", copies.max_gap_ns / 1000)
+                                                        : secs(copies.max_gap_ns),
+                          copies.as_retransmission, copies.as_dup_ack),
+              "The capture holds some packets twice: a span (mirror) port copying both directions of a link or "
+              "VLAN, two capture interfaces merged, or a capture on both sides of a device. The copies are not "
+              "retransmissions; the retransmission and duplicate ACK counts (as Wireshark's) include them, the "
+              "findings about loss do not. editcap -D removes such duplicates."};
+    f.area = Area::capture;
+    f.area_set = true;
+    f.count = copies.packets;
+    f.last_ns = copies.last_ns;
+    f.first_frame = copies.first_frame;
+    f.last_frame = copies.last_frame;
+    emit(f);
+  }
   if (totals.open_at_end > 0) {
     emit(Finding{Severity::info, "term", "still_open", now, 0,
                  fmt::format("{} connection{} still open at the end of the trace (no FIN or RST seen)",
