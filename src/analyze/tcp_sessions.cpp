@@ -1345,13 +1345,29 @@ void TcpAnalyzer::Impl::connection_findings(ConnState& st) {
                                                 flagged(sent, tcpa::fast_retransmission) +
                                                 flagged(sent, tcpa::spurious_retransmission),
                                             handshake_retrans + r.copies_retrans[d]);
+    // The damage loss does: 5% of the segments sent again, or 2% (10 or more) with the receiver's
+    // duplicate ACKs asking for them: at that rate loss recovery already cuts TCP's throughput
+    // several-fold (Mathis: rate ~ MSS / (RTT sqrt(p))). Where the segments were lost: gaps in the data
+    // seen here (lost before the capture point), or originals captured (lost after it).
     // (a back-off of one segment is reported above and explains the rate)
-    if (retrans >= 5 && data_pkts > 0 && retrans * 20 >= data_pkts && r.rto_run_max < 3) {
+    const std::uint64_t dupacks = flagged(received, tcpa::duplicate_ack);
+    const bool heavy = retrans * 20 >= data_pkts;
+    const bool recovery = retrans >= 10 && retrans * 50 >= data_pkts && dupacks >= 3;
+    if (retrans >= 5 && data_pkts > 0 && (heavy || recovery) && r.rto_run_max < 3) {
       add(Severity::warning, "traffic", "high_retransmission_rate", c.first_ns,
-          fmt::format("{}: {} of {} data segments from {} were retransmissions ({:.1f}%)", conn(), retrans, data_pkts,
-                      side(d), 100.0 * static_cast<double>(retrans) / static_cast<double>(data_pkts)),
-          "More than 5% of the data was sent twice: packet loss or heavy reordering on the path slows this "
-          "connection down.");
+          fmt::format("{}: {} of {} data segments from {} were retransmissions ({:.1f}%), {} duplicate ACK{} from {}; "
+                      "{}",
+                      conn(), retrans, data_pkts, side(d),
+                      100.0 * static_cast<double>(retrans) / static_cast<double>(data_pkts), dupacks,
+                      dupacks == 1 ? "" : "s", side(other(d)),
+                      sent.untraced * 2 >= retrans
+                          ? "lost before the capture point (the trace shows gaps in the data)"
+                          : "lost after the capture point (the originals are in the trace)"),
+          heavy ? "More than 5% of the data was sent twice: packet loss or heavy reordering on the path slows this "
+                  "connection down."
+                : "The receiver's duplicate ACKs asked for lost segments and the sender sent them again: 2% loss "
+                  "or more cuts TCP's throughput several-fold (loss recovery halves the congestion window each "
+                  "time). Packet loss on the path: a congested or faulty link, a policer, a duplex mismatch.");
     }
     if (r.collapse_secs[d] >= 3) {
       add(Severity::warning, "traffic", "throughput_collapse", r.collapse_ns[d],
