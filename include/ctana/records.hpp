@@ -28,7 +28,7 @@ std::string record_date_line(std::int64_t ns);
 std::int64_t record_day(std::int64_t ns);
 // The application column of `records` and `flow`: what the packet carries at the application
 // layer, decoded from this packet alone ("FTP USER alice", "FTP 230 Login successful.", "DNS query
-// 0x1a2b A example.com", "DHCP OFFER xid 0x...", "TLS 1.2: client_hello SNI host", "HTTP GET /",
+// 0x1a2b A example.com", "DHCP OFFER xid 0x...", "TLS client_hello SNI host", "HTTP GET /",
 // "ICMP Destination Unreachable: Port Unreachable (quotes UDP ...)"); "" when nothing is known.
 // Printable ASCII; PASS and ACCT arguments are always shown as "****".
 std::string application_info(const Packet& p);
