@@ -3,6 +3,7 @@
 // followed. Definitions: docs/tls.md.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -39,6 +40,20 @@ std::string handshake_name(std::uint8_t t);     // "client_hello", "certificate"
 // Whether `data`, the first bytes a client sent on a connection, start a TLS record holding a
 // ClientHello: content type 22, version 3.x, a plausible length, handshake type 1.
 bool looks_like_client_hello(Bytes data);
+
+// Mid-stream resync (docs/tls.md "Mid-stream"): a record header is plausible when its content
+// type is 20-24, its version 3.0-3.4 and its length 1..kMaxRecordLength (2^14 + 2048).
+constexpr std::uint16_t kMaxRecordLength = 16384 + 2048;
+enum class Run { no, more, yes };
+struct RunRule {
+  int need = 2;                // consecutive plausible headers, each record ending where the next begins
+  bool final = false;          // no more data will come: `more` becomes `no`, and ...
+  int at_end = 2;              // ... a run of this many records ending exactly at the end of the data is enough
+  std::uint16_t version = 0;   // every header has this version (0: the first header's)
+};
+// Whether a run of plausible record headers of one version starts at `pos` of `d`: yes, no, or
+// more (the data ends before it can be told). Reads only inside `d`.
+Run record_run(Bytes d, std::size_t pos, const RunRule& rule);
 }  // namespace tls
 
 struct TlsSession {
@@ -57,8 +72,14 @@ struct TlsSession {
   bool app_data = false;        // application data records beyond the handshake
   std::vector<std::string> alerts;  // "fatal handshake_failure from server"
   std::uint32_t encrypted_alerts = 0;  // alert records that are encrypted (after ChangeCipherSpec)
-  std::string detected = "port";  // how TLS was found: "port", "content" (a ClientHello), or the
-                                // upgrade it followed: "AUTH TLS" (FTP), "SMTP STARTTLS", "HTTP CONNECT", ...
+  std::string detected = "port";  // how TLS was found: "port", "content" (a ClientHello), the
+                                // upgrade it followed: "AUTH TLS" (FTP), "SMTP STARTTLS", "HTTP CONNECT", ...,
+                                // or "resync" (picked up mid-stream)
+  // The capture started in the middle of the connection (no SYN) and its records were found by
+  // the mid-stream resync: the handshake was not captured (no ClientHello, version or cipher).
+  bool midstream = false;
+  std::array<std::int64_t, 2> skipped{-1, -1};  // per sender (client, server): bytes before the first
+                                                // record; -1: no record found in that direction
 };
 
 // A plaintext protocol that can switch to TLS (STARTTLS and the like), seen on some connections.
@@ -83,6 +104,7 @@ struct TlsReport {
   std::vector<std::pair<std::string, std::uint64_t>> detected;  // sessions by how TLS was found
   std::vector<StartTlsRow> starttls;  // per protocol, those with connections (StartTlsAnalyzer)
   std::uint64_t handover_not_tls = 0;  // a protocol handed over but the client's next bytes were no ClientHello
+  std::uint64_t midstream_sessions = 0;  // connections picked up mid-stream (in `sessions`, not in sessions_total)
 };
 
 class TlsAnalyzer final : public TcpStreamSink {

@@ -72,6 +72,14 @@ constexpr std::size_t kMaxSessions = 1000;
 constexpr std::size_t kMaxOpen = 100'000;
 constexpr std::size_t kMaxHandshake = 1 << 17;  // a handshake message split over records, held at most
 constexpr std::size_t kMaxNames = 10'000;       // distinct server names counted
+// Mid-stream resync: the first record must start within this many bytes of a direction's first
+// captured byte (a whole record of 2^14 + 2048 bytes and its header fit), and a run of this many
+// records must follow each other (docs/tls.md "Mid-stream").
+constexpr std::uint64_t kResyncWindow = 24 * 1024;
+constexpr int kRunOnTlsPort = 2, kRunElsewhere = 3;
+// A direction whose first 2 KiB hold no byte 20-24 is not TLS: every record header starts with
+// one, and encrypted bytes hold one every 51 bytes on average (none in 2 KiB: about 1 in 10^17).
+constexpr std::uint64_t kTextProbe = 2048;
 
 bool tls_port(std::uint16_t p) {
   switch (p) {
@@ -91,6 +99,11 @@ struct Dir {
   std::uint32_t app_records = 0;
   std::string hs;        // handshake bytes of an incomplete message (messages may span records)
   bool hs_broken = false;
+  bool seen = false;     // data came in this direction
+  bool syncing = false;  // mid-stream: looking for a run of record headers in `buf`
+  std::uint64_t base = 0;  // while syncing: the stream offset of buf[0]
+  std::uint16_t version = 0;  // mid-stream: the record version of the run found
+  bool typed = false;    // while syncing: a byte 20-24 (a content type) was seen
 };
 
 struct Conn {
@@ -104,6 +117,8 @@ struct Conn {
   bool verified = false;         // ... and it was
   std::uint64_t start[2] = {0, 0};  // stream offsets where TLS starts
   std::uint16_t chosen = 0;
+  bool candidate = false;        // no SYN was seen: the capture may have started mid-stream
+  bool tls_port = false;
 };
 }  // namespace
 
@@ -183,6 +198,81 @@ struct TlsAnalyzer::Impl {
       }
   }
 
+  // The whole records in the direction's buffer; a header that is not TLS stops the reading.
+  void records(Conn& k, Side from, std::int64_t ts) {
+    Dir& d = k.dir[index(from)];
+    const Bytes all = as_bytes(d.buf);
+    std::size_t pos = 0;
+    while (const auto h = fixed<5>(all, pos)) {  // record header: type, version, length
+      const std::uint8_t type = h.u8<0>();
+      const std::uint16_t len = h.be16<3>();
+      if (type < 20 || type > 24 || h.u8<1>() != 3 || len > tls::kMaxRecordLength) {  // not (or no longer) TLS
+        d.broken = true;
+        d.buf.clear();
+        return;
+      }
+      const auto body = slice(all, pos + 5, len);
+      if (!body) break;
+      record(k, from, type, *body, ts);
+      pos += 5u + len;
+    }
+    d.buf.erase(0, pos);
+    if (d.buf.size() > kMaxBuffer) {
+      d.broken = true;
+      d.buf.clear();
+    }
+  }
+
+  // Mid-stream resync: the first offset of the buffer where a run of plausible record headers
+  // starts (tls::record_run); the bytes before it are skipped, the records from it are read as
+  // those after a ChangeCipherSpec (the handshake was before the capture). `final`: nothing more
+  // will come, a shorter run that ends exactly at the end of the data is enough (one record when
+  // the other direction was found with the same version). The buffer keeps only the bytes from
+  // the first offset that could still start a run.
+  void resync(Conn& k, Side from, bool final, std::int64_t ts) {
+    Dir& d = k.dir[index(from)];
+    const Dir& peer = k.dir[1 - index(from)];
+    tls::RunRule rule;
+    rule.need = k.tls_port ? kRunOnTlsPort : kRunElsewhere;
+    rule.final = final;
+    if (final && peer.version != 0) {
+      rule.at_end = 1;
+      rule.version = peer.version;
+    }
+    const Bytes all = as_bytes(d.buf);
+    std::size_t p = 0;
+    const auto give_up = [&d] {  // no run: not TLS, or not found in time
+      d.syncing = false;
+      d.broken = true;
+      d.buf.clear();
+    };
+    for (;; ++p) {
+      // Only a content type (20-24) can start a header: skip to the next one (most bytes are not).
+      const Bytes rest = tail(all, p);
+      p += static_cast<std::size_t>(
+          std::find_if(rest.begin(), rest.end(), [](std::uint8_t b) { return static_cast<unsigned>(b - 20) <= 4u; }) -
+          rest.begin());
+      if (d.base + std::min(p, all.size()) >= kResyncWindow) return give_up();
+      if (p >= all.size()) break;
+      d.typed = true;
+      const tls::Run r = tls::record_run(all, p, rule);
+      if (r == tls::Run::no) continue;
+      if (r == tls::Run::more) break;  // wait for more data, keeping the bytes from p
+      d.syncing = false;
+      d.version = be16_at(all, p + 1).value_or(0);  // a whole header is at p
+      d.encrypted = true;
+      k.s.midstream = true;
+      k.s.detected = "resync";
+      k.s.skipped[index(from)] = static_cast<std::int64_t>(d.base + p);
+      d.buf.erase(0, p);
+      records(k, from, ts);
+      return;
+    }
+    if (final || (!d.typed && d.base + p >= kTextProbe)) return give_up();  // text: not TLS
+    d.buf.erase(0, p);
+    d.base += p;
+  }
+
   void record(Conn& c, Side from, std::uint8_t type, Bytes body, std::int64_t ts) {
     Dir& d = c.dir[index(from)];
     switch (type) {
@@ -240,9 +330,13 @@ bool TlsAnalyzer::wants(const TcpConnection& c) {
     return false;
   }
   if (tls_port(c.server_port)) {
-    im.add(c, "port");
+    Conn& k = im.add(c, "port");
+    k.tls_port = true;
+    k.candidate = !c.roles_known;
   } else if (std::find(im.starttls_ports.begin(), im.starttls_ports.end(), c.server_port) != im.starttls_ports.end()) {
     im.add(c, "").waiting = true;
+  } else if (!c.roles_known) {
+    im.add(c, "resync").candidate = true;  // TLS by a ClientHello at its start, or by the mid-stream resync
   }
   return true;  // any other connection: TLS when the client's first bytes are a ClientHello (on_data)
 }
@@ -254,7 +348,7 @@ bool TlsAnalyzer::keeps(const TcpConnection& c) {
   // the connection over: nothing can come of it any more (on_close would only forget it), so it
   // is let go now rather than when the connection is finished.
   const Conn& k = it->second;
-  if (!k.hello && !k.waiting && !k.handed_over && k.dir[0].broken && k.dir[1].broken) {
+  if (!k.hello && !k.waiting && !k.handed_over && !k.s.midstream && k.dir[0].broken && k.dir[1].broken) {
     impl_->conns.erase(it);
     return false;
   }
@@ -297,6 +391,24 @@ void TlsAnalyzer::on_data(const TcpConnection& c, Side from, std::uint64_t offse
   if (offset < start) data = tail(data, static_cast<std::size_t>(start - offset));
   Dir& d = k.dir[index(from)];
   if (d.broken) return;
+  if (k.candidate && !d.seen) {
+    // No SYN: a ClientHello at the client's first byte starts TLS as usual; anything else is
+    // searched for a run of record headers (the capture started mid-stream).
+    if (from == Side::client && offset == 0 && tls::looks_like_client_hello(data)) {
+      k.candidate = false;
+      if (!k.tls_port) k.s.detected = "content";
+      for (Dir& o : k.dir) {  // the server's bytes may have come first: read from their start
+        if (!o.syncing) continue;
+        o.syncing = false;
+        o.broken = o.base != 0;
+      }
+    } else {
+      d.syncing = true;
+      d.base = offset;
+    }
+  }
+  d.seen = true;
+  if (d.broken) return;
   d.buf.append(reinterpret_cast<const char*>(data.data()), data.size());
   if (k.handed_over && from == Side::client && !k.verified) {
     // Content check at the hand-over: the client's first bytes there must be a ClientHello (a
@@ -309,33 +421,16 @@ void TlsAnalyzer::on_data(const TcpConnection& c, Side from, std::uint64_t offse
     }
     k.verified = true;
   }
-  const Bytes all = as_bytes(d.buf);
-  std::size_t pos = 0;
-  while (const auto h = fixed<5>(all, pos)) {  // record header: type, version, length
-    const std::uint8_t type = h.u8<0>();
-    const std::uint16_t len = h.be16<3>();
-    if (type < 20 || type > 24 || h.u8<1>() != 3 || len > 16384 + 2048) {  // not (or no longer) TLS
-      d.broken = true;
-      d.buf.clear();
-      return;
-    }
-    const auto body = slice(all, pos + 5, len);
-    if (!body) break;
-    impl_->record(k, from, type, *body, ts);
-    pos += 5u + len;
-  }
-  d.buf.erase(0, pos);
-  if (d.buf.size() > kMaxBuffer) {
-    d.broken = true;
-    d.buf.clear();
-  }
+  if (d.syncing) impl_->resync(k, from, false, ts);
+  else impl_->records(k, from, ts);
 }
 
 void TlsAnalyzer::on_gap(const TcpConnection& c, Side from, std::uint64_t, std::uint64_t, std::int64_t) {
   auto it = impl_->conns.find(c.id);
   if (it == impl_->conns.end()) return;
   Dir& d = it->second.dir[index(from)];
-  d.broken = true;  // record framing is lost with the bytes
+  d.broken = true;  // record framing is lost with the bytes (also while looking for it mid-stream)
+  d.syncing = false;
   d.buf.clear();
 }
 
@@ -344,7 +439,17 @@ void TlsAnalyzer::on_close(const TcpConnection& c) {
   auto it = im.conns.find(c.id);
   if (it == im.conns.end()) return;
   Conn& k = it->second;
-  if (k.hello) {
+  for (const Side from : {Side::client, Side::server})  // the end of the data may complete a run
+    if (k.dir[index(from)].syncing) im.resync(k, from, true, c.last_ns);
+  if (!k.hello && k.s.midstream) {
+    // Picked up mid-stream: the handshake was before the capture, so nothing is said about it
+    // (no handshake failure, no version); only what the records show.
+    TlsSession& s = k.s;
+    s.app_data = k.dir[0].app_records + k.dir[1].app_records > 0;
+    ++im.out.midstream_sessions;
+    ++im.by_detection[s.detected];
+    if (im.kept.size() < kMaxSessions) im.kept.push_back(s);
+  } else if (k.hello) {
     TlsSession& s = k.s;
     // TLS 1.3 hides the client's Finished (and the server's whole flight) in application-data
     // records: the client's first such record completes the handshake, a second one is data.

@@ -159,6 +159,52 @@ bool looks_like_client_hello(Bytes d) {
   return rec >= 4 + 38 && rec <= 16384 && hs >= 38 && (hs + 4 <= rec || rec == 16384) && h.u8<9>() == 3;
 }
 
+namespace {
+// The bytes of a record header at `pos` that are there (up to 5) are plausible: content type
+// 20-24, version 3.0-3.4, length 1..kMaxRecordLength. `ok` false: not a header; `len` set when all
+// five bytes are there.
+struct HeaderCheck {
+  bool ok = false, whole = false;
+  std::uint16_t version = 0, len = 0;
+};
+HeaderCheck header_at(Bytes d, std::size_t pos) {
+  HeaderCheck c;
+  const auto type = u8_at(d, pos);
+  if (!type) {
+    c.ok = true;  // nothing there yet
+    return c;
+  }
+  if (*type < 20 || *type > 24) return c;
+  const auto major = u8_at(d, pos + 1), minor = u8_at(d, pos + 2);
+  if ((major && *major != 3) || (minor && *minor > 4)) return c;
+  c.ok = true;
+  if (const auto h = fixed<5>(d, pos)) {
+    c.whole = true;
+    c.version = h.be16<1>();
+    c.len = h.be16<3>();
+    c.ok = c.len >= 1 && c.len <= kMaxRecordLength;
+  }
+  return c;
+}
+}  // namespace
+
+Run record_run(Bytes d, std::size_t pos, const RunRule& rule) {
+  std::uint16_t version = rule.version;
+  int n = 0;
+  for (;;) {
+    if (n >= rule.need) return Run::yes;
+    if (rule.final && pos == d.size() && n >= rule.at_end && n > 0) return Run::yes;
+    const HeaderCheck h = header_at(d, pos);
+    if (!h.ok) return Run::no;
+    if (!h.whole) return rule.final ? Run::no : Run::more;  // the header is cut by the end of the data
+    if (version != 0 && h.version != version) return Run::no;  // one version all along
+    version = h.version;
+    ++n;
+    pos += 5u + h.len;
+    if (pos > d.size()) return rule.final ? Run::no : Run::more;  // the record continues past the data
+  }
+}
+
 std::string_view alert_meaning(std::uint8_t d) {
   switch (d) {
     case 10: return "a message out of order: the peer does not speak the same protocol";

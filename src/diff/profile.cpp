@@ -393,6 +393,8 @@ void add_tls(const Json& d, Profile& p) {
   };
   std::map<std::string, Agg> g;
   for (const auto& s : (*t)["sessions"]) {
+    // Picked up mid-stream: no handshake to compare.
+    if (s.contains("midstream") && s["midstream"].is_boolean() && s["midstream"].get<bool>()) continue;
     std::string key = str(s, "sni");
     if (key.empty()) key = endpoint_text(str(s, "server"), static_cast<unsigned>(num(s, {"server_port"}).value_or(0)));
     Agg& a = g[key];

@@ -186,7 +186,7 @@ void Page::head() {
   if (!in_detail.empty()) add("<a href=\"#details\">Connection plots</a>");
   if (r.ftp.present && r.ftp.sessions_total) add("<a href=\"#ftp\">FTP</a>");
   if (r.dns.present && r.dns.queries) add("<a href=\"#dns\">DNS</a>");
-  if (r.tls.present && r.tls.sessions_total) add("<a href=\"#tls\">TLS</a>");
+  if (r.tls.present && (r.tls.sessions_total || r.tls.midstream_sessions)) add("<a href=\"#tls\">TLS</a>");
   if (r.dhcp.present && r.dhcp.messages) add("<a href=\"#dhcp\">DHCP</a>");
   if (r.ctrace) add("<a href=\"#ctrace\">CTRACE</a>");
   add("<a href=\"#all-findings\">All findings</a></nav></header>\n");
@@ -619,10 +619,13 @@ void pair_list(Page& p, const char* what, const std::vector<std::pair<std::strin
 
 void Page::tls() {
   const auto& t = r.tls;
-  if (!t.present || (t.sessions_total == 0 && t.starttls.empty())) return;
+  if (!t.present || (t.sessions_total == 0 && t.midstream_sessions == 0 && t.starttls.empty())) return;
   add("<section id=\"tls\"><h2>TLS</h2>\n");
   addf("<p>{} handshakes, {} failed, {} alerts ({} encrypted).</p>\n", num(t.sessions_total), num(t.handshakes_failed),
        num(t.alerts_total), num(t.encrypted_alerts));
+  if (t.midstream_sessions)
+    addf("<p>{} connection{} picked up mid-stream: the handshake was before the capture.</p>\n",
+         num(t.midstream_sessions), t.midstream_sessions == 1 ? "" : "s");
   pair_list(*this, "Versions", t.versions);
   pair_list(*this, "Cipher suites", t.ciphers);
   pair_list(*this, "Server names", t.snis);
@@ -648,9 +651,11 @@ void Page::tls() {
       if (x.encrypted_alerts) alerts += fmt::format("{}{} encrypted", alerts.empty() ? "" : "; ", x.encrypted_alerts);
       addf("<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
            "<td class=\"n\">{}</td><td class=\"{}\">{}</td><td>{}</td></tr>\n",
-           conn_link(x.connection), when(x.hello_ns), e(x.client.str()), e(endpoint(x.server, x.server_port)), e(x.sni),
-           e(x.version.empty() ? x.offered + " offered" : x.version), e(x.cipher), e(x.alpn),
-           dur(x.server_hello_latency_ns), x.completed ? "" : "warn", x.completed ? "yes" : "no", e(alerts));
+           conn_link(x.connection), x.midstream ? std::string("-") : when(x.hello_ns), e(x.client.str()),
+           e(endpoint(x.server, x.server_port)), e(x.sni),
+           e(x.midstream ? std::string("mid-stream") : x.version.empty() ? x.offered + " offered" : x.version), e(x.cipher),
+           e(x.alpn), dur(x.server_hello_latency_ns), x.completed || x.midstream ? "" : "warn",
+           x.midstream ? "not captured" : x.completed ? "yes" : "no", e(alerts));
     }
     add("</tbody></table></div>\n");
   }

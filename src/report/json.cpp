@@ -249,17 +249,18 @@ json tls_json(const TlsReport& t) {
     return o;
   };
   json sessions = json::array();
+  const auto skipped = [](std::int64_t n) { return n >= 0 ? json(n) : json(nullptr); };
   for (const auto& s : t.sessions)
     sessions.push_back({{"connection", s.connection},
                         {"client", s.client.str()},
                         {"server", s.server.str()},
                         {"server_port", s.server_port},
                         {"sni", s.sni.empty() ? json(nullptr) : json(s.sni)},
-                        {"offered", s.offered},
+                        {"offered", s.offered.empty() ? json(nullptr) : json(s.offered)},
                         {"version", s.version.empty() ? json(nullptr) : json(s.version)},
                         {"cipher", s.cipher.empty() ? json(nullptr) : json(s.cipher)},
                         {"alpn", s.alpn.empty() ? json(nullptr) : json(s.alpn)},
-                        {"hello", iso_time(s.hello_ns)},
+                        {"hello", s.midstream ? json(nullptr) : json(iso_time(s.hello_ns))},
                         {"server_hello_latency_s", s.server_hello_latency_ns >= 0
                                                        ? json(static_cast<double>(s.server_hello_latency_ns) / 1e9)
                                                        : json(nullptr)},
@@ -267,7 +268,11 @@ json tls_json(const TlsReport& t) {
                         {"application_data", s.app_data},
                         {"alerts", s.alerts},
                         {"encrypted_alerts", s.encrypted_alerts},
-                        {"detected", s.detected}});
+                        {"detected", s.detected},
+                        {"midstream", s.midstream},
+                        {"midstream_skipped", s.midstream ? json{{"client", skipped(s.skipped[0])},
+                                                                 {"server", skipped(s.skipped[1])}}
+                                                          : json(nullptr)}});
   return {{"sessions_total", t.sessions_total},
           {"handshakes_failed", t.handshakes_failed},
           {"alerts", t.alerts_total},
@@ -281,6 +286,7 @@ json tls_json(const TlsReport& t) {
           {"detected", counts(t.detected)},
           {"starttls", starttls_json(t.starttls)},
           {"handover_not_tls", t.handover_not_tls},
+          {"midstream_sessions", t.midstream_sessions},
           {"sessions", std::move(sessions)}};
 }
 

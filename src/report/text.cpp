@@ -232,7 +232,7 @@ std::string render_summary_text(const SummaryReport& r) {
   const bool starttls_seen = std::any_of(r.tls.starttls.begin(), r.tls.starttls.end(), [](const StartTlsRow& s) {
     return s.offered || s.requested || s.clear_credentials;
   });
-  if (r.tls.present && (r.tls.sessions_total || starttls_seen)) {
+  if (r.tls.present && (r.tls.sessions_total || r.tls.midstream_sessions || starttls_seen)) {
     const auto& t = r.tls;
     line(o, "");
     line(o, "TLS: {} handshakes, {} failed, {} alerts in clear, {} encrypted", group_digits(t.sessions_total),
@@ -244,6 +244,9 @@ std::string render_summary_text(const SummaryReport& r) {
              group_digits(s.refused),
              s.clear_credentials ? fmt::format(", {} with credentials in clear", group_digits(s.clear_credentials)) : "");
     if (t.untracked_connections) line(o, "  {} connections not followed (table full)", group_digits(t.untracked_connections));
+    if (t.midstream_sessions)
+      line(o, "  Picked up mid-stream: {} connection{} (the handshake was before the capture)",
+           group_digits(t.midstream_sessions), t.midstream_sessions == 1 ? "" : "s");
     auto list = [](const std::vector<std::pair<std::string, std::uint64_t>>& v) {
       std::string s;
       for (const auto& [k, n] : v) s += fmt::format("{}{} {}", s.empty() ? "" : ", ", k, n);
@@ -255,10 +258,12 @@ std::string render_summary_text(const SummaryReport& r) {
     line(o, "  Handshake messages in clear: {}", list(t.handshake_types));
     if (!t.alert_messages.empty()) line(o, "  Alerts in clear: {}", list(t.alert_messages));
     for (const auto& s : t.sessions)
-      if (!s.completed || !s.alerts.empty())
+      if (s.midstream ? !s.alerts.empty() : (!s.completed || !s.alerts.empty()))
         line(o, "  Conn {} {} -> {}:{} {}{}{}: {}", s.connection, s.client.str(), s.server.str(), s.server_port,
              s.sni, s.version.empty() ? "" : " " + s.version,
-             s.detected == "port" || s.detected == "content" ? "" : " after " + s.detected,
+             s.midstream ? " (mid-stream)"
+             : s.detected == "port" || s.detected == "content" ? ""
+                                                              : " after " + s.detected,
              s.alerts.empty() ? std::string("handshake not completed") : s.alerts.front());
   }
 

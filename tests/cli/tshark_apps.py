@@ -51,7 +51,11 @@ ALERTS = {0: "close_notify", 10: "unexpected_message", 20: "bad_record_mac", 22:
           120: "no_application_protocol"}
 
 # file -> tshark "decode as" rules for protocols on ports it does not know
-DECODE_AS = {}
+DECODE_AS = {
+    # TLS picked up mid-stream on a port that is not TLS's: tshark needs telling (its heuristic wants
+    # a ClientHello), ctana finds it by the run of record headers (docs/tls.md Mid-stream)
+    "real/tls-midstream.pcap": ["tcp.port==5555,tls"],
+}
 
 # file -> {key: (ctana, tshark, reason)}
 RESYNC = "ctana skips the damaged record and resynchronises on the next valid one; tshark stops at the damage"
