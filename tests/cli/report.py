@@ -217,7 +217,8 @@ def check_real(ctana, tmp, errors):
             errors.append(f"{name}: {groups} finding groups, summary has {len(s.get('exception_groups', []))}")
         for sec, present in (("ftp", s.get("ftp", {}).get("sessions_total", 0)),
                              ("dns", s.get("dns", {}).get("queries", 0)),
-                             ("tls", s.get("tls", {}).get("sessions_total", 0) or s.get("tls", {}).get("starttls")),
+                             ("tls", s.get("tls", {}).get("sessions_total", 0) or s.get("tls", {}).get("midstream_sessions", 0)
+                              or s.get("tls", {}).get("starttls")),
                              ("dhcp", s.get("dhcp", {}).get("messages", 0))):
             if bool(present) != (f'<section id="{sec}">' in raw):
                 errors.append(f"{name}: section {sec} {'missing' if present else 'without data'}")
