@@ -34,6 +34,9 @@ class DataTraceStreams final : public Analyzer {
   // Called for every finished connection whose data went to the sinks (FTP links transfers to
   // data connections through it, as through TcpAnalyzer::on_connection).
   void on_connection(std::function<void(const TcpConnection&)> f);
+  // The TCP connection number the last packet went to (0: none, e.g. not a stream connection or
+  // not a data trace record). A connection made for a record takes Record::connection when set.
+  std::uint64_t last_connection() const;
 
  private:
   struct Impl;

@@ -114,6 +114,9 @@ struct Record {
   std::string_view interface_name;   // valid as long as the reader
   std::uint64_t offset = 0;          // file offset of the record (its header) for messages
   std::uint64_t index = 0;           // 1-based record number in the file
+  // The TCP connection's number in the whole trace, given before --filter and the time window
+  // drop records (docs/tcp.md "Connection numbers"); 0 when not given.
+  std::uint64_t connection = 0;
   SourceMeta meta;
 };
 

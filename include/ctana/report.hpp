@@ -2,6 +2,7 @@
 // renderers. Every field is defined in docs/summary.md.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -74,6 +75,24 @@ struct TcpReport {
   LatencyStat handshake_rtt;   // ns, SYN -> ACK of the SYN/ACK
   LatencyStat response_time;   // ns, each request/response exchange
   LatencyStat throughput;      // bytes/s of the busier direction, connections with >= 64 KiB in it
+  // With --filter or a time window: connections keep their whole-trace numbers, and this is how
+  // many the whole trace has (0: no filter or window, connections_total is the whole trace's).
+  std::uint64_t connections_in_trace = 0;
+  std::uint64_t trace_connections() const { return connections_in_trace ? connections_in_trace : totals.connections; }
+  // A listed connection still open where the time window ends, as the whole trace goes on: its
+  // state and last packet there (docs/tcp.md "Connection numbers").
+  struct AfterWindow {
+    std::uint64_t id = 0;
+    TcpState state = TcpState::established;
+    std::int64_t last_ns = 0;
+    std::uint64_t last_frame = 0;
+  };
+  std::vector<AfterWindow> after_window;  // by id
+  const AfterWindow* after_window_of(std::uint64_t id) const {
+    const auto it = std::lower_bound(after_window.begin(), after_window.end(), id,
+                                     [](const AfterWindow& a, std::uint64_t i) { return a.id < i; });
+    return it != after_window.end() && it->id == id ? &*it : nullptr;
+  }
 };
 
 // What a CTRACE input adds to the summary (docs/summary.md, `ctrace` key). The framing figures

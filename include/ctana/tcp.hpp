@@ -205,6 +205,10 @@ class TcpAnalyzer final : public Analyzer {
   // already delivers this connection's payload, which then is not reassembled for the sinks.
   void set_stream_claim(std::function<bool(const TcpConnection&)> claim);
   std::uint64_t new_connection_id();  // the next connection number, taken from the TCP numbering
+  // Connections take their numbers from Record::connection (given by a pass over the whole trace,
+  // before --filter and the time window): a packet without one is not tracked, and a packet whose
+  // number differs from its endpoints' tracked connection starts a new connection.
+  void number_from_records();
   // The number of the tracked connection between these endpoints (either order), 0 if none.
   std::uint64_t open_connection_id(const IpAddr& a, std::uint16_t pa, const IpAddr& b, std::uint16_t pb) const;
   const TcpOptions& options() const;

@@ -67,6 +67,7 @@ struct DataTraceStreams::Impl {
   std::map<std::string, CtraceReport::Job, std::less<>> jobs;
   std::vector<std::function<void(const TcpConnection&)>> conn_cbs;
   std::uint64_t next_seq = 0;
+  std::uint64_t last_id = 0;  // last_connection()
   std::int64_t now = INT64_MIN, last_sweep = INT64_MIN;
   static constexpr std::size_t kMaxJobs = 10'000;
 
@@ -133,7 +134,7 @@ struct DataTraceStreams::Impl {
       c.id = row.connection = id;
     } else {
       row.analysis = Analysis::data_trace;
-      c.id = row.connection = tcp->new_connection_id();
+      c.id = row.connection = r.connection ? r.connection : tcp->new_connection_id();
       const auto& s = *sinks();
       for (std::size_t b = 0; b < s.size() && b < 64; ++b)
         if (s[b]->wants(c)) cn.sinks |= std::uint64_t{1} << b;
@@ -238,6 +239,7 @@ struct DataTraceStreams::Impl {
       i = create(r, k, by_tuple);
     }
     Conn& cn = conns[i];
+    last_id = cn.c.id;
     cn.c.last_ns = std::max(cn.c.last_ns, ts);
     cn.c.last_frame = r.index;
     cn.row.last_ns = cn.c.last_ns;
@@ -269,6 +271,7 @@ DataTraceStreams::~DataTraceStreams() = default;
 
 void DataTraceStreams::on_packet(const Packet& p) {
   const Record& r = *p.rec;
+  impl_->last_id = 0;
   if (!(r.meta.flags & SourceMeta::kCtrace) || r.meta.format_id != ctrace::kFmtData) return;
   impl_->record(r);
 }
@@ -288,5 +291,7 @@ void DataTraceStreams::finish() {
 void DataTraceStreams::on_connection(std::function<void(const TcpConnection&)> f) {
   impl_->conn_cbs.push_back(std::move(f));
 }
+
+std::uint64_t DataTraceStreams::last_connection() const { return impl_->last_id; }
 
 }  // namespace ctana

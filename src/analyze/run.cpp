@@ -61,6 +61,73 @@ void attach_tcp_report(TcpAnalyzer& tcp, TcpReport& rep, const RunOptions& opt, 
     sink(g);
   });
 }
+// Whole-trace connection numbers (docs/tcp.md "Connection numbers"). With --filter or a time
+// window, a TCP analyzer of its own sees every record before they are dropped and stamps each TCP
+// packet (and CTRACE data trace record) with its connection's number; the analysis takes the
+// numbers from there, so a connection is N with and without the filter. With an end to the
+// window it also keeps where each connection ended in the whole trace, for those still open at
+// the window's end. It runs on the reading thread: it adds about one TCP analysis per record.
+class Numbering {
+ public:
+  Numbering(const RunOptions& opt, bool ctrace, bool keep_ends) : tcp_(opt.tcp_options), keep_ends_(keep_ends) {
+    tcp_.on_tcp_packet([this](const Packet&, const TcpPacketInfo&, const TcpConnection& c) { stamp_ = c.id; });
+    if (keep_ends_) tcp_.on_connection([this](const TcpConnection& c) { keep_end(c); });
+    if (ctrace) {
+      DataTraceOptions dto;
+      dto.idle_timeout_ns = opt.tcp_options.idle_timeout_ns;
+      dto.max_listed = 0;  // it numbers; the analysis lists
+      dto.port_names = opt.tcp_options.port_names;
+      datatrace_ = std::make_unique<DataTraceStreams>(dto, ctrace_, &tcp_);
+      if (keep_ends_) datatrace_->on_connection([this](const TcpConnection& c) { keep_end(c); });
+    }
+  }
+
+  void stamp(Record& rec) {
+    rec.connection = 0;  // (the reader leaves the last record's)
+    decode(rec, pkt_);
+    stamp_ = 0;
+    tcp_.on_packet(pkt_);
+    if (datatrace_) {
+      datatrace_->on_packet(pkt_);
+      if (const std::uint64_t id = datatrace_->last_connection()) stamp_ = id;
+    }
+    rec.connection = stamp_;
+  }
+
+  void finish(TcpReport& rep) {
+    tcp_.finish();
+    if (datatrace_) datatrace_->finish();
+    rep.connections_in_trace = tcp_.new_connection_id() - 1;  // the numbers given
+    if (!keep_ends_) return;
+    for (const TcpConnection& c : rep.connections) {
+      const bool open = c.state == TcpState::established || c.state == TcpState::closing ||
+                        c.state == TcpState::syn_sent || c.state == TcpState::syn_received;
+      if (!open || c.evicted_idle || c.id >= ends_.size()) continue;
+      const End& e = ends_[c.id];
+      if (e.last_frame > c.last_frame) rep.after_window.push_back({c.id, e.state, e.last_ns, e.last_frame});
+    }
+  }
+
+ private:
+  struct End {
+    std::int64_t last_ns = 0;
+    std::uint64_t last_frame = 0;
+    TcpState state = TcpState::established;
+  };
+  void keep_end(const TcpConnection& c) {
+    if (!c.id) return;
+    if (ends_.size() <= c.id) ends_.resize(std::max<std::size_t>(c.id + 1, ends_.size() * 2));
+    ends_[c.id] = {c.last_ns, c.last_frame, c.state};
+  }
+
+  TcpAnalyzer tcp_;
+  CtraceReport ctrace_;  // the data trace's rows: not kept (max_listed 0)
+  std::unique_ptr<DataTraceStreams> datatrace_;
+  Packet pkt_;
+  std::uint64_t stamp_ = 0;
+  bool keep_ends_;
+  std::vector<End> ends_;  // by connection number
+};
 }  // namespace
 
 RunResult run_summary(const std::string& path, const RunOptions& opt) {
@@ -219,6 +286,7 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
   auto next_progress = std::chrono::steady_clock::now();
   std::int64_t start_ns = opt.start_ns, end_ns = opt.end_ns;
   bool first_record = true;
+  std::unique_ptr<Numbering> numbering;
   while (reader->next(rec)) {
     ++rep.records.read;
     if (!link_count || rec.link != last_link) link_count = &links[last_link = rec.link];
@@ -231,7 +299,12 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
     if (first_record) {
       first_record = false;
       if (opt.resolve_window) opt.resolve_window(rec.ts_ns, start_ns, end_ns);
+      if (tcp && (filter || start_ns != INT64_MIN || end_ns != INT64_MAX)) {
+        numbering = std::make_unique<Numbering>(opt, rep.format == Format::ctrace, end_ns != INT64_MAX);
+        tcp->number_from_records();
+      }
     }
+    if (numbering) numbering->stamp(rec);
     if ((filter && !filter->matches(rec)) || rec.ts_ns < start_ns || rec.ts_ns >= end_ns) {
       ++rep.records.filtered_out;
       continue;
@@ -248,10 +321,11 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
 
   if (tcp) {
     rep.tcp.totals = tcp->totals();
-    rep.tcp.bytes_per_connection = tcp->bytes_per_connection();
-    rep.tcp.reassembly = tcp->reassembly();
     std::sort(rep.tcp.connections.begin(), rep.tcp.connections.end(),
               [](const TcpConnection& a, const TcpConnection& b) { return a.id < b.id; });
+    if (numbering) numbering->finish(rep.tcp);
+    rep.tcp.bytes_per_connection = tcp->bytes_per_connection();
+    rep.tcp.reassembly = tcp->reassembly();
     rep.tcp.handshake_rtt = latency_stat(samples.handshake);
     rep.tcp.response_time = latency_stat(tcp->response_times());
     rep.tcp.throughput = latency_stat(samples.throughput);

@@ -393,6 +393,7 @@ struct TcpAnalyzer::Impl {
   std::uint64_t open_conns = 0;                        // tracked now
   std::int64_t now = 0, last_sweep = 0;
   bool at_trace_end = false;                           // finish(): the connections left at the end
+  bool numbered = false;                               // number_from_records()
   TcpTotals totals;
   // copies of packets with the same TTL (track_copies), for the finding duplicate_packets
   struct {
@@ -445,7 +446,7 @@ struct TcpAnalyzer::Impl {
     ConnState& st = conns[slot];
     st.live = true;
     TcpConnection& c = st.conn;
-    c.id = next_id++;
+    c.id = numbered ? p.rec->connection : next_id++;
     const bool syn = p.tcp.flags & tcpflag::syn, ack = p.tcp.flags & tcpflag::ack;
     bool src_is_client = true;
     if (syn) {
@@ -766,6 +767,12 @@ void TcpAnalyzer::Impl::advance_clock(std::int64_t ts) {
 std::optional<std::uint32_t> TcpAnalyzer::Impl::connection_for(const Packet& p, std::uint32_t& analysis) {
   const Key k = detail::endpoint_key<Key>(p.src, p.tcp.sport, p.dst, p.tcp.dport);
   const auto it = by_key.find(k);
+  // Numbered by the whole trace: its numbering decides where a connection ends and the next on the
+  // same endpoints begins (it saw the packets a filter or the time window drop).
+  if (numbered && !p.rec->connection) {  // the whole trace's table was full
+    ++totals.untracked_packets;
+    return std::nullopt;
+  }
   if (it == by_key.end()) {
     if (open_conns >= opt.max_connections) {
       ++totals.untracked_packets;
@@ -777,10 +784,17 @@ std::optional<std::uint32_t> TcpAnalyzer::Impl::connection_for(const Packet& p, 
   ConnState& old = conns[slot];
   Flow& flow = old.flow[sender(old.conn, p)];
   const bool syn = p.tcp.flags & tcpflag::syn, ack = p.tcp.flags & tcpflag::ack;
+  if (numbered && old.conn.id != p.rec->connection) {
+    const bool new_isn = syn && !ack && flow.base_set && p.tcp.seq != flow.base_seq;
+    finish_conn(slot, false);
+    if (new_isn) analysis |= tcpa::reused_ports;
+    return create(p);
+  }
   // Wireshark: a SYN whose sequence number differs from the flow's first one starts a new
-  // conversation on the same ports; a repeated SYN restores the flow's next sequence number.
+  // conversation on the same ports (unless numbered: the numbering said it does not); a repeated
+  // SYN restores the flow's next sequence number.
   if (syn && !ack && flow.base_set) {
-    if (p.tcp.seq != flow.base_seq) {
+    if (p.tcp.seq != flow.base_seq && !numbered) {
       finish_conn(slot, false);
       analysis |= tcpa::reused_ports;
       return create(p);
@@ -1561,6 +1575,7 @@ void TcpAnalyzer::add_stream_sink(TcpStreamSink* sink) { impl_->sinks.push_back(
 const std::vector<TcpStreamSink*>& TcpAnalyzer::stream_sinks() const { return impl_->sinks; }
 void TcpAnalyzer::set_stream_claim(std::function<bool(const TcpConnection&)> f) { impl_->claim = std::move(f); }
 std::uint64_t TcpAnalyzer::new_connection_id() { return impl_->next_id++; }
+void TcpAnalyzer::number_from_records() { impl_->numbered = true; }
 std::uint64_t TcpAnalyzer::open_connection_id(const IpAddr& a, std::uint16_t pa, const IpAddr& b, std::uint16_t pb) const {
   const auto it = impl_->by_key.find(detail::endpoint_key<Key>(a, pa, b, pb));
   return it == impl_->by_key.end() ? 0 : impl_->conns[*it].conn.id;

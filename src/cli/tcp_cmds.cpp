@@ -112,14 +112,16 @@ int run_sessions(const SessionsArgs& a) {
   if (!run_command(a.in, res, code, adjust)) return code;
   auto& conns = res.report.tcp.connections;
   if (!a.conn.empty()) {
-    if (!spec.by_endpoints() && spec.id > res.report.tcp.totals.connections) {
-      spdlog::error("--conn {}: the trace has {} TCP connections", spec.id, res.report.tcp.totals.connections);
+    const std::uint64_t in_trace = res.report.tcp.trace_connections();
+    if (!spec.by_endpoints() && spec.id > in_trace) {
+      spdlog::error("--conn {}: the trace has {} TCP connections", spec.id, in_trace);
       return kExitUsage;
     }
     std::erase_if(conns, [&spec](const TcpConnection& c) { return !spec.matches(c); });
     if (conns.empty()) {
-      spdlog::error("--conn {}: no TCP connection {} (see ctana sessions --table)", a.conn,
-                    spec.by_endpoints() ? "between these endpoints" : "listed with this number");
+      spdlog::error("--conn {}: no TCP connection {}{} (see ctana sessions --table)", a.conn,
+                    spec.by_endpoints() ? "between these endpoints" : "listed with this number",
+                    res.report.tcp.connections_in_trace ? " among those the filter and time window keep" : "");
       return kExitUsage;
     }
   }
@@ -191,8 +193,9 @@ int run_flow(const FlowArgs& a) {
       }))
     return code;
   if (nr == 0) {
-    spdlog::error("CONN {}: no such TCP connection (the trace has {}; see ctana sessions --table)", a.conn,
-                  res.report.tcp.totals.connections);
+    spdlog::error("CONN {}: no such TCP connection{} (the trace has {}; see ctana sessions --table)", a.conn,
+                  res.report.tcp.connections_in_trace ? " among those the filter and time window keep" : "",
+                  res.report.tcp.trace_connections());
     return kExitUsage;
   }
   if (spec.by_endpoints()) {  // port reuse: more than one connection between the same endpoints

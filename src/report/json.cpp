@@ -46,7 +46,7 @@ json tcp_totals_json(const TcpReport& t) {
   json cats = json::object();
   for (int c = 0; c < kTcpCats; ++c)
     cats[std::string(1, tcp_cat_letter(static_cast<TcpCat>(c)))] = tt.cats[static_cast<std::size_t>(c)];
-  return {{"connections", tt.connections},
+  json j = {{"connections", tt.connections},
           {"packets", tt.packets},
           // as tshark's tcp.analysis.retransmission: fast and spurious ones included
           {"retransmissions", fl(tcpa::retransmission) + fl(tcpa::fast_retransmission) + fl(tcpa::spurious_retransmission)},
@@ -83,9 +83,12 @@ json tcp_totals_json(const TcpReport& t) {
           {"latency", {{"handshake_rtt", latency_json(t.handshake_rtt, 1e9)},
                        {"response_time", latency_json(t.response_time, 1e9)}}},
           {"throughput", latency_json(t.throughput, 1)}};
+  // with --filter or a time window: the whole trace's connections (their numbers are kept)
+  if (t.connections_in_trace) j["connections_in_trace"] = t.connections_in_trace;
+  return j;
 }
 
-json tcp_connection_json(const TcpConnection& c) {
+json tcp_connection_json(const TcpConnection& c, const TcpReport::AfterWindow* later) {
   json dirs = json::array();
   for (int d = 0; d < 2; ++d) {
     const TcpDirection& D = c.dir[static_cast<std::size_t>(d)];
@@ -118,7 +121,7 @@ json tcp_connection_json(const TcpConnection& c) {
                     {"categories", std::move(cats)}});
   }
   auto dur = [](std::int64_t ns) { return ns >= 0 ? json(static_cast<double>(ns) / 1e9) : json(nullptr); };
-  return {{"id", c.id},
+  json j = {{"id", c.id},
           {"client", c.client.str()},
           {"client_port", c.client_port},
           {"server", c.server.str()},
@@ -145,6 +148,11 @@ json tcp_connection_json(const TcpConnection& c) {
           {"network_time_s", dur(c.elapsed_ns() - c.server_time_ns)},
           {"idle_evicted", c.evicted_idle},
           {"directions", std::move(dirs)}};
+  if (later)  // still open where the time window ends: how it went on in the whole trace
+    j["after_window"] = {{"state", std::string(tcp_state_name(later->state))},
+                         {"last", iso_time(later->last_ns)},
+                         {"last_frame", later->last_frame}};
+  return j;
 }
 
 json opt_text(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
@@ -470,7 +478,7 @@ namespace {
 void add_tcp(json& j, const TcpReport& t) {
   j["tcp"] = tcp_totals_json(t);
   json conns = json::array();
-  for (const auto& c : t.connections) conns.push_back(tcp_connection_json(c));
+  for (const auto& c : t.connections) conns.push_back(tcp_connection_json(c, t.after_window_of(c.id)));
   j["connections"] = std::move(conns);
   j["connections_omitted"] = t.connections_omitted;
 }
@@ -520,7 +528,7 @@ std::string render_sessions_json(const SummaryReport& r, std::uint64_t only_conn
   j["tcp"] = tcp_totals_json(r.tcp);
   json conns = json::array();
   for (const auto& c : r.tcp.connections)
-    if (!only_conn || c.id == only_conn) conns.push_back(tcp_connection_json(c));
+    if (!only_conn || c.id == only_conn) conns.push_back(tcp_connection_json(c, r.tcp.after_window_of(c.id)));
   j["connections"] = std::move(conns);
   j["connections_omitted"] = r.tcp.connections_omitted;
   return json_text(j, 2) + "\n";

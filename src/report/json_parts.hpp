@@ -12,7 +12,8 @@ namespace ctana {
 std::string json_text(const nlohmann::ordered_json& j, int indent = -1);
 
 nlohmann::ordered_json tcp_totals_json(const TcpReport& t);
-nlohmann::ordered_json tcp_connection_json(const TcpConnection& c);
+// `later`: how a connection still open at the time window's end went on (TcpReport::after_window).
+nlohmann::ordered_json tcp_connection_json(const TcpConnection& c, const TcpReport::AfterWindow* later = nullptr);
 nlohmann::ordered_json finding_json(const Finding& f);
 // One packet of `flow --json` (also the row of `flow --format csv`).
 nlohmann::ordered_json flow_row_json(std::uint64_t nr, const Packet& p, const TcpPacketInfo& info, Side local,

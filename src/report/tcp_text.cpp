@@ -78,7 +78,8 @@ std::string render_sessions_text(const SummaryReport& r, std::uint64_t only_conn
   std::string o;
   line(o, "ctana {} TCP sessions of {}", CTANA_VERSION, r.path);
   const auto& t = r.tcp;
-  line(o, "{} connections; local side: {}", t.totals.connections,
+  line(o, "{} connections{}; local side: {}", t.totals.connections,
+       t.connections_in_trace ? fmt::format(" (numbered as in the whole trace, which has {})", t.connections_in_trace) : "",
        t.connections.empty() ? "-" : t.connections.front().local_rule);
   for (const TcpConnection& c : t.connections) {
     if (only_conn && c.id != only_conn) continue;
@@ -107,7 +108,12 @@ std::string render_sessions_text(const SummaryReport& r, std::uint64_t only_conn
     line(o, " Last timestamp:    {}", ipcs_time(c.last_ns));
     line(o, " Elapsed:           {}", opt_secs(c.elapsed_ns()));
     line(o, " Start:             {}", c.saw_start ? "SYN in the trace" : "already open when the trace began");
-    line(o, " End:               {}", end_state(c));
+    if (const auto* later = t.after_window_of(c.id))
+      line(o, " End:               still open at the end of the time window; then {} at {} (frame {})",
+           later->state == c.state ? std::string("its last packet") : std::string(tcp_state_name(later->state)),
+           ipcs_time(later->last_ns), later->last_frame);
+    else
+      line(o, " End:               {}", end_state(c));
     if (c.handshake_rtt_ns >= 0 || c.syn_synack_ns >= 0)
       line(o, " Handshake:         SYN to SYN/ACK {}, SYN/ACK to ACK {}, total {}", opt_secs(c.syn_synack_ns),
            opt_secs(c.synack_ack_ns), opt_secs(c.handshake_rtt_ns));

@@ -9,6 +9,12 @@ On every pcap trace in testdata/real with TCP connections:
                                        connections whose span holds TIME, or that were still
                                        open at the end, and nothing else;
 and malformed specs are refused with exit code 1 and a message naming the option.
+With a filter (-f 'tcp port P', --port P, --ip A) or a time window (--start, --end), connections
+keep their whole-trace numbers (docs/tcp.md "Connection numbers"): exactly the connections the
+filter keeps are listed, each with the number and (for a port or address filter, which keeps
+every packet of a connection) the figures it has unfiltered; flow -f ... N is flow N; in a window
+each listed connection lies within its unfiltered span, and one still open at the window's end
+says how it went on (after_window) exactly when it did.
 """
 import argparse
 import json
@@ -73,7 +79,97 @@ def check(ctana, path):
                 fail(f"{path}: sessions --at {iso(t)}: {sorted(got)}, expected {sorted(want)}")
             if c["id"] not in got:
                 fail(f"{path}: sessions --at {iso(t)} misses connection {c['id']}, open then")
+    check_filtered(ctana, path, conns)
     return len(conns)
+
+
+def sessions(ctana, path, *args):
+    return json.loads(run(ctana, "sessions", "--json", *args, path).stdout or "{}")
+
+
+def check_filtered(ctana, path, conns):
+    total = len(conns)
+    by_id = {c["id"]: c for c in conns}
+    picks = {id(c): c for c in (conns[0], conns[len(conns) // 2], conns[-1])}
+    reused = [c for c in conns if c["directions"][0]["analysis"].get("reused_ports")]
+    if reused:
+        picks[id(reused[0])] = reused[0]
+    # a tcpdump filter looks inside VLAN tags only with 'vlan': no port or address filters there
+    vlan = bool(sessions(ctana, path, "-f", "vlan").get("connections"))
+    for c in ([] if vlan else picks.values()):
+        port, addr = c["server_port"], c["client"]
+        cases = [(("-f", f"tcp port {port}"), lambda x: port in (x["client_port"], x["server_port"])),
+                 (("--port", str(port)), lambda x: port in (x["client_port"], x["server_port"])),
+                 (("--ip", addr), lambda x: addr in (x["client"], x["server"]))]
+        for args, keeps in cases:
+            j = sessions(ctana, path, *args)
+            got = {x["id"]: x for x in j.get("connections", [])}
+            want = sorted(x["id"] for x in conns if keeps(x))
+            if sorted(got) != want:
+                fail(f"{path}: sessions {' '.join(args)}: connections {sorted(got)}, expected {want}")
+            if j.get("tcp", {}).get("connections_in_trace") != total:
+                fail(f"{path}: sessions {' '.join(args)}: connections_in_trace "
+                     f"{j.get('tcp', {}).get('connections_in_trace')}, expected {total}")
+            for i, x in got.items():
+                if i in by_id and x != by_id[i]:
+                    diff = sorted(k for k in x if x.get(k) != by_id[i].get(k))
+                    fail(f"{path}: sessions {' '.join(args)}: connection {i} differs from unfiltered in {diff}")
+        filtered = run(ctana, "flow", "--json", "-f", f"tcp port {port}", path, str(c["id"])).stdout
+        if filtered != run(ctana, "flow", "--json", path, str(c["id"])).stdout or not filtered:
+            fail(f"{path}: flow -f 'tcp port {port}' {c['id']} differs from flow {c['id']}")
+    # A window from the middle connection's first packet to halfway through it.
+    c = conns[len(conns) // 2]
+    first, last = ns_of(c["first"]), ns_of(c["last"])
+    end = first + (last - first) // 2 + 1
+    j = sessions(ctana, path, "--start", iso(first), "--end", iso(end))
+    got = {x["id"]: x for x in j.get("connections", [])}
+    if c["id"] not in got:
+        fail(f"{path}: --start {iso(first)} --end {iso(end)} misses connection {c['id']}")
+    if j.get("tcp", {}).get("connections_in_trace") != total:
+        fail(f"{path}: window: connections_in_trace {j.get('tcp', {}).get('connections_in_trace')}, expected {total}")
+    for i, x in got.items():
+        u = by_id.get(i)
+        if u is None:
+            fail(f"{path}: window: connection {i} is not in the unfiltered list")
+            continue
+        if (u["client"], u["client_port"], u["server"], u["server_port"]) != \
+                (x["client"], x["client_port"], x["server"], x["server_port"]):
+            fail(f"{path}: window: connection {i} has other endpoints than unfiltered")
+        if not (max(ns_of(u["first"]), first) <= ns_of(x["first"]) <= ns_of(x["last"]) <= min(ns_of(u["last"]), end)):
+            fail(f"{path}: window: connection {i} ({x['first']}..{x['last']}) is not within its unfiltered span")
+        goes_on = u["last_frame"] > x["last_frame"] and x["state"] in ("open", "half-closed", "SYN unanswered",
+                                                                      "handshake incomplete")
+        after = x.get("after_window")
+        if goes_on and not x["idle_evicted"]:
+            want = {"state": u["state"], "last": u["last"], "last_frame": u["last_frame"]}
+            if after != want:
+                fail(f"{path}: window: connection {i} after_window {after}, expected {want}")
+        elif after is not None:
+            fail(f"{path}: window: connection {i} has after_window {after} but does not go on")
+
+
+def check_ctrace(ctana, path):
+    """CTRACE: the data trace's connections (ctrace.data_connections) and the packet trace's keep
+    their numbers in a time window that starts at the middle connection's first record."""
+    def ids(*args):
+        j = json.loads(run(ctana, "summary", "--json", *args, path).stdout or "{}")
+        rows = [(r["connection"], r["client_port"], r["server_port"], r["first"])
+                for r in j.get("ctrace", {}).get("data_connections", [])]
+        rows += [(c["id"], c["client_port"], c["server_port"], c["first"]) for c in j.get("connections", [])]
+        return rows, j.get("tcp", {}).get("connections_in_trace")
+    whole, _ = ids()
+    if not whole:
+        fail(f"{path}: no connections")
+        return 0
+    start = sorted(r[3] for r in whole)[len(whole) // 2]
+    part, in_trace = ids("--start", start)
+    want = {r[:3] for r in whole if ns_of(r[3]) >= ns_of(start)}
+    got = {r[:3] for r in part}
+    if not want <= got or not got <= {r[:3] for r in whole}:
+        fail(f"{path}: --start {start}: connections {sorted(got)}, expected those of {sorted(want)}")
+    if in_trace != max(r[0] for r in whole):
+        fail(f"{path}: --start {start}: connections_in_trace {in_trace}, expected {max(r[0] for r in whole)}")
+    return len(whole)
 
 
 def main():
@@ -83,6 +179,8 @@ def main():
     n = 0
     for p in sorted(pathlib.Path("testdata/real").glob("*.pcap")):
         n += check(a.ctana, str(p))
+    for p in ("testdata/ctrace/ftp-login-datatrace.ctrace", "testdata/ctrace/ftp-login-raw.ctrace"):
+        n += check_ctrace(a.ctana, p)
     trace = "testdata/real/ftp-login.pcap"
     for bad in ("0", "x", "10.99.0.1:48002", "10.99.0.1:48002-10.99.0.2", "fd00::1:4000-fd00::2:21",
                 "10.99.0.1:70000-10.99.0.2:21", "10.99.0.1/24:1-10.99.0.2:21"):
