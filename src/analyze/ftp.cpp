@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <deque>
 #include <map>
 #include <unordered_map>
@@ -16,10 +17,68 @@ constexpr std::size_t kMaxLine = 8192;       // longer control lines are cut
 constexpr std::size_t kMaxSessions = 1000;   // sessions kept for the report
 constexpr std::size_t kMaxRows = 1000;       // commands and transfers kept per session
 constexpr std::uint32_t kMaxErrorFindings = 10;  // per session; the rest are summed up
+constexpr std::size_t kMaxReplyText = 1000;  // of a multi-line reply, kept for the log and findings
 constexpr std::size_t kMaxClients = 100'000;   // clients whose failed logins are counted (brute force)
 
 std::string ep(const IpAddr& a, std::uint16_t port) {
   return a.version == 6 ? fmt::format("[{}]:{}", a.str(), port) : fmt::format("{}:{}", a.str(), port);
+}
+
+// z/OS system completion (abend) codes an FTP server quotes when a data set operation failed
+// ("451-System completion code and reason: B37-04"), with what they mean and what to change.
+struct Abend {
+  std::string_view code, meaning, hint;
+};
+constexpr Abend kAbends[] = {
+    {"B37", "the data set is out of space: it has all the extents it may have on this volume (16) or the volume "
+            "is full, and it could not be extended",
+     "Allocate it larger (SITE PRIMARY=/SECONDARY= with TRACKS or CYLINDERS, or a larger SPACE in the data set's "
+     "data class), or on more volumes (SITE VOLUME= / UNIT=), or compress a full PDS."},
+    {"D37", "the data set's primary space is full and no secondary space was given",
+     "Give secondary space (SITE SECONDARY=) or a larger primary allocation (SITE PRIMARY=)."},
+    {"E37", "the data set has used all the volumes or extents it may have (a PDS cannot go to another volume; "
+            "a PDS directory or the 16 extents per volume are full)",
+     "Allocate it larger or on more volumes (SITE PRIMARY=/SECONDARY=, SITE VOLUME=), or compress a full PDS."},
+    {"B14", "a PDS member could not be stored: the directory is full or the member name is not valid",
+     "Compress the PDS or allocate it with more directory blocks (SITE DIRECTORY=), or use a PDSE."},
+    {"213", "the data set was not found on the volume the catalog names",
+     "Check the catalog entry and the volume (LISTCAT, ISPF 3.4)."},
+    {"913", "the security product (RACF) denied access to the data set",
+     "Check the user's RACF access to the data set profile (the ICH408I message in SYSLOG names it)."},
+    {"722", "the job's output line limit was exceeded", "Raise the output limit (LINES on the JOB or JES2 defaults)."},
+    {"80A", "not enough virtual storage (region) for the request", "Give the FTP server or the job a larger REGION."},
+    {"878", "not enough virtual storage (region) for the request", "Give the FTP server or the job a larger REGION."},
+    {"322", "the job exceeded its CPU time limit", "Raise TIME on the JOB or EXEC statement."},
+};
+
+// The abend code quoted in a reply, and its reason code after a '-' if any: "System completion code
+// and reason: B37-04", "ABEND B37-04", "SB37". Empty when none of kAbends.
+std::string_view abend_in(std::string_view text, std::string& reason) {
+  for (std::size_t i = 0; i + 3 <= text.size(); ++i) {
+    for (const Abend& a : kAbends) {
+      if (text.compare(i, 3, a.code) != 0) continue;
+      // a word of its own, or after the 'S' of a system code: "B37", "SB37", ": 913-38"
+      std::size_t start = i;
+      if (start > 0 && (text[start - 1] == 'S' || text[start - 1] == 's')) --start;
+      const bool left = start == 0 || !std::isalnum(static_cast<unsigned char>(text[start - 1]));
+      const std::size_t end = i + 3;
+      const bool right = end == text.size() || !std::isalnum(static_cast<unsigned char>(text[end]));
+      if (!left || !right) continue;
+      reason.clear();
+      for (std::size_t j = end + 1; end < text.size() && text[end] == '-' && j < text.size() && j < end + 9 &&
+                                    std::isxdigit(static_cast<unsigned char>(text[j]));
+           ++j)
+        reason += text[j];
+      return a.code;
+    }
+  }
+  return {};
+}
+
+const Abend* abend_info(std::string_view code) {
+  for (const Abend& a : kAbends)
+    if (a.code == code) return &a;
+  return nullptr;
 }
 
 struct Pending {
@@ -47,6 +106,7 @@ struct Ctl {
   bool skip[2] = {false, false};  // after a gap: drop the rest of the broken line
   std::deque<Pending> pending;
   int multiline = 0;            // code of the multi-line reply being read, 0 outside one
+  std::string multitext;        // its lines so far, joined with " / " (at most kMaxReplyText)
   std::string user;
   long open_expect = -1;        // expectation waiting for its transfer command
   std::uint64_t line_end[2] = {0, 0};  // stream offset after the line being handled
@@ -87,9 +147,10 @@ struct FtpAnalyzer::Impl {
   // `on`: the control session it is about (its endpoints go into the finding); `cause` splits the
   // kind into groups (a reply code), `subject` is counted in the group (a user).
   void finding(Severity s, const char* kind, std::int64_t ts, std::uint64_t conn, std::string sum, std::string expl,
-               const FtpSession* on = nullptr, std::string cause = {}, std::string subject = {}) {
+               const FtpSession* on = nullptr, std::string cause = {}, std::string subject = {}, std::string hint = {}) {
     if (!emit) return;
     Finding f{s, "application", kind, ts, conn, std::move(sum), std::move(expl)};
+    f.hint = std::move(hint);
     if (on) f.between(on->client, on->client_port, on->server, on->server_port);
     f.cause = std::move(cause);
     f.subject = std::move(subject);
@@ -109,7 +170,10 @@ struct FtpAnalyzer::Impl {
   }
   void client_line(FtpSession& s, Ctl& k, std::string_view line, std::int64_t ts);
   void server_line(FtpSession& s, Ctl& k, std::string_view line, std::int64_t ts);
-  void final_reply(FtpSession& s, Ctl& k, int code, std::string_view text, std::int64_t ts);
+  // `text`: the reply's text (every line of a multi-line one); `last_line`: its last line, when that
+  // is not all of it
+  void final_reply(FtpSession& s, Ctl& k, int code, std::string_view text, std::int64_t ts,
+                   std::string_view last_line = {});
   void lines(FtpSession& s, Ctl& k, Side from, std::uint64_t off, Bytes data, std::int64_t ts);
   void link_transfer(const TcpConnection& c, const Expect& e, bool swapped);
 };
@@ -257,22 +321,41 @@ void FtpAnalyzer::Impl::server_line(FtpSession& s, Ctl& k, std::string_view line
   const bool coded = line.size() >= 3 && std::isdigit(static_cast<unsigned char>(line[0])) &&
                      std::isdigit(static_cast<unsigned char>(line[1])) && std::isdigit(static_cast<unsigned char>(line[2]));
   const int code = coded ? (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0') : 0;
-  if (k.multiline) {  // RFC 959 4.2: a multi-line reply ends with the same code and a space
-    if (code == k.multiline && (line.size() == 3 || line[3] == ' ')) {
+  // RFC 959 4.2: a multi-line reply ends with the same code and a space. Every line is kept (z/OS
+  // puts the abend code on an inner one), without a repeated "NNN-".
+  auto keep = [&k](std::string_view text) {
+    if (k.multitext.size() >= kMaxReplyText) return;
+    if (!k.multitext.empty()) k.multitext += " / ";
+    k.multitext += text.substr(0, kMaxReplyText - std::min(kMaxReplyText, k.multitext.size()));
+  };
+  if (k.multiline) {
+    const bool last = code == k.multiline && (line.size() == 3 || line[3] == ' ');
+    const bool inner_coded = code == k.multiline && line.size() > 3 && line[3] == '-';
+    const std::string_view text = last || inner_coded ? (line.size() > 4 ? line.substr(4) : std::string_view())
+                                                      : line;
+    const std::size_t lead = text.find_first_not_of(' ');
+    if (lead != std::string_view::npos) keep(text.substr(lead));
+    if (last) {
       k.multiline = 0;
-      final_reply(s, k, code, line.size() > 4 ? line.substr(4) : std::string_view(), ts);
+      const std::string full = std::move(k.multitext);
+      k.multitext.clear();
+      final_reply(s, k, code, full, ts, text);
     }
     return;
   }
   if (!coded) return;
   if (line.size() > 3 && line[3] == '-') {
     k.multiline = code;
+    k.multitext.clear();
+    keep(line.substr(4));
     return;
   }
   final_reply(s, k, code, line.size() > 4 ? line.substr(4) : std::string_view(), ts);
 }
 
-void FtpAnalyzer::Impl::final_reply(FtpSession& s, Ctl& k, int code, std::string_view text, std::int64_t ts) {
+void FtpAnalyzer::Impl::final_reply(FtpSession& s, Ctl& k, int code, std::string_view text, std::int64_t ts,
+                                     std::string_view last_line) {
+  if (last_line.data() == nullptr) last_line = text;
   ++s.replies;
   ++codes[code];
   auto rc = std::find_if(s.reply_codes.begin(), s.reply_codes.end(), [code](const auto& p) { return p.first == code; });
@@ -333,21 +416,29 @@ void FtpAnalyzer::Impl::final_reply(FtpSession& s, Ctl& k, int code, std::string
       ++k.error_findings;
       const auto meaning = ftp::reply_meaning(code);
       const bool transfer_failed = code == 425 || code == 426 || code == 451 || code == 452 || code == 552;
-      finding(transfer_failed ? Severity::error : Severity::warning, "ftp_error_reply", ts, s.connection,
-              fmt::format("FTP {}{}{} answered {} {}", p.verb.empty() ? "server" : p.verb,
+      std::string reason;
+      const std::string_view abend = abend_in(text, reason);
+      const Abend* ab = abend.empty() ? nullptr : abend_info(abend);
+      const std::string abend_text = ab ? fmt::format("abend {}{}{}", abend, reason.empty() ? "" : "-", reason) : "";
+      std::string expl =
+          meaning.empty() ? std::string("An FTP error reply.")
+                          : fmt::format("RFC 959: {}. {}", meaning,
+                                        code == 425 ? "The server could not open the data connection: check "
+                                                      "firewalls between the hosts for the data ports."
+                                        : code == 426 || (code == 451 && !ab)
+                                            ? "The transfer was aborted part way: the data connection broke "
+                                              "or the client sent ABOR."
+                                            : "");
+      if (ab) expl += fmt::format("{}The server quotes the z/OS system completion code {}: {}.",
+                                  expl.back() == ' ' ? "" : " ", abend_text, ab->meaning);
+      finding(transfer_failed || ab ? Severity::error : Severity::warning, "ftp_error_reply", ts, s.connection,
+              fmt::format("FTP {}{} answered {} {}{}", p.verb.empty() ? "server" : p.verb,
                           p.row >= 0 && !s.log[static_cast<std::size_t>(p.row)].arg.empty()
                               ? " " + s.log[static_cast<std::size_t>(p.row)].arg
                               : "",
-                          "", code, std::string(text.substr(0, 120))),
-              meaning.empty() ? std::string("An FTP error reply.")
-                              : fmt::format("RFC 959: {}. {}", meaning,
-                                            code == 425 ? "The server could not open the data connection: check "
-                                                          "firewalls between the hosts for the data ports."
-                                            : code == 426 || code == 451
-                                                ? "The transfer was aborted part way: the data connection broke "
-                                                  "or the client sent ABOR."
-                                                : ""),
-              &s, std::to_string(code), s.user);
+                          code, std::string(last_line.substr(0, 120)), ab ? fmt::format(" ({})", abend_text) : ""),
+              std::move(expl), &s, ab ? fmt::format("{} {}", code, abend) : std::to_string(code), s.user,
+              ab ? std::string(ab->hint) : std::string());
     } else {
       ++k.errors_more;
     }

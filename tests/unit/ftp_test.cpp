@@ -120,6 +120,44 @@ TEST(Ftp, MultiLineRepliesAndSplitCommands) {
   EXPECT_EQ(ses.log[2].reply, 200);
 }
 
+TEST(Ftp, MultiLineReplyKeepsEveryLineAndExplainsTheAbend) {
+  Session s;
+  s.send(Side::server, "220-Welcome\r\n220-to z/OS\r\n   indented\r\n220 ready\r\n", 1);
+  s.send(Side::client, "USER bob\r\nPASS x\r\n", 2);
+  s.send(Side::server, "331 send password\r\n230 ok\r\n", 3);
+  s.send(Side::client, "STOR 'USER1.OUT'\r\n", 4);
+  // the z/OS FTP server's form (IBM, z/OS Communications Server IP and SNA Codes, 550 and 451 replies)
+  s.send(Side::server, "125 Storing data set USER1.OUT\r\n451-System completion code and reason: B37-04\r\n"
+                       "451 Transfer aborted due to file error. File is catalogued.\r\n", 5);
+  s.send(Side::client, "DELE etchost\r\n", 6);
+  s.send(Side::server, "550-System completion code and reason: 213-50\r\n550 could not delete USER5.PDS(ETCHOST)\r\n", 7);
+  s.send(Side::client, "RETR a\r\n", 8);
+  s.send(Side::server, "550-No code here: B370 and AB37 are not codes\r\n550 not found\r\n", 9);
+  s.ftp.on_close(s.ctl);
+  s.ftp.finish();
+  const auto& log = s.rep.sessions.at(0).log;
+  ASSERT_GE(log.size(), 3u);
+  EXPECT_EQ(log[0].verb, "USER");
+  const auto& stor = log[2];
+  EXPECT_EQ(stor.reply, 451);
+  EXPECT_EQ(stor.reply_text, "System completion code and reason: B37-04 / Transfer aborted due to file error. File is catalogued.");
+  std::vector<const Finding*> errs;
+  for (const auto& f : s.findings)
+    if (f.kind == "ftp_error_reply") errs.push_back(&f);
+  ASSERT_EQ(errs.size(), 3u);
+  EXPECT_EQ(errs[0]->severity, Severity::error);
+  EXPECT_EQ(errs[0]->cause, "451 B37");
+  EXPECT_EQ(errs[0]->summary, "FTP STOR 'USER1.OUT' answered 451 Transfer aborted due to file error. File is catalogued. (abend B37-04)");
+  EXPECT_NE(errs[0]->explanation.find("out of space"), std::string::npos) << errs[0]->explanation;
+  EXPECT_NE(errs[0]->hint.find("SITE PRIMARY"), std::string::npos) << errs[0]->hint;
+  EXPECT_EQ(errs[1]->cause, "550 213");
+  EXPECT_EQ(errs[1]->severity, Severity::error);
+  EXPECT_NE(errs[1]->summary.find("(abend 213-50)"), std::string::npos) << errs[1]->summary;
+  EXPECT_EQ(errs[2]->cause, "550");  // no code of its own: not an abend
+  EXPECT_EQ(errs[2]->severity, Severity::warning);
+  EXPECT_TRUE(errs[2]->hint.empty());
+}
+
 TEST(Ftp, AnnouncedDataConnectionThatNeverCame) {
   Session s;
   s.send(Side::server, "220 ready\r\n", 1);
