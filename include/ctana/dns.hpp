@@ -61,6 +61,20 @@ struct DnsTransaction {
   std::uint64_t frame = 0, response_frame = 0;  // 0 over TCP (a stream) or without a response
 };
 
+// The latency histogram's buckets (docs/dns.md): a 1-2-5 series from 100 us to 5 s. Bucket i counts
+// the answered queries with latency <= kDnsLatencyBoundsNs[i] (and above the bound before it); the
+// last bucket, kDnsLatencyBuckets - 1, those above 5 s (retried queries, from their first try).
+inline constexpr std::array<std::int64_t, 15> kDnsLatencyBoundsNs{
+    100'000,     200'000,     500'000,       1'000'000,     2'000'000,     5'000'000,     10'000'000, 20'000'000,
+    50'000'000, 100'000'000, 200'000'000, 500'000'000, 1'000'000'000, 2'000'000'000, 5'000'000'000};
+inline constexpr std::size_t kDnsLatencyBuckets = kDnsLatencyBoundsNs.size() + 1;
+// The bucket of a latency (a negative one, from a capture clock stepping back, in the first).
+constexpr std::size_t dns_latency_bucket(std::int64_t ns) {
+  std::size_t i = 0;
+  while (i < kDnsLatencyBoundsNs.size() && ns > kDnsLatencyBoundsNs[i]) ++i;
+  return i;
+}
+
 struct DnsReport {
   bool present = false;
   std::uint64_t queries = 0, responses = 0, answered = 0, unanswered = 0, retries = 0, unmatched_responses = 0;
@@ -68,6 +82,8 @@ struct DnsReport {
   std::array<std::uint64_t, 16> rcodes{};
   std::uint64_t latency_samples = 0;
   std::int64_t latency_median_ns = -1, latency_p95_ns = -1, latency_max_ns = -1;
+  // every answered query's latency by bucket (kDnsLatencyBoundsNs); sums to latency_samples
+  std::array<std::uint64_t, kDnsLatencyBuckets> latency_histogram{};
   std::vector<DnsNameRow> top_names;     // most queried (name, type)
   std::vector<DnsNameRow> error_names;   // names answered with an error rcode, most frequent first
   std::vector<DnsNameRow> unanswered_names;

@@ -83,6 +83,7 @@ struct DnsAnalyzer::Impl {
 
   void sample(std::int64_t ns) {
     ++sample_seen;
+    ++out.latency_histogram[dns_latency_bucket(ns)];
     if (samples.size() < kMaxSamples) {
       samples.push_back(ns);
     } else {  // reservoir sampling keeps the percentiles unbiased (deterministic generator)

@@ -591,6 +591,14 @@ void name_table(Page& p, const char* title, const std::vector<DnsNameRow>& rows)
   p.add("</tbody></table>\n");
 }
 
+// A histogram bound in the unit that makes it a whole number: 100 us, 2 ms, 5 s.
+std::string bound(std::int64_t ns) {
+  if (ns % 1'000'000'000 == 0) return fmt::format("{} s", ns / 1'000'000'000);
+  if (ns % 1'000'000 == 0) return fmt::format("{} ms", ns / 1'000'000);
+  if (ns % 1'000 == 0) return fmt::format("{} us", ns / 1'000);
+  return fmt::format("{} ns", ns);
+}
+
 void Page::dns() {
   const auto& d = r.dns;
   if (!d.present || d.queries == 0) return;
@@ -599,6 +607,29 @@ void Page::dns() {
        "max {} ({} samples).</p>\n",
        num(d.queries), num(d.answered), num(d.unanswered), num(d.retries), num(d.over_tcp), dur(d.latency_median_ns),
        dur(d.latency_p95_ns), dur(d.latency_max_ns), num(d.latency_samples));
+  if (d.latency_samples) {
+    // The histogram of every answered query's latency (DnsReport::latency_histogram): a bar plot,
+    // and the same counts as a table that reads without JavaScript.
+    add("<h3>Latency histogram</h3>\n");
+    addf("<p class=\"mut\">Every answered query ({}) by latency, first query to response; bucket upper bounds "
+         "in a 1-2-5 series.</p>\n",
+         num(d.latency_samples));
+    canvas("plot-dns-latency", "histogram of DNS latency, answered queries per bucket", "plot small");
+    Json labels = Json::array(), counts = Json::array();
+    std::string head, row;
+    for (std::size_t i = 0; i < d.latency_histogram.size(); ++i) {
+      const std::string label = i < kDnsLatencyBoundsNs.size() ? "\u2264 " + bound(kDnsLatencyBoundsNs[i])
+                                                                : "> " + bound(kDnsLatencyBoundsNs.back());
+      labels.push_back(label);
+      counts.push_back(d.latency_histogram[i]);
+      head += fmt::format("<th class=\"n\">{}</th>", e(label));
+      row += fmt::format("<td class=\"n\">{}</td>", num(d.latency_histogram[i]));
+    }
+    addf("<table id=\"dns-latency\"><thead><tr><th>latency</th>{}</tr></thead><tbody><tr><td>queries</td>{}</tr>"
+         "</tbody></table>\n",
+         head, row);
+    if (plots) data["dns_latency"] = {{"labels", std::move(labels)}, {"counts", std::move(counts)}};
+  }
   std::string rc;
   for (std::size_t i = 0; i < d.rcodes.size(); ++i)
     if (d.rcodes[i])

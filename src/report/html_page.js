@@ -75,7 +75,11 @@
     var canvas = document.getElementById(id);
     if (!canvas) return;
     try {
-      new Chart(canvas, config);
+      var chart = new Chart(canvas, config);
+      // the elements drawn (points, bars), for the browser test
+      var elements = 0;
+      for (var k = 0; k < chart.data.datasets.length; k++) elements += chart.getDatasetMeta(k).data.length;
+      canvas.setAttribute('data-elements', String(elements));
       canvas.setAttribute('data-drawn', '1');
       drawn++;
     } catch (err) {
@@ -118,6 +122,18 @@
       datasets: [{ label: 'bytes', data: data.protocols.map(function (p) { return p[2]; }), backgroundColor: '#35608f' }]
     }, options: { animation: false, responsive: true, maintainAspectRatio: false, indexAxis: 'y',
                   plugins: { legend: { display: false } } } });
+  }
+
+  if (data.dns_latency) {
+    var lat = data.dns_latency;
+    draw('plot-dns-latency', { type: 'bar', data: {
+      labels: lat.labels,
+      datasets: [{ label: 'answered queries', data: lat.counts, backgroundColor: '#35608f' }]
+    }, options: { animation: false, responsive: true, maintainAspectRatio: false,
+                  plugins: { legend: { display: false } },
+                  scales: { x: { title: { display: true, text: 'latency, first query to response (bucket upper bound)' } },
+                            y: { beginAtZero: true, title: { display: true, text: 'answered queries' },
+                                 ticks: { precision: 0 } } } } });
   }
 
   if (data.discards) {

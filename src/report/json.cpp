@@ -379,6 +379,11 @@ json dns_json(const DnsReport& d) {
                    {"first_answer", x.first_answer.empty() ? json(nullptr) : json(x.first_answer)},
                    {"frame", x.frame ? json(x.frame) : json(nullptr)},
                    {"response_frame", x.response_frame ? json(x.response_frame) : json(nullptr)}});
+  json hist = json::array();
+  for (std::size_t i = 0; i < d.latency_histogram.size(); ++i)
+    hist.push_back({{"le_s", i < kDnsLatencyBoundsNs.size() ? json(static_cast<double>(kDnsLatencyBoundsNs[i]) / 1e9)
+                                                             : json(nullptr)},
+                    {"count", d.latency_histogram[i]}});
   return {{"queries", d.queries},
           {"responses", d.responses},
           {"answered", d.answered},
@@ -393,6 +398,7 @@ json dns_json(const DnsReport& d) {
                        {"median_s", secs(d.latency_median_ns)},
                        {"p95_s", secs(d.latency_p95_ns)},
                        {"max_s", secs(d.latency_max_ns)}}},
+          {"latency_histogram", std::move(hist)},
           {"top_names", rows(d.top_names)},
           {"error_names", rows(d.error_names)},
           {"unanswered_names", rows(d.unanswered_names)},

@@ -228,6 +228,22 @@ def check_real(ctana, tmp, errors):
         if bool(discards) != ('id="plot-discards"' in raw):
             errors.append(f"{name}: discards over time {'not plotted' if discards else 'plotted without discards'}")
         data = json.loads(p.scripts[1][1])
+        # the DNS latency histogram: plotted from dns.latency_histogram, and the same counts in a table
+        dns = s.get("dns") or {}
+        counts = [b["count"] for b in dns.get("latency_histogram", [])]
+        answered = dns.get("latency", {}).get("samples", 0)
+        if answered:
+            if sum(counts) != answered:
+                errors.append(f"{name}: dns.latency_histogram sums to {sum(counts)}, latency.samples {answered}")
+            if 'id="plot-dns-latency"' not in raw or (data.get("dns_latency") or {}).get("counts") != counts:
+                errors.append(f"{name}: DNS latency histogram not plotted from the model: {data.get('dns_latency')}")
+            table = re.search(r'<table id="dns-latency">.*?<tbody><tr><td>queries</td>(.*?)</tr>', raw, re.S)
+            shown = [int(v.replace(",", "")) for v in re.findall(r'<td class="n">([\d,]+)</td>', table.group(1))] \
+                if table else None
+            if shown != counts:
+                errors.append(f"{name}: DNS latency table {shown} != dns.latency_histogram {counts}")
+        elif 'id="plot-dns-latency"' in raw or 'id="dns-latency"' in raw:
+            errors.append(f"{name}: a DNS latency histogram without answered queries")
         canvases = len([1 for t, _ in p.tags if t == "canvas"])
         if data.get("plots") != canvases:
             errors.append(f"{name}: data block counts {data.get('plots')} plots, page has {canvases} canvases")

@@ -9,6 +9,9 @@ since what they quote is not a message of its own):
   dns.queries         dns.flags.response == 0        <- dns.queries
   dns.responses       dns.flags.response == 1        <- dns.responses
   dns.rcode.NAME      dns.flags.rcode of responses   <- dns.rcodes{NAME}
+  dns.latency.le_B    dns.time of responses, bucketed by the upper bounds B of docs/dns.md (a 1-2-5 series
+                      from 100 us to 5 s, inclusive; "inf" above)  <- dns.latency_histogram[] {le_s, count}
+                      (ctana's le_s must be exactly these bounds)
   dhcp.TYPE           dhcp.option.dhcp               <- dhcp.types{TYPE}
   tls.hs.NAME         tls.handshake.type             <- tls.handshake_types{NAME}
   tls.alert.LEVEL DESC  tls.alert_message.level/.desc  <- tls.alert_messages{"LEVEL DESC"}
@@ -16,6 +19,7 @@ since what they quote is not a message of its own):
                                                      <- tls.encrypted_alerts
   icmp.V.TYPE.CODE    icmp.type/code, icmpv6.type/code (the outer message only)
                                                      <- icmp.types[] {version, type, code, count}
+The DNS scenario traces (LATENCY_ONLY) are compared for the latency histogram only.
 tshark recognises TLS on its registered ports, after FTP AUTH TLS, and (its TLS heuristic) on
 other ports as ctana does by content; DECODE_AS can tell it more where that is not enough.
 Where ctana disagrees on purpose, KNOWN_DIFFERENCES says so and why (also in docs/*.md);
@@ -23,18 +27,31 @@ any other difference, or a listed one that disappears, fails the test.
 """
 import argparse
 import collections
+import decimal
 import json
 import pathlib
 import shutil
 import subprocess
 import sys
 
-FIELDS = ["frame.protocols", "ftp.request.command", "ftp.response.code", "dns.flags.response", "dns.flags.rcode",
+FIELDS = ["frame.protocols", "ftp.request.command", "ftp.response.code", "dns.flags.response", "dns.flags.rcode", "dns.time",
           "dhcp.option.dhcp", "tls.handshake.type", "tls.record.content_type", "tls.alert_message.level",
           "tls.alert_message.desc", "icmp.type", "icmp.code", "icmpv6.type", "icmpv6.code"]
 
 RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED", 6: "YXDOMAIN",
           7: "YXRRSET", 8: "NXRRSET", 9: "NOTAUTH", 10: "NOTZONE"}
+# The DNS latency histogram's upper bounds (docs/dns.md), in ns; one bucket more above the last.
+DNS_BOUNDS_NS = [100_000, 200_000, 500_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000, 20_000_000, 50_000_000,
+                 100_000_000, 200_000_000, 500_000_000, 1_000_000_000, 2_000_000_000, 5_000_000_000]
+
+
+def dns_bucket_key(ns):
+    for b in DNS_BOUNDS_NS:
+        if ns <= b:
+            return f"dns.latency.le_{(decimal.Decimal(b) / 10**9).normalize():f}"
+    return "dns.latency.le_inf"
+
+
 DHCP_TYPES = {1: "DISCOVER", 2: "OFFER", 3: "REQUEST", 4: "DECLINE", 5: "ACK", 6: "NAK", 7: "RELEASE", 8: "INFORM"}
 HS_TYPES = {0: "hello_request", 1: "client_hello", 2: "server_hello", 4: "new_session_ticket",
             5: "end_of_early_data", 8: "encrypted_extensions", 11: "certificate", 12: "server_key_exchange",
@@ -59,11 +76,17 @@ DECODE_AS = {
 
 # file -> {key: (ctana, tshark, reason)}
 RESYNC = "ctana skips the damaged record and resynchronises on the next valid one; tshark stops at the damage"
+RETRY_PORT = ("dig retries from new ports; the SERVFAIL answers the second retry: tshark's dns.time counts from "
+              "that retry (0.57 ms), ctana's latency from the first query (2.003 s, the user's wait)")
 KNOWN_DIFFERENCES = {
     "crafted/absurd-caplen.pcap": {"icmp.4.8.0": (1, 0, RESYNC)},
     "crafted/pcapng-bad-block.pcapng": {"icmp.4.8.0": (1, 0, RESYNC), "dns.responses": (1, 0, RESYNC),
                                         "dns.rcode.NOERROR": (1, 0, RESYNC)},
+    "scenarios/dns-late-servfail.pcap": {"dns.latency.le_0.001": (0, 1, RETRY_PORT),
+                                         "dns.latency.le_5": (1, 0, RETRY_PORT)},
 }
+# scenario traces compared for the DNS latency histogram only (their other counts are the scenario suite's)
+LATENCY_ONLY = ["scenarios/clean-dns.pcap", "scenarios/dns-late-servfail.pcap"]
 
 
 def vals(col):
@@ -105,6 +128,8 @@ def tshark_counts(path, rules):
                 if i < len(rcode):
                     n = num(rcode[i])
                     c["dns.rcode." + RCODES.get(n, f"RCODE{n}")] += 1
+        for v in vals(cols.get("dns.time")):  # the response's time since its query
+            c[dns_bucket_key(int(decimal.Decimal(v) * 10**9))] += 1
         for v in vals(cols.get("dhcp.option.dhcp")):
             n = num(v)
             c["dhcp." + DHCP_TYPES.get(n, f"TYPE{n}")] += 1
@@ -132,6 +157,16 @@ def ctana_counts(doc):
     c["dns.responses"] += dns.get("responses", 0)
     for name, n in dns.get("rcodes", {}).items():
         c["dns.rcode." + name] += n
+    hist = dns.get("latency_histogram")
+    if dns and hist is not None:
+        bounds = [b["le_s"] for b in hist]
+        if bounds != [b / 1e9 for b in DNS_BOUNDS_NS] + [None]:
+            c["dns.latency.bounds_differ_from_docs"] += 1
+        for b in hist:
+            le = "inf" if b["le_s"] is None else f"{decimal.Decimal(str(b['le_s'])).normalize():f}"
+            c["dns.latency.le_" + le] += b["count"]
+        if sum(b["count"] for b in hist) != dns["latency"]["samples"]:
+            c["dns.latency.histogram_sum_differs_from_samples"] += 1
     for name, n in doc.get("dhcp", {}).get("types", {}).items():
         c["dhcp." + name] += n
     tls = doc.get("tls", {})
@@ -157,7 +192,8 @@ def main():
     files = sorted(p for d in ("real", "crafted") for p in (root / d).glob("*")
                    if p.suffix in (".pcap", ".pcapng"))
     failures, checked, seen_known, compared = [], 0, set(), collections.Counter()
-    for f in files:
+    targets = [(f, "") for f in files] + [(root / n, "dns.latency.") for n in LATENCY_ONLY]
+    for f, only in targets:
         rel = f.relative_to(root).as_posix()
         res = subprocess.run([args.ctana, "summary", "--json", str(f)], capture_output=True, text=True)
         if res.returncode == 2:
@@ -165,6 +201,9 @@ def main():
         ours = ctana_counts(json.loads(res.stdout))
         theirs, _ = tshark_counts(str(f), DECODE_AS.get(rel, []))
         theirs = +theirs
+        if only:
+            ours = collections.Counter({k: n for k, n in ours.items() if k.startswith(only)})
+            theirs = collections.Counter({k: n for k, n in theirs.items() if k.startswith(only)})
         known = KNOWN_DIFFERENCES.get(rel, {})
         for k in sorted(set(ours) | set(theirs) | set(known)):
             if k in known:
@@ -176,6 +215,8 @@ def main():
             elif ours[k] != theirs[k]:
                 failures.append(f"{rel}: {k}: ctana {ours[k]} != tshark {theirs[k]}")
             compared[k.split(".")[0]] += theirs[k]
+            if k.startswith("dns.latency."):
+                compared["dns-latency"] += theirs[k]
         checked += 1
         if ours:
             print(f"{rel}: " + " ".join(f"{k}={ours[k]}" for k in sorted(ours)))
@@ -189,7 +230,7 @@ def main():
     print(f"{checked - nfail} passed, {nfail} failed (files compared with tshark); tshark counted "
           + ", ".join(f"{p} {n}" for p, n in sorted(compared.items())))
     # the comparison must have had something to compare for every protocol
-    empty = [p for p in ("ftp", "dns", "dhcp", "tls", "icmp") if compared[p] == 0]
+    empty = [p for p in ("ftp", "dns", "dns-latency", "dhcp", "tls", "icmp") if compared[p] == 0]
     if empty:
         print("FAIL no messages compared for " + ", ".join(empty))
     return 1 if failures or empty or checked < 20 else 0

@@ -74,6 +74,49 @@ TEST(Dns, RealDnsmasqTransactions) {
   EXPECT_EQ(d.error_names[0].name, "nosuch.ctana.test");
 }
 
+TEST(Dns, LatencyBuckets) {
+  // upper bounds are inclusive: 100 us is in the first bucket, 100.001 us in the second
+  EXPECT_EQ(dns_latency_bucket(-5), 0u);
+  EXPECT_EQ(dns_latency_bucket(0), 0u);
+  EXPECT_EQ(dns_latency_bucket(100'000), 0u);
+  EXPECT_EQ(dns_latency_bucket(100'001), 1u);
+  EXPECT_EQ(dns_latency_bucket(194'629), 1u);
+  EXPECT_EQ(dns_latency_bucket(477'102), 2u);
+  EXPECT_EQ(dns_latency_bucket(1'000'000), 3u);
+  EXPECT_EQ(dns_latency_bucket(999'999'999), 12u);
+  EXPECT_EQ(dns_latency_bucket(5'000'000'000), 14u);
+  EXPECT_EQ(dns_latency_bucket(5'000'000'001), 15u);
+  EXPECT_EQ(kDnsLatencyBuckets, 16u);
+  for (std::size_t i = 1; i < kDnsLatencyBoundsNs.size(); ++i) EXPECT_LT(kDnsLatencyBoundsNs[i - 1], kDnsLatencyBoundsNs[i]);
+}
+
+TEST(Dns, LatencyHistogramCountsEveryAnsweredQuery) {
+  // The histogram sums to latency_samples (= answered), and on these small traces, where every
+  // transaction is listed, it is the listed latencies bucketed.
+  for (const char* f : {"real/dns-icmp.pcapng", "real/dns-tcp.pcap"}) {
+    auto res = run_summary(ctana::test::testdata(f), RunOptions{});
+    const DnsReport& d = res.report.dns;
+    SCOPED_TRACE(f);
+    ASSERT_GT(d.latency_samples, 0u);
+    EXPECT_EQ(d.latency_samples, d.answered);
+    std::uint64_t sum = 0;
+    for (const auto n : d.latency_histogram) sum += n;
+    EXPECT_EQ(sum, d.latency_samples);
+    ASSERT_EQ(d.transactions_not_listed, 0u);
+    std::array<std::uint64_t, kDnsLatencyBuckets> from_log{};
+    for (const auto& x : d.transactions)
+      if (x.latency_ns >= 0) ++from_log[dns_latency_bucket(x.latency_ns)];
+    EXPECT_EQ(d.latency_histogram, from_log);
+  }
+  // dns-icmp.pcapng: dnsmasq on the same host; tshark's dns.time: 0.123, 0.140, 0.143, 0.195 ms
+  // (<= 0.2 ms) and 0.203, 0.224, 0.477 ms (<= 0.5 ms)
+  auto res = run_summary(ctana::test::testdata("real/dns-icmp.pcapng"), RunOptions{});
+  const auto& h = res.report.dns.latency_histogram;
+  EXPECT_EQ(h[0], 0u);
+  EXPECT_EQ(h[1], 4u);
+  EXPECT_EQ(h[2], 3u);
+}
+
 TEST(Dns, UnansweredQueriesAndRetries) {
   // Three copies of one query (a retry each second) and no answer.
   std::vector<std::vector<std::uint8_t>> frames;
@@ -133,6 +176,9 @@ TEST(Dns, LateServfailAfterRetriesIsAnAnswer) {
   EXPECT_EQ(rep.unanswered, 0u);
   EXPECT_EQ(rep.unmatched_responses, 0u);
   EXPECT_EQ(rep.latency_max_ns, 11'000'000'000);
+  // in the histogram from the first query: above 5 s, the last bucket
+  EXPECT_EQ(rep.latency_histogram[kDnsLatencyBuckets - 1], 1u);
+  EXPECT_EQ(rep.latency_samples, 1u);
   // one problem, one finding: the late SERVFAIL says how late it came (no dns_slow besides)
   std::vector<std::string> kinds;
   for (const auto& f : findings) kinds.push_back(f.kind);
