@@ -126,7 +126,13 @@ struct TcpConnection {
   // request/response exchanges: client data then server data
   std::uint64_t exchanges = 0;
   std::int64_t rt_total_ns = 0, rt_max_ns = 0;
-  std::int64_t server_time_ns = 0;      // sum of response times (host time)
+  // Where the time went (docs/tcp.md "Where the time went"): each pause between two packets of the
+  // connection is given to one of these, so they sum to elapsed_ns() when the packets are in time order.
+  std::int64_t server_time_ns = 0;      // host time: the server's turn (answering, or sending unasked)
+  std::int64_t client_time_ns = 0;      // the client's turn (think time before its next request)
+  std::int64_t stall_time_ns = 0;       // receiver stall: a zero window, or the sender's window full
+  std::int64_t network_time_ns = 0;     // round trips, transfer and loss recovery
+  std::int64_t idle_time_ns = 0;        // nothing outstanding and nobody's turn; keepalives
   std::uint64_t slow_responses = 0;
   bool evicted_idle = false;            // finished because idle past the timeout
   std::int64_t elapsed_ns() const { return last_ns - first_ns; }

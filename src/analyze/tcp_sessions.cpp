@@ -264,6 +264,9 @@ struct Watch {
   std::int64_t last_client_data_ns = 0;
   bool any_data = false;
   bool awaiting_response = false;
+  // where the time went (track_time): each side's last packet the other may answer (data, FIN,
+  // an ACK of new data, the handshake's ACK); 0: none yet
+  PerSide<std::int64_t> stimulus_ns;
   std::unique_ptr<WatchRare> rare_;    // none until needed
   WatchRare& rare() {
     if (!rare_) rare_ = std::make_unique<WatchRare>();
@@ -362,6 +365,13 @@ struct PacketCtx {
   bool delayed_ack = false;
   TcpCat cat = TcpCat::ack;
   bool copy = false;               // the same packet as the sender's one before (track_copies)
+  // The connection as it was before this packet, for where the time went (track_time).
+  struct Before {
+    std::int64_t gap_ns = 0;       // since the connection's packet before
+    PerSide<bool> outstanding;     // each side's sequence space (data, SYN, FIN) not yet acknowledged
+    bool stall = false;            // a zero window in force, or the last segment filled the window
+    bool awaiting = false;         // client data waiting for the server's answer
+  } before;
 
   bool retransmitted() const { return analysis & kAnyRetransmission; }
   std::uint64_t scaled_window() const {
@@ -586,6 +596,8 @@ struct TcpAnalyzer::Impl {
   void track_keepalives(PacketCtx& x);
   void track_sequence_gap(PacketCtx& x);
   void track_copies(PacketCtx& x);
+  static void note_before(PacketCtx& x);
+  void track_time(PacketCtx& x);
   void deliver_payload(PacketCtx& x);
   void report_packet(const PacketCtx& x);
 
@@ -732,6 +744,7 @@ void TcpAnalyzer::Impl::analyze(const Packet& p) {
   x.ack_advances = x.ack && x.fwd.lastack && seq_gt(p.tcp.ack, x.fwd.lastack);
   x.prev_nextseq = x.fwd.nextseq;
   x.prev_ns = x.fwd.lastack_ns;
+  note_before(x);
   // Wireshark does not analyse TCP inside IP fragments (it analyses the reassembled segment).
   if (!p.fragment && !p.malformed()) x.analysis = wireshark_flags(x);
   after_wireshark_analysis(x);
@@ -745,6 +758,7 @@ void TcpAnalyzer::Impl::analyze(const Packet& p) {
   track_handshake(x);
   track_close(x);
   track_throughput(x);
+  track_time(x);
   track_exchanges(x);
   track_retransmission_backoff(x);
   track_zero_window(x);
@@ -1067,11 +1081,83 @@ void TcpAnalyzer::Impl::track_exchanges(PacketCtx& x) {
     ++c.exchanges;
     c.rt_total_ns += rt;
     c.rt_max_ns = std::max(c.rt_max_ns, rt);
-    c.server_time_ns += rt;
     response_times.add(rt);
     if (rt > opt.rt_threshold_ns) ++c.slow_responses;
     w.awaiting_response = false;
   }
+}
+
+// Where the time went. The pause since the connection's packet before goes to one part, by the
+// state before this packet and by what this packet is, in this order:
+//  - a receiver stall: a zero window in force (either side), or the sender's window was full;
+//  - idle: this packet is a keepalive or its answer;
+//  - the sender's turn (client: think time; server: host time): new data from a side with nothing
+//    outstanding, or a pure ACK of the peer's data, FIN excluded (the receiving host's time to
+//    acknowledge, after the round trip below);
+//  - network: data, SYN or FIN outstanding (round trips, transfer, loss recovery);
+//  - the server's turn: a request (client data) waiting for its answer, acknowledged;
+//  - idle: nothing outstanding and nobody's turn.
+// A turn includes the round trip between the capture point and that side (measured by the
+// handshake: SYN -> SYN/ACK for the server, SYN/ACK -> ACK for the client): what of the turn lies
+// within that round trip after the other side's last packet it may answer (data, FIN, an ACK of new
+// data) is network time. So a capture at the client does not count the path to the server as host
+// time, nor a capture at the server the path to the client as client time.
+void TcpAnalyzer::Impl::note_before(PacketCtx& x) {
+  PacketCtx::Before& b = x.before;
+  const TcpConnection& c = x.conn;
+  if (c.dir[0].packets + c.dir[1].packets == 0) return;
+  b.gap_ns = std::max<std::int64_t>(0, x.ts - c.last_ns);
+  for (const Side d : kSides) {
+    const Flow& sent = x.st.flow[d];
+    const Flow& peer = x.st.flow[other(d)];
+    b.outstanding[d] = sent.nextseq && (!peer.lastack || seq_gt(sent.nextseq, peer.lastack));
+    if ((sent.lastsegmentflags & tcpa::window_full) && b.outstanding[d]) b.stall = true;
+  }
+  if (const WatchRare* r = x.st.watch.rare_.get(); r && (r->zw_open[Side::client] || r->zw_open[Side::server]))
+    b.stall = true;
+  b.awaiting = x.st.watch.awaiting_response;
+}
+
+void TcpAnalyzer::Impl::track_time(PacketCtx& x) {
+  const PacketCtx::Before& b = x.before;
+  TcpConnection& c = x.conn;
+  Watch& w = x.st.watch;
+  const bool new_data =
+      x.seglen > 0 && !x.retransmitted() && !(x.analysis & (tcpa::keep_alive | tcpa::zero_window_probe));
+  const std::int64_t gap = b.gap_ns;
+  const bool handshake_done = x.from == Side::client && !x.syn && c.ack_ns == x.ts;
+  const bool acks_peer = x.ack_advances && x.seglen == 0 && !x.syn && !x.fin && !x.rst && !handshake_done &&
+                         !b.outstanding[x.from] && b.outstanding[other(x.from)];
+  std::optional<Side> turn;
+  std::int64_t* part = nullptr;
+  if (gap <= 0) {
+    // nothing to share out
+  } else if (b.stall) {
+    part = &c.stall_time_ns;
+  } else if (x.analysis & (tcpa::keep_alive | tcpa::keep_alive_ack)) {
+    part = &c.idle_time_ns;
+  } else if ((new_data && !b.outstanding[x.from]) || acks_peer) {
+    turn = x.from;
+  } else if (b.outstanding[Side::client] || b.outstanding[Side::server]) {
+    part = &c.network_time_ns;
+  } else if (b.awaiting) {
+    turn = Side::server;
+  } else {
+    part = &c.idle_time_ns;
+  }
+  if (turn) {
+    // the part of the pause within a round trip (capture point <-> this side) after what it answers
+    std::int64_t network = 0;
+    if (const std::int64_t stimulus = w.stimulus_ns[other(*turn)]) {
+      const std::int64_t rtt = *turn == Side::server ? c.syn_synack_ns : c.synack_ack_ns;
+      network = std::clamp<std::int64_t>(stimulus + std::max<std::int64_t>(rtt, 0) - (x.ts - gap), 0, gap);
+    }
+    c.network_time_ns += network;
+    (*turn == Side::client ? c.client_time_ns : c.server_time_ns) += gap - network;
+  } else if (part) {
+    *part += gap;
+  }
+  if (x.seglen > 0 || x.fin || x.ack_advances || handshake_done) w.stimulus_ns[x.from] = x.ts;
 }
 
 // A copy: the same IP packet as the one the same side sent before (same IP ID, TTL, TCP sequence and
@@ -1322,10 +1408,12 @@ void TcpAnalyzer::Impl::connection_findings(ConnState& st) {
     }
     if (flagged(sent, tcpa::zero_window) > 0 && longest >= 500'000'000) {
       add(open_at_end ? Severity::error : Severity::warning, "traffic", "zero_window", start,
-          fmt::format("{}: {} advertised a zero window for {}{} ({} window probes)", conn(), side(d), secs(longest),
+          fmt::format("{}: {} advertised a zero window for {}{} ({} window probes); receiver stalls {} of the "
+                      "connection's {}",
+                      conn(), side(d), secs(longest),
                       open_at_end ? (c.state == TcpState::reset ? ", then the connection was reset" : ", until the end")
                                   : ", then opened it again",
-                      r.zw_probes[d]),
+                      r.zw_probes[d], secs(c.stall_time_ns), secs(c.elapsed_ns())),
           "A zero window means the receiving application is not reading its data: the sender must stop. "
           "Look at the receiving application (busy, blocked, waiting on something else), not at the network.");
     }
@@ -1427,8 +1515,9 @@ void TcpAnalyzer::Impl::connection_findings(ConnState& st) {
   }
   if (c.slow_responses > 0) {
     add(Severity::warning, "response time", "slow_response", c.first_ns,
-        fmt::format("{}: {} of {} responses took longer than {} (longest {})", conn(), c.slow_responses, c.exchanges,
-                    ms(opt.rt_threshold_ns), ms(c.rt_max_ns)),
+        fmt::format("{}: {} of {} responses took longer than {} (longest {}); host time {} of the connection's {}",
+                    conn(), c.slow_responses, c.exchanges, ms(opt.rt_threshold_ns), ms(c.rt_max_ns),
+                    secs(c.server_time_ns), secs(c.elapsed_ns())),
         "The server took long to answer a request once it had arrived: host (server) time, not network time.");
   }
 }

@@ -62,6 +62,42 @@ double secs(std::int64_t ns) { return std::round(static_cast<double>(ns) / 1e3) 
 
 std::string dur(std::int64_t ns) { return ns < 0 ? std::string("-") : human_duration(ns); }
 
+// Where the time went (docs/tcp.md) as one bar: the five parts in proportion, in CSS only (it
+// prints, and reads without JavaScript); with `legend`, each part's name, time and share after it.
+std::string time_bar(const TcpConnection& c, bool legend) {
+  struct Part {
+    const char* name;
+    const char* color;
+    std::int64_t ns;
+  };
+  const Part parts[] = {{"host time", "#35608f", c.server_time_ns},
+                        {"client time", "#7a9a3a", c.client_time_ns},
+                        {"receiver stall", "#b3261e", c.stall_time_ns},
+                        {"network", "#b58900", c.network_time_ns},
+                        {"idle", "#aab2bf", c.idle_time_ns}};
+  std::int64_t total = 0;
+  for (const Part& p : parts) total += p.ns;
+  if (total <= 0) return "-";
+  std::string bar = fmt::format("<span class=\"tbar{}\" role=\"img\" aria-label=\"where the time went:", legend ? " big" : "");
+  std::string title, text;
+  for (const Part& p : parts) {
+    if (p.ns <= 0) continue;
+    const double share = 100.0 * static_cast<double>(p.ns) / static_cast<double>(total);
+    const std::string what = fmt::format("{} {} ({:.0f}%)", p.name, human_duration(p.ns), share);
+    title += (title.empty() ? "" : ", ") + what;
+    text += fmt::format("{}<span class=\"tkey\" style=\"background:{}\"></span>{}", text.empty() ? "" : " &middot; ",
+                        p.color, e(what));
+  }
+  bar += " " + e(title) + "\" title=\"" + e(title) + "\">";
+  for (const Part& p : parts)
+    if (p.ns > 0)
+      bar += fmt::format("<span style=\"width:{:.2f}%;background:{}\"></span>",
+                         100.0 * static_cast<double>(p.ns) / static_cast<double>(total), p.color);
+  bar += "</span>";
+  if (legend) bar += "<span class=\"tlegend\">" + text + "</span>";
+  return bar;
+}
+
 std::string num(std::uint64_t v) { return group_digits(v); }
 
 std::string endpoint(const IpAddr& a, std::uint16_t port) {
@@ -158,6 +194,10 @@ th[data-sort]{cursor:pointer}th[data-sort]:after{content:" \2195";color:var(--mu
 pre{white-space:pre-wrap;margin:0}
 code{font-size:12px}
 .conn{border-top:1px solid var(--line);margin-top:16px}
+.tbar{display:inline-flex;width:90px;height:10px;background:var(--hl);vertical-align:middle;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+.tbar span{display:block;height:100%}.tbar.big{width:100%;height:16px;display:flex;margin:4px 0}
+.tkey{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+.tlegend{font-size:13px}
 @media print{nav,#conn-filter{display:none}.scroll{max-height:none;overflow:visible;border:0}.plot{break-inside:avoid}th{position:static}body{max-width:none}}
 )css";
 
@@ -402,6 +442,7 @@ void Page::connections() {
       "<th class=\"n\" data-sort=\"n\">handshake RTT</th><th class=\"n\" data-sort=\"n\">max response</th>"
       "<th class=\"n\" data-sort=\"n\">retrans</th><th class=\"n\" data-sort=\"n\">dup ACKs</th>"
       "<th class=\"n\" data-sort=\"n\">zero windows</th><th class=\"n\" data-sort=\"n\">findings</th>"
+      "<th class=\"n\" data-sort=\"n\" title=\"sorted by host time\">where the time went</th>"
       "</tr></thead><tbody>\n");
   std::size_t rows = 0;
   for (const auto& c : r.tcp.connections) {
@@ -421,8 +462,9 @@ void Page::connections() {
          c.dir[0].packets + c.dir[1].packets, num(c.dir[0].packets + c.dir[1].packets), c.dir[0].payload_bytes,
          num(c.dir[0].payload_bytes), c.dir[1].payload_bytes, num(c.dir[1].payload_bytes), c.handshake_rtt_ns,
          dur(c.handshake_rtt_ns), c.exchanges ? c.rt_max_ns : -1, c.exchanges ? dur(c.rt_max_ns) : std::string("-"));
-    addf("<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n", retrans,
-         dup, zw, nf);
+    addf("<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
+         "<td class=\"n\" data-v=\"{}\">{}</td></tr>\n",
+         retrans, dup, zw, nf, c.server_time_ns, time_bar(c, false));
   }
   add("</tbody></table></div>\n");
   if (r.tcp.connections.size() > opt.max_table_rows || r.tcp.connections_omitted)
@@ -489,6 +531,7 @@ void Page::details() {
       const auto fc = findings_per_conn.find(cs.id);
       if (fc != findings_per_conn.end()) addf(" {} finding{}.", num(fc->second), fc->second == 1 ? "" : "s");
       addf(" <a href=\"#c-{}\">row</a></p>\n", cs.id);
+      addf("<div class=\"twent\">Where the time went: {}</div>\n", time_bar(c, true));
     } else {
       add("</h3>\n");
     }

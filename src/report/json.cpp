@@ -145,7 +145,10 @@ json tcp_connection_json(const TcpConnection& c, const TcpReport::AfterWindow* l
           {"response_time_avg_s", c.exchanges ? dur(c.rt_total_ns / static_cast<std::int64_t>(c.exchanges)) : json(nullptr)},
           {"response_time_max_s", c.exchanges ? dur(c.rt_max_ns) : json(nullptr)},
           {"server_time_s", dur(c.server_time_ns)},
-          {"network_time_s", dur(c.elapsed_ns() - c.server_time_ns)},
+          {"client_time_s", dur(c.client_time_ns)},
+          {"stall_time_s", dur(c.stall_time_ns)},
+          {"network_time_s", dur(c.network_time_ns)},
+          {"idle_time_s", dur(c.idle_time_ns)},
           {"idle_evicted", c.evicted_idle},
           {"directions", std::move(dirs)}};
   if (later)  // still open where the time window ends: how it went on in the whole trace

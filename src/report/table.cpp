@@ -97,7 +97,8 @@ const std::vector<std::string>& sessions_columns() {
                                   "roles_known", "local", "first", "last", "first_frame", "last_frame", "elapsed_s",
                                   "saw_start", "reset_by", "handshake_rtt_s", "syn_to_synack_s", "synack_to_ack_s",
                                   "exchanges", "response_time_avg_s", "response_time_max_s", "server_time_s",
-                                  "network_time_s", "idle_evicted"};
+                                  "client_time_s", "stall_time_s", "network_time_s", "idle_time_s",
+                                  "idle_evicted"};
     for (const char* s : kSideNames) {
       for (const char* k : {"packets", "ip_bytes", "payload_bytes", "first", "last", "syn", "fin", "rst", "mss",
                             "window_scale", "sack_permitted", "timestamps", "initial_window", "min_window",

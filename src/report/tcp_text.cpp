@@ -120,8 +120,12 @@ std::string render_sessions_text(const SummaryReport& r, std::uint64_t only_conn
     if (c.exchanges)
       line(o, " Response times:    {} exchange{}, average {}, longest {}", c.exchanges, c.exchanges == 1 ? "" : "s",
            opt_secs(c.rt_total_ns / static_cast<std::int64_t>(c.exchanges)), opt_secs(c.rt_max_ns));
-    line(o, " Host time:         {} (server answering requests)", opt_secs(c.server_time_ns));
-    line(o, " Network time:      {} (elapsed minus host time)", opt_secs(c.elapsed_ns() - c.server_time_ns));
+    // where the time went: the five parts sum to the elapsed time
+    line(o, " Host time:         {} (the server's turn: answering requests, sending unasked)", opt_secs(c.server_time_ns));
+    line(o, " Client time:       {} (the client's turn: think time before its next request)", opt_secs(c.client_time_ns));
+    line(o, " Receiver stall:    {} (a zero window, or the sender's window full)", opt_secs(c.stall_time_ns));
+    line(o, " Network time:      {} (round trips, transfer, loss recovery)", opt_secs(c.network_time_ns));
+    line(o, " Idle:              {} (nothing outstanding; keepalives)", opt_secs(c.idle_time_ns));
     auto opt_pair = [&](auto f) { return fmt::format("{:>9},{:>9}", f(dl), f(dr)); };
     line(o, " MSS:               {}", opt_pair([](const TcpDirection& d) { return d.has_mss ? std::to_string(d.mss) : std::string("-"); }));
     line(o, " Window scale:      {}", opt_pair([](const TcpDirection& d) { return d.wscale >= 0 ? std::to_string(d.wscale) : std::string("-"); }));

@@ -244,6 +244,24 @@ def check_real(ctana, tmp, errors):
                 errors.append(f"{name}: DNS latency table {shown} != dns.latency_histogram {counts}")
         elif 'id="plot-dns-latency"' in raw or 'id="dns-latency"' in raw:
             errors.append(f"{name}: a DNS latency histogram without answered queries")
+        # where the time went: each row's bar and each plotted connection's legend name exactly the
+        # parts the model gives that connection
+        parts = {"server_time_s": "host time", "client_time_s": "client time", "stall_time_s": "receiver stall",
+                 "network_time_s": "network", "idle_time_s": "idle"}
+        by_id = {c["id"]: c for c in s.get("connections", [])}
+        for cid, row in re.findall(r'<tr id="c-(\d+)">(.*?)</tr>', raw, re.S):
+            c = by_id.get(int(cid))
+            want = [v for k, v in parts.items() if c and (c.get(k) or 0) > 0]
+            bar = re.search(r'<span class="tbar"[^>]* title="([^"]*)"', row)
+            got = [re.sub(r" [\d.]+ \S+ \(\d+%\)$", "", x) for x in bar.group(1).split(", ")] if bar else []
+            if got != want:
+                errors.append(f"{name}: connection {cid}: time bar {got}, model {want}")
+        for cid in re.findall(r'<div class="conn" id="conn-(\d+)">', raw):
+            if int(cid) not in by_id or not any(by_id[int(cid)].get(k) for k in parts):
+                continue  # plotted but not listed, or no time to share out
+            legend = re.search(rf'<div class="conn" id="conn-{cid}">.*?<div class="twent">(.*?)</div>', raw, re.S)
+            if not legend or 'class="tbar big"' not in legend.group(1) or 'class="tlegend"' not in legend.group(1):
+                errors.append(f"{name}: connection {cid} has plots but no where-the-time-went bar with its legend")
         canvases = len([1 for t, _ in p.tags if t == "canvas"])
         if data.get("plots") != canvases:
             errors.append(f"{name}: data block counts {data.get('plots')} plots, page has {canvases} canvases")

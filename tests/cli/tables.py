@@ -27,7 +27,8 @@ COLUMNS = {
     "sessions": ["id", "client", "client_port", "server", "server_port", "application", "state", "roles_known",
                  "local", "first", "last", "first_frame", "last_frame", "elapsed_s", "saw_start", "reset_by",
                  "handshake_rtt_s", "syn_to_synack_s", "synack_to_ack_s", "exchanges", "response_time_avg_s",
-                 "response_time_max_s", "server_time_s", "network_time_s", "idle_evicted"]
+                 "response_time_max_s", "server_time_s", "client_time_s", "stall_time_s",
+                 "network_time_s", "idle_time_s", "idle_evicted"]
                 + [f"{s}_{k}" for s in ("client", "server") for k in SESSION_SIDE + TCPA],
     "exceptions": ["severity", "category", "area", "kind", "cause", "module", "time", "last_time", "connection",
                    "first_frame", "last_frame", "client", "client_port", "server", "server_port", "count", "subject",

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <deque>
 #include <string>
 #include <vector>
@@ -172,6 +173,65 @@ TEST(Tcp, ZeroWindowProbesAndUpdate) {
   EXPECT_EQ(t.flagged(6), tcpa::zero_window | tcpa::zero_window_probe_ack);
   EXPECT_EQ(t.flagged(7), tcpa::window_update);
   EXPECT_TRUE(t.has("zero_window"));  // 1.09 s closed
+  ASSERT_EQ(t.conns.size(), 1u);
+  // the client's data filled the server's window (window full), then the window was zero until the update
+  EXPECT_EQ(t.conns[0].stall_time_ns, 1'100'000'000);
+  EXPECT_EQ(t.conns[0].network_time_ns, 20'000'000);  // the handshake
+  EXPECT_EQ(t.conns[0].client_time_ns, 80'000'000);  // the client's data after the handshake
+}
+
+// Where the time went (docs/tcp.md): one request/response with a 50 ms path round trip, 10 ms of
+// client think time and 200 ms of server time, captured at the client and at the server. Both
+// captures must give the same split, summing to the elapsed time.
+TEST(Tcp, WhereTheTimeWentIsTheSameAtBothEnds) {
+  for (const bool at_client : {true, false}) {
+    SCOPED_TRACE(at_client ? "captured at the client" : "captured at the server");
+    Trace t;
+    // times at the client, and at the server (25 ms one way, the server's own packets at once)
+    const std::vector<double> ts = at_client
+        ? std::vector<double>{0, 0.050, 0.0501, 0.0601, 0.3101, 0.3102, 0.3202, 0.3702, 0.3703}
+        : std::vector<double>{0.025, 0.025, 0.0751, 0.0851, 0.2851, 0.3352, 0.3452, 0.3452, 0.3953};
+    t.seg(ts[0], true, 1000, 0, S);
+    t.seg(ts[1], false, 5000, 1001, S | A);
+    t.seg(ts[2], true, 1001, 5001, A);
+    t.seg(ts[3], true, 1001, 5001, A | P, 1000, 100);   // request after 10 ms of think time
+    t.seg(ts[4], false, 5001, 1101, A | P, 1000, 300);  // response after 200 ms at the server
+    t.seg(ts[5], true, 1101, 5301, A);
+    t.seg(ts[6], true, 1101, 5301, F | A);              // 10 ms quiet, then the client closes
+    t.seg(ts[7], false, 5301, 1102, F | A);
+    t.seg(ts[8], true, 1102, 5302, A);
+    t.done();
+    ASSERT_EQ(t.conns.size(), 1u);
+    const TcpConnection& c = t.conns[0];
+    // the times above become whole nanoseconds: within a microsecond
+    const auto near = [](std::int64_t got, std::int64_t want) { return std::llabs(got - want) <= 1000; };
+    EXPECT_PRED2(near, c.server_time_ns, 200'000'000);
+    EXPECT_PRED2(near, c.client_time_ns, 10'000'000);
+    EXPECT_PRED2(near, c.idle_time_ns, 10'000'000);
+    EXPECT_PRED2(near, c.network_time_ns, 150'300'000);  // three round trips, and the client's ACKs
+    EXPECT_EQ(c.stall_time_ns, 0);
+    EXPECT_EQ(c.server_time_ns + c.client_time_ns + c.idle_time_ns + c.network_time_ns + c.stall_time_ns,
+              c.elapsed_ns());
+  }
+}
+
+// A server that keeps retransmitting to a client that no longer answers: network time, not host time.
+TEST(Tcp, WhereTheTimeWentRetransmissionsAreNetwork) {
+  Trace t;
+  t.handshake();
+  t.seg(0.030, true, 1001, 5001, A | P, 1000, 10);
+  t.seg(0.040, false, 5001, 1011, A | P, 1000, 100);
+  for (const double at : {0.240, 0.640, 1.440, 3.040}) t.seg(at, false, 5001, 1011, A | P, 1000, 100);
+  t.seg(3.050, false, 5101, 1011, R | A);
+  t.done();
+  ASSERT_EQ(t.conns.size(), 1u);
+  const TcpConnection& c = t.conns[0];
+  // the handshake, the answer (within the 10 ms round trip SYN -> SYN/ACK, so no host time), the
+  // retransmissions until the RST
+  EXPECT_EQ(c.network_time_ns, 20'000'000 + 10'000'000 + 3'010'000'000);
+  EXPECT_EQ(c.server_time_ns, 0);
+  EXPECT_EQ(c.client_time_ns, 10'000'000);
+  EXPECT_EQ(c.idle_time_ns, 0);
 }
 
 TEST(Tcp, KeepalivesUnanswered) {
@@ -187,6 +247,9 @@ TEST(Tcp, KeepalivesUnanswered) {
   EXPECT_EQ(t.flagged(4), tcpa::keep_alive_ack);
   EXPECT_EQ(t.infos[3].cat, TcpCat::keepalive);
   EXPECT_TRUE(t.has("keepalive_unanswered"));
+  ASSERT_EQ(t.conns.size(), 1u);
+  EXPECT_EQ(t.conns[0].idle_time_ns, 39'980'000'000);  // keepalives: idle, not network
+  EXPECT_EQ(t.conns[0].network_time_ns, 20'000'000);   // the handshake
 }
 
 TEST(Tcp, RefusedAndUnansweredAndIncomplete) {
