@@ -59,6 +59,9 @@ struct ReportSeries {
   // CTRACE: packets discarded by the stack over time, per reason code (the first 8 codes seen;
   // later codes count under 0xFFFF, "other"); a: packets, b: bytes
   std::vector<std::pair<std::uint16_t, TimeBins>> discards;
+  // CTRACE SYSTCPIS: IDS events over time, per probe id (the first 8 probes seen; later ones count
+  // under 0xFFFFFFFF, "other"); a: events, b: bytes
+  std::vector<std::pair<std::uint32_t, TimeBins>> ids;
   std::uint64_t connections_untracked = 0;   // not followed: too many open at once
   std::uint64_t points_dropped_budget = 0;   // not kept: the global point budget was spent
 };

@@ -808,20 +808,25 @@ void Page::ctrace() {
            e(d.meaning), num(d.packets));
     add("</tbody></table>\n");
   }
-  if (!s.discards.empty() && plots) {
-    add("<p class=\"mut\">Discarded packets over time, by reason code:</p>\n");
-    canvas("plot-discards", "discarded packets per second by reason code");
+  // counts over time per code (discard reason, IDS probe), for the page's script
+  auto coded_series = [this](const auto& series, auto label_of) {
     Json list = Json::array();
-    for (const auto& [code, bins] : s.discards) {
-      std::string label = code == 0xFFFF ? std::string("other codes") : std::to_string(code);
-      for (const auto& d : c.discards)
-        if (d.code == code && !d.name.empty()) label += " " + d.name;
-      list.push_back({{"label", label},
+    for (const auto& [code, bins] : series)
+      list.push_back({{"label", label_of(code)},
                       {"origin", secs(bins.origin_ns - t0)},
                       {"width", static_cast<double>(bins.width_ns) / 1e9},
                       {"packets", bins.a}});
-    }
-    data["discards"] = std::move(list);
+    return list;
+  };
+  if (!s.discards.empty() && plots) {
+    add("<p class=\"mut\">Discarded packets over time, by reason code:</p>\n");
+    canvas("plot-discards", "discarded packets per second by reason code");
+    data["discards"] = coded_series(s.discards, [&c](std::uint16_t code) {
+      std::string label = code == 0xFFFF ? std::string("other codes") : std::to_string(code);
+      for (const auto& d : c.discards)
+        if (d.code == code && !d.name.empty()) label += " " + d.name;
+      return label;
+    });
   }
   if (!c.ids_probes.empty()) {
     add("<h3>IDS events by probe</h3><table><thead><tr><th class=\"n\">probe</th><th>group</th><th>description</th>"
@@ -835,6 +840,17 @@ void Page::ctrace() {
       for (const auto& src : c.ids_sources)
         top += fmt::format("{}{} ({})", top.empty() ? "" : ", ", src.address.str(), num(src.events));
       addf("<p>Top sources: {}.</p>\n", e(top));
+    }
+    if (!s.ids.empty() && plots) {
+      add("<p class=\"mut\">IDS events over time, by probe:</p>\n");
+      canvas("plot-ids", "IDS events per second by probe");
+      data["ids"] = coded_series(s.ids, [&c](std::uint32_t probe) {
+        if (probe == 0xFFFFFFFF) return std::string("other probes");
+        std::string label = fmt::format("{:08X}", probe);
+        for (const auto& p : c.ids_probes)
+          if (p.probe == probe && !p.group.empty()) label += " " + p.group;
+        return label;
+      });
     }
   }
   if (!c.data_jobs.empty()) {

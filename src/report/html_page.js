@@ -136,13 +136,16 @@
                                  ticks: { precision: 0 } } } } });
   }
 
-  if (data.discards) {
+  // counts per second over time, one line per code (discard reason, IDS probe)
+  function coded(id, series, prefix, what) {
     var palette = ['#b3261e', '#35608f', '#7a9a3a', '#c07a00', '#6a3d9a', '#00838f', '#795548', '#555'];
-    draw('plot-discards', { type: 'line', data: { datasets: data.discards.map(function (d, k) {
-      return { label: 'code ' + d.label, data: bins(d.origin, d.width, d.packets, d.width), pointRadius: 0,
+    draw(id, { type: 'line', data: { datasets: series.map(function (d, k) {
+      return { label: prefix + d.label, data: bins(d.origin, d.width, d.packets, d.width), pointRadius: 0,
                borderWidth: 1.5, borderColor: palette[k % palette.length], backgroundColor: palette[k % palette.length] };
-    }) }, options: base('seconds from the first packet', 'discarded packets/s') });
+    }) }, options: base('seconds from the first packet', what) });
   }
+  if (data.discards) coded('plot-discards', data.discards, 'code ', 'discarded packets/s');
+  if (data.ids) coded('plot-ids', data.ids, 'probe ', 'IDS events/s');
 
   var RETRANS = 1 | 2 | 4, DUPACK = 64, ZEROWIN = 128;
   (data.conns || []).forEach(function (c) {

@@ -13,6 +13,7 @@
 #include <set>
 #include <tuple>
 
+#include "ctana/ctrace.hpp"
 #include "ctana/html_report.hpp"
 
 namespace ctana {
@@ -308,28 +309,39 @@ void SeriesCollector::attach(TcpAnalyzer& tcp) {
   tcp.on_connection([im](const TcpConnection& c) { im->on_connection(c); });
 }
 
+namespace {
+// The bins of `code` among the first 8 codes seen; later codes share the bins of code `other`.
+// A new code's bins start with the timeline's origin and width, so that they line up with it.
+template <class Code>
+TimeBins& coded_bins(std::vector<std::pair<Code, TimeBins>>& d, Code code, Code other, const TimeBins& timeline) {
+  auto it = std::find_if(d.begin(), d.end(), [code](const auto& x) { return x.first == code; });
+  if (it == d.end()) {
+    it = std::find_if(d.begin(), d.end(), [other](const auto& x) { return x.first == other; });
+    if (it == d.end()) {
+      d.emplace_back(d.size() < 8 ? code : other, TimeBins{});
+      it = d.end() - 1;
+    }
+  }
+  if (it->second.width_ns == 0) {
+    it->second.origin_ns = timeline.origin_ns;
+    it->second.width_ns = timeline.width_ns;
+  }
+  return it->second;
+}
+}  // namespace
+
 void SeriesCollector::on_packet(const Packet& p) {
   if (!p.rec) return;
   const std::int64_t ts = p.rec->ts_ns;
-  impl_->out.timeline.add(ts, 1, p.rec->orig_len, impl_->opt.timeline_bins, 1'000'000);
-  if (const std::uint16_t code = p.rec->meta.discard_code) {
-    auto& d = impl_->out.discards;
-    auto it = std::find_if(d.begin(), d.end(), [code](const auto& x) { return x.first == code; });
-    if (it == d.end()) {
-      constexpr std::uint16_t kOther = 0xFFFF;
-      it = std::find_if(d.begin(), d.end(), [](const auto& x) { return x.first == kOther; });
-      if (it == d.end()) {
-        d.emplace_back(d.size() < 8 ? code : kOther, TimeBins{});
-        it = d.end() - 1;
-      }
-    }
-    // the same origin and first width as the timeline, so the codes' bins line up with it
-    if (it->second.width_ns == 0) {
-      it->second.origin_ns = impl_->out.timeline.origin_ns;
-      it->second.width_ns = impl_->out.timeline.width_ns;
-    }
-    it->second.add(ts, 1, p.rec->orig_len, impl_->opt.timeline_bins, 1'000'000);
-  }
+  ReportSeries& out = impl_->out;
+  const std::size_t max_bins = impl_->opt.timeline_bins;
+  out.timeline.add(ts, 1, p.rec->orig_len, max_bins, 1'000'000);
+  const SourceMeta& m = p.rec->meta;
+  if (const std::uint16_t code = m.discard_code)
+    coded_bins<std::uint16_t>(out.discards, code, 0xFFFF, out.timeline).add(ts, 1, p.rec->orig_len, max_bins, 1'000'000);
+  if ((m.flags & SourceMeta::kCtrace) && ctrace::is_ids_probe(m.format_id))
+    coded_bins<std::uint32_t>(out.ids, m.format_id, 0xFFFFFFFF, out.timeline).add(ts, 1, p.rec->orig_len, max_bins,
+                                                                                  1'000'000);
 }
 
 void SeriesCollector::finish() {

@@ -228,6 +228,14 @@ def check_real(ctana, tmp, errors):
         if bool(discards) != ('id="plot-discards"' in raw):
             errors.append(f"{name}: discards over time {'not plotted' if discards else 'plotted without discards'}")
         data = json.loads(p.scripts[1][1])
+        # IDS events over time: plotted when there are any, every event in some probe's bins
+        probes = ((s.get("ctrace") or {}).get("ids") or {}).get("by_probe") or []
+        if bool(probes) != ('id="plot-ids"' in raw):
+            errors.append(f"{name}: IDS events over time {'not plotted' if probes else 'plotted without IDS events'}")
+        events = sum(pr["events"] for pr in probes)
+        binned = sum(sum(x["packets"]) for x in data.get("ids", []))
+        if binned != events:
+            errors.append(f"{name}: {binned} IDS events in the plot's bins, the model counts {events}")
         # the DNS latency histogram: plotted from dns.latency_histogram, and the same counts in a table
         dns = s.get("dns") or {}
         counts = [b["count"] for b in dns.get("latency_histogram", [])]
