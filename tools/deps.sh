@@ -4,7 +4,8 @@
 #   tools/deps.sh build   compilers, CMake and the libraries ctana is built with
 #   tools/deps.sh test    ... and the test suite's: GoogleTest, tshark (the oracle the
 #                         cross-check compares with), the JSON Schema validator, Chromium
-#                         (renders ctana report's pages headless: tests/cli/report_browser.py)
+#                         and Firefox (render ctana report's pages headless), poppler-utils
+#                         (reads their printed PDF): tests/cli/report_browser.py
 #   tools/deps.sh fuzz    ... build, and clang with its libFuzzer and sanitizer runtimes
 #   tools/deps.sh bench   ... build, and Google Benchmark (for -DCTANA_BENCH=ON)
 #   tools/deps.sh capture what the scripts of tools/capture/ run to make the real-traffic test
@@ -14,7 +15,7 @@ packages=(cmake make g++ pkg-config python3 libpcap-dev libcli11-dev libfmt-dev 
           libjs-chart.js)
 case "${1:-build}" in
   build) ;;
-  test) packages+=(libgtest-dev tshark python3-jsonschema chromium) ;;
+  test) packages+=(libgtest-dev tshark python3-jsonschema chromium firefox-esr poppler-utils) ;;
   fuzz) packages+=(clang libclang-rt-14-dev) ;;
   bench) packages+=(libbenchmark-dev) ;;
   capture) packages=(python3 tcpdump tshark wireshark-common iproute2 ethtool openssl curl dnsmasq-base dnsutils vsftpd

@@ -8,9 +8,16 @@ latency histogram of a DNS trace, one bar per bucket of `summary --json`'s dns.l
 A screenshot of the first and of the DNS trace goes to --shots for a human look. Broken copies of a page (an
 external image, a script error, the DNS page without its histogram) must fail the same checks, so the
 checks themselves are tested.
-Exit 77 (skipped) when Chromium is not installed."""
+The same pages open in headless Firefox (firefox-esr): a copy with a reporter script (and the
+loopback address it reports to allowed by the page's policy) sends back the plots drawn, the errors
+the page counted and any load the policy refused. And they print: Chromium's PDF of each page
+(--print-to-pdf) holds every plot as an image (pdfimages) and the sections' text (pdftotext); a
+copy that hides its plots in print must fail.
+Exit 77 (skipped) when Chromium is not installed; the Firefox and print checks fail when
+firefox-esr or poppler-utils is missing (tools/deps.sh test installs them)."""
 import argparse
 import concurrent.futures
+import http.server
 import json
 import os
 import pathlib
@@ -19,6 +26,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 # a lossy bulk transfer, FTP, a z/OS CTRACE with discards (paths under testdata/)
@@ -42,6 +51,88 @@ def browse(browser, page, profile, action):
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     console = [l for l in r.stderr.splitlines() if "CONSOLE" in l or "Refused to" in l or "Uncaught" in l]
     return r.stdout, console
+
+
+# Injected first in <head> of a copy for Firefox: collects refused loads, and once the page's script
+# has marked the root with data-plots (or after 20 s) posts what it sees to the test's server.
+FIREFOX_REPORTER = """<script>(function(){var refused=[];
+document.addEventListener('securitypolicyviolation',function(e){refused.push(e.blockedURI+' '+e.violatedDirective);});
+function send(){var r=document.documentElement;
+fetch('http://127.0.0.1:PORT/',{method:'POST',mode:'no-cors',body:JSON.stringify({plots:r.getAttribute('data-plots'),
+canvases:document.querySelectorAll('canvas').length,drawn:document.querySelectorAll('canvas[data-drawn="1"]').length,
+errors:window.ctanaErrors||[],refused:refused,agent:navigator.userAgent})});}
+var n=0;function wait(){if(document.documentElement.hasAttribute('data-plots')||n++>100){setTimeout(send,300);return;}
+setTimeout(wait,200);}window.addEventListener('load',function(){setTimeout(wait,100);});})();</script>"""
+
+
+def firefox(page, tmp, name):
+    """Opens a copy of `page` in headless Firefox; what the reporter posted (a dict), or None."""
+    got = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            got["report"] = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode())
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    srv = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    port = srv.server_address[1]
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    html = page.read_text(encoding="utf-8")
+    # the page's own policy, with the reporter's one address allowed
+    html = html.replace("img-src data:", f"img-src data:; connect-src http://127.0.0.1:{port}", 1)
+    html = html.replace("<head>", "<head>" + FIREFOX_REPORTER.replace("PORT", str(port)), 1)
+    copy = tmp / ("firefox-" + name.replace("/", "-").replace(":", "-") + ".html")
+    copy.write_text(html, encoding="utf-8")
+    profile = tempfile.mkdtemp(dir=tmp)
+    proc = subprocess.Popen(["firefox-esr", "--headless", "--no-remote", "--profile", profile, copy.as_uri()],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    start = time.time()
+    while "report" not in got and time.time() - start < 120 and proc.poll() is None:
+        time.sleep(0.2)
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    srv.shutdown()
+    return got.get("report")
+
+
+def check_firefox(name, rep):
+    if rep is None:
+        return [f"{name}: Firefox: no report from the page (not loaded, or its script did not run)"]
+    errors = [f"{name}: Firefox: script error {e}" for e in rep["errors"]]
+    errors += [f"{name}: Firefox: refused load {r}" for r in rep["refused"]]
+    if rep["plots"] is None or int(rep["plots"]) != rep["canvases"] or rep["drawn"] != rep["canvases"]:
+        errors.append(f"{name}: Firefox: {rep['plots']} plots drawn, {rep['drawn']} canvases marked, "
+                      f"{rep['canvases']} canvases")
+    return errors
+
+
+def check_print(name, browser, page, tmp):
+    """Chromium prints `page` to PDF: every plot in it as an image, and the sections' text."""
+    pdf = tmp / ("print-" + name.replace("/", "-").replace(":", "-") + ".pdf")
+    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
+                    "--disable-dev-shm-usage", f"--user-data-dir={tempfile.mkdtemp(dir=tmp)}",
+                    "--virtual-time-budget=10000", "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri()],
+                   capture_output=True, text=True, timeout=120)
+    if not pdf.exists() or pdf.stat().st_size == 0:
+        return [f"{name}: print: no PDF"]
+    listing = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True).stdout
+    images = sum(1 for line in listing.splitlines()[2:] if line.split()[2:3] == ["image"])
+    canvases = page.read_text(encoding="utf-8").count("<canvas ")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    errors = []
+    if images != canvases:
+        errors.append(f"{name}: print: {images} images in the PDF, the page has {canvases} plots")
+    for heading in ("What went wrong", "The trace"):
+        if heading not in text:
+            errors.append(f"{name}: print: no '{heading}' in the PDF's text")
+    return errors
 
 
 def check_dom(name, dom, console, required=None):
@@ -145,6 +236,27 @@ def main():
                     errors += found
                     if not found:
                         print(f"ok {t}: {len(re.findall(r'<canvas ', dom))} plots drawn, no console message")
+        # Firefox and print, one page at a time (each starts a browser)
+        missing = [t for t in ("firefox-esr", "pdfimages", "pdftotext") if not shutil.which(t)]
+        if missing:
+            errors.append(f"not installed: {', '.join(missing)} (tools/deps.sh test installs them)")
+        elif pages:
+            noprint = tmp / "broken-print.html"
+            noprint.write_text(pages[0][1].read_text(encoding="utf-8").replace(
+                "</style>", "@media print{canvas{display:none!important}}</style>", 1), encoding="utf-8")
+            for t, p in pages + [("broken-script", err), ("broken-external", ext), ("broken-print", noprint)]:
+                found = [] if t == "broken-print" else check_firefox(t, firefox(p, tmp, t))
+                if t != "broken-script" and t != "broken-external":
+                    found += check_print(t, browser, p, tmp)
+                if t.startswith("broken-"):
+                    if not found:
+                        errors.append(f"{t}: the Firefox or print checks did not catch the broken page")
+                    else:
+                        print(f"ok {t}: caught in Firefox or print ({found[0][:120]})")
+                else:
+                    errors += found
+                    if not found:
+                        print(f"ok {t}: drawn in Firefox, every plot printed")
     for e in errors:
         print("FAIL", e)
     print(f"report_browser: {len(errors)} problems")
