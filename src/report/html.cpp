@@ -194,7 +194,7 @@ th[data-sort]{cursor:pointer}th[data-sort]:after{content:" \2195";color:var(--mu
 pre{white-space:pre-wrap;margin:0}
 code{font-size:12px}
 .conn{border-top:1px solid var(--line);margin-top:16px}
-.tbar{display:inline-flex;width:90px;height:10px;background:var(--hl);vertical-align:middle;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+.tbar{display:inline-flex;width:64px;margin-top:2px;height:10px;background:var(--hl);vertical-align:middle;-webkit-print-color-adjust:exact;print-color-adjust:exact}
 .tbar span{display:block;height:100%}.tbar.big{width:100%;height:16px;display:flex;margin:4px 0}
 .tkey{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle;-webkit-print-color-adjust:exact;print-color-adjust:exact}
 .tlegend{font-size:13px}
@@ -437,12 +437,12 @@ void Page::connections() {
   add("<div class=\"scroll\"><table id=\"conn-table\"><thead><tr>"
       "<th class=\"n\" data-sort=\"n\">#</th><th data-sort=\"s\">client</th><th data-sort=\"s\">server</th>"
       "<th data-sort=\"s\">app</th><th data-sort=\"s\">state</th><th class=\"n\" data-sort=\"n\">start</th>"
-      "<th class=\"n\" data-sort=\"n\">duration</th><th class=\"n\" data-sort=\"n\">packets</th>"
+      "<th class=\"n\" data-sort=\"n\" title=\"and where the time went: host, client, receiver stall, network, "
+      "idle\">duration</th><th class=\"n\" data-sort=\"n\">packets</th>"
       "<th class=\"n\" data-sort=\"n\">bytes c&rarr;s</th><th class=\"n\" data-sort=\"n\">bytes s&rarr;c</th>"
       "<th class=\"n\" data-sort=\"n\">handshake RTT</th><th class=\"n\" data-sort=\"n\">max response</th>"
       "<th class=\"n\" data-sort=\"n\">retrans</th><th class=\"n\" data-sort=\"n\">dup ACKs</th>"
       "<th class=\"n\" data-sort=\"n\">zero windows</th><th class=\"n\" data-sort=\"n\">findings</th>"
-      "<th class=\"n\" data-sort=\"n\" title=\"sorted by host time\">where the time went</th>"
       "</tr></thead><tbody>\n");
   std::size_t rows = 0;
   for (const auto& c : r.tcp.connections) {
@@ -452,7 +452,7 @@ void Page::connections() {
     const auto fc = findings_per_conn.find(c.id);
     const std::uint64_t nf = fc == findings_per_conn.end() ? 0 : fc->second;
     addf("<tr id=\"c-{0}\"><td class=\"n\" data-v=\"{0}\">{1}</td><td>{2}</td><td>{3}</td><td>{4}</td><td>{5}</td>"
-         "<td class=\"n\" data-v=\"{6}\">{7}</td><td class=\"n\" data-v=\"{8}\">{9}</td>"
+         "<td class=\"n\" data-v=\"{6}\">{7}</td><td class=\"n\" data-v=\"{8}\">{9}<br>{20}</td>"
          "<td class=\"n\" data-v=\"{10}\">{11}</td><td class=\"n\" data-v=\"{12}\">{13}</td>"
          "<td class=\"n\" data-v=\"{14}\">{15}</td><td class=\"n\" data-v=\"{16}\">{17}</td>"
          "<td class=\"n\" data-v=\"{18}\">{19}</td>",
@@ -461,10 +461,9 @@ void Page::connections() {
          tcp_state_name(c.state), c.first_ns - t0, rel(c.first_ns), c.elapsed_ns(), e(human_duration(c.elapsed_ns())),
          c.dir[0].packets + c.dir[1].packets, num(c.dir[0].packets + c.dir[1].packets), c.dir[0].payload_bytes,
          num(c.dir[0].payload_bytes), c.dir[1].payload_bytes, num(c.dir[1].payload_bytes), c.handshake_rtt_ns,
-         dur(c.handshake_rtt_ns), c.exchanges ? c.rt_max_ns : -1, c.exchanges ? dur(c.rt_max_ns) : std::string("-"));
-    addf("<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
-         "<td class=\"n\" data-v=\"{}\">{}</td></tr>\n",
-         retrans, dup, zw, nf, c.server_time_ns, time_bar(c, false));
+         dur(c.handshake_rtt_ns), c.exchanges ? c.rt_max_ns : -1, c.exchanges ? dur(c.rt_max_ns) : std::string("-"), time_bar(c, false));
+    addf("<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n", retrans,
+         dup, zw, nf);
   }
   add("</tbody></table></div>\n");
   if (r.tcp.connections.size() > opt.max_table_rows || r.tcp.connections_omitted)
