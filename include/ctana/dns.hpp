@@ -78,6 +78,7 @@ constexpr std::size_t dns_latency_bucket(std::int64_t ns) {
 struct DnsReport {
   bool present = false;
   std::uint64_t queries = 0, responses = 0, answered = 0, unanswered = 0, retries = 0, unmatched_responses = 0;
+  std::uint64_t icmp_failed = 0;   // queries answered by an ICMP error instead (a router, or the server host)
   std::uint64_t truncated = 0, malformed = 0, over_tcp = 0;
   std::array<std::uint64_t, 16> rcodes{};
   std::uint64_t latency_samples = 0;

@@ -1,4 +1,5 @@
 // DNS transactions: queries matched to responses by client, server, ports and id (docs/dns.md).
+#include "ctana/decode.hpp"
 #include "ctana/dns.hpp"
 
 #include <fmt/format.h>
@@ -23,6 +24,7 @@ struct PendingQuery {
   std::uint16_t type = 0;
   std::uint32_t retries = 0;
   IpAddr client, server;
+  std::uint16_t client_port = 0, server_port = 0;
   std::uint64_t frame = 0;   // the first query's frame; 0 over TCP (delivered as a stream)
   std::size_t log = SIZE_MAX;  // its row in DnsReport::transactions, if listed
 };
@@ -50,6 +52,55 @@ struct DnsAnalyzer::Impl {
   // trace. A flow both traces carry is analysed from the first only (docs/ctrace.md).
   std::unordered_map<std::string, std::uint8_t> udp_source;
   static constexpr std::size_t kMaxUdpFlows = 200'000;
+  // ICMP errors about DNS queries (a router or the server answered instead of the name server),
+  // by the query's endpoints (key with id 0): the last one of each flow
+  struct IcmpAnswer {
+    IpAddr from;
+    std::string what;  // "TTL Exceeded in Transit", "Port Unreachable", ...
+    std::int64_t ts = 0;
+    std::uint64_t frame = 0;
+  };
+  std::unordered_map<std::string, IcmpAnswer> icmp_answers;
+  static constexpr std::size_t kMaxIcmpAnswers = 10'000;
+  // queries failed that way, per sender of the ICMP error and what it said
+  struct IcmpFailures {
+    std::uint64_t queries = 0;
+    std::int64_t first_ns = 0, last_ns = 0;
+    std::uint64_t first_frame = 0, last_frame = 0;
+    IpAddr client, server;
+    std::uint16_t server_port = 0;
+    std::string example;
+  };
+  std::map<std::pair<std::string, std::string>, IcmpFailures> icmp_failures;  // (from, what)
+
+  void note_icmp(const Packet& p) {
+    const QuotedPacket& q = p.icmp.quote;
+    if (icmp_answers.size() >= kMaxIcmpAnswers && !icmp_answers.count(key(q.src, q.sport, q.dst, q.dport, 0))) return;
+    const bool v6 = p.l4 == L4::icmpv6;
+    std::string_view what = v6 ? icmpv6_code_name(p.icmp.type, p.icmp.code) : icmp_code_name(p.icmp.type, p.icmp.code);
+    if (what.empty()) what = v6 ? icmpv6_type_name(p.icmp.type) : icmp_type_name(p.icmp.type);
+    icmp_answers[key(q.src, q.sport, q.dst, q.dport, 0)] = IcmpAnswer{p.src, std::string(what), p.rec->ts_ns, p.frame()};
+  }
+
+  // A query closed without an answer that an ICMP error about its datagram came back for (after
+  // the query): failed with that error, not unanswered.
+  bool failed_by_icmp(const PendingQuery& q) {
+    const auto it = icmp_answers.find(key(q.client, q.client_port, q.server, q.server_port, 0));
+    if (it == icmp_answers.end() || it->second.ts < q.ts) return false;
+    const IcmpAnswer& a = it->second;
+    IcmpFailures& f = icmp_failures[{a.from.str(), a.what}];
+    if (!f.queries++) {
+      f.first_ns = q.ts, f.first_frame = q.frame, f.client = q.client, f.server = q.server;
+      f.server_port = q.server_port, f.example = q.name;
+    }
+    if (a.ts >= f.last_ns) f.last_ns = a.ts, f.last_frame = a.frame;
+    ++out.icmp_failed;
+    if (q.log < out.transactions.size()) {
+      out.transactions[q.log].outcome = fmt::format("ICMP {} from {}", a.what, a.from.str());
+      out.transactions[q.log].retries = q.retries;
+    }
+    return true;
+  }
 
   bool first_source(const IpAddr& a, std::uint16_t ap, const IpAddr& b, std::uint16_t bp, std::uint8_t source) {
     const bool swap = std::make_pair(a.b, ap) > std::make_pair(b.b, bp);
@@ -95,7 +146,10 @@ struct DnsAnalyzer::Impl {
 
   void expire(std::int64_t t, bool all) {
     for (auto it = pending.begin(); it != pending.end();) {
-      if (all || t - it->second.last_ts > opt.timeout_ns) {
+      if ((all || t - it->second.last_ts > opt.timeout_ns) && failed_by_icmp(it->second)) {
+        open_question.erase(it->second.client.str() + "|" + it->second.name + "|" + std::to_string(it->second.type));
+        it = pending.erase(it);
+      } else if (all || t - it->second.last_ts > opt.timeout_ns) {
         ++out.unanswered;
         count_name(unanswered, it->second.name, it->second.type);
         if (it->second.log < out.transactions.size()) {
@@ -142,7 +196,7 @@ struct DnsAnalyzer::Impl {
         return;
       }
       const std::string k = key(src, sport, dst, dport, m.id);
-      PendingQuery q{ts, ts, name, type, 0, src, dst, frame};
+      PendingQuery q{ts, ts, name, type, 0, src, dst, sport, dport, frame};
       if (out.transactions.size() < opt.max_log) {
         q.log = out.transactions.size();
         DnsTransaction& x = out.transactions.emplace_back();
@@ -252,6 +306,11 @@ void DnsAnalyzer::on_packet(const Packet& p) {
     impl_->message(r.data, dt.src, dt.sport, dt.dst, dt.dport, r.ts_ns, false, r.index);
     return;
   }
+  if ((p.l4 == L4::icmp || p.l4 == L4::icmpv6) && p.icmp.has_quote && p.icmp.quote.proto == 17 &&
+      p.icmp.quote.has_ports && std::find(ports.begin(), ports.end(), p.icmp.quote.dport) != ports.end()) {
+    impl_->note_icmp(p);
+    return;
+  }
   if (p.l4 != L4::udp || p.malformed() || p.fragment) return;
   const bool to_server = std::find(ports.begin(), ports.end(), p.udp.dport) != ports.end();
   const bool from_server = std::find(ports.begin(), ports.end(), p.udp.sport) != ports.end();
@@ -302,6 +361,10 @@ void DnsAnalyzer::finish() {
       ++it;
       continue;
     }
+    if (im.failed_by_icmp(it->second)) {  // the ICMP error judged it
+      it = im.pending.erase(it);
+      continue;
+    }
     if (it->second.log < im.out.transactions.size()) {
       im.out.transactions[it->second.log].outcome = "not judged";
       im.out.transactions[it->second.log].retries = it->second.retries;
@@ -342,6 +405,26 @@ void DnsAnalyzer::finish() {
                     "Every lookup then waits for the resolver's timeout."};
     f.count = im.out.unanswered;
     im.emit(f);
+  }
+  for (const auto& [by, f] : im.icmp_failures) {
+    if (!im.emit) break;
+    const bool from_server = by.first == f.server.str();
+    Finding x{Severity::error, "application", "dns_icmp_error", f.first_ns, 0,
+              fmt::format("{} DNS quer{} to {} {} answered by ICMP {} from {}{}; e.g. {}", f.queries,
+                          f.queries == 1 ? "y" : "ies", endpoint(f.server, f.server_port), f.queries == 1 ? "was" : "were",
+                          by.second, by.first,
+                          from_server ? " (the server itself)" : " (a router on the way)", f.example),
+              from_server ? "The name server's host answered instead of its DNS service: nothing listens on the DNS "
+                            "port there (the name server is not running), or its firewall rejects DNS."
+                          : "A router on the way to the name server sent the query back with an ICMP error: the name "
+                            "server is unreachable from here (a route missing or looping, a filter on that router). "
+                            "Look at that router, named above, and the route from it to the name server."};
+    x.between(f.client, 0, f.server, f.server_port).because(by.second).about(by.first);
+    x.count = f.queries;
+    x.last_ns = f.last_ns;
+    x.first_frame = f.first_frame;
+    x.last_frame = f.last_frame;
+    im.emit(x);
   }
   if (im.out.rcodes[3] && im.emit) {
     std::string some;

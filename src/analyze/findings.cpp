@@ -89,6 +89,7 @@ constexpr std::array kKinds{
     FindingKindInfo{"dns_slow", "dns", A::host, "slow DNS answers"},
     FindingKindInfo{"dns_truncated", "dns", A::application, "truncated DNS answers"},
     FindingKindInfo{"dns_unanswered", "dns", A::network, "DNS queries never answered"},
+    FindingKindInfo{"dns_icmp_error", "dns", A::network, "DNS queries answered by ICMP errors"},
     // CTRACE evidence
     FindingKindInfo{"ctrace_discards", "ctrace", A::network, "packets discarded by the z/OS stack"},
     FindingKindInfo{"ids_event", "ctrace", A::network, "z/OS IDS events"},

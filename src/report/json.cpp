@@ -391,6 +391,7 @@ json dns_json(const DnsReport& d) {
           {"responses", d.responses},
           {"answered", d.answered},
           {"unanswered", d.unanswered},
+          {"icmp_failed", d.icmp_failed},
           {"retries", d.retries},
           {"unmatched_responses", d.unmatched_responses},
           {"truncated", d.truncated},

@@ -303,8 +303,9 @@ std::string render_summary_text(const SummaryReport& r) {
     const auto& d = r.dns;
     auto ms = [](std::int64_t ns) { return ns >= 0 ? fmt::format("{:.3f} ms", static_cast<double>(ns) / 1e6) : std::string("-"); };
     line(o, "");
-    line(o, "DNS: {} queries, {} responses ({} matched), {} unanswered, {} retries{}{}", group_digits(d.queries),
-         group_digits(d.responses), group_digits(d.answered), group_digits(d.unanswered), group_digits(d.retries),
+    line(o, "DNS: {} queries, {} responses ({} matched), {} unanswered, {}{} retries{}{}", group_digits(d.queries),
+         group_digits(d.responses), group_digits(d.answered), group_digits(d.unanswered),
+         d.icmp_failed ? fmt::format("{} answered by ICMP errors, ", group_digits(d.icmp_failed)) : "", group_digits(d.retries),
          d.truncated ? fmt::format(", {} truncated", d.truncated) : "", d.over_tcp ? fmt::format(", {} over TCP", d.over_tcp) : "");
     std::string codes;
     for (std::uint8_t i = 0; i < 16; ++i)
