@@ -98,6 +98,14 @@ constexpr std::array kKinds{
     FindingKindInfo{"dhcp_nak", "dhcp", A::configuration, "DHCP NAKs"},
     FindingKindInfo{"dhcp_decline", "dhcp", A::configuration, "DHCP addresses declined (address conflicts)"},
     FindingKindInfo{"dhcp_no_offer", "dhcp", A::configuration, "DHCP clients without an offer"},
+    // correlate (two traces of the same traffic, docs/correlate.md)
+    FindingKindInfo{"lost_between_points", "correlate", A::network, "packets lost between the capture points"},
+    FindingKindInfo{"delay_jump", "correlate", A::network, "jumps of the one-way delay between the points"},
+    FindingKindInfo{"nat_between_points", "correlate", A::configuration, "address translation between the points"},
+    FindingKindInfo{"mss_clamped", "correlate", A::configuration, "MSS clamped between the points"},
+    FindingKindInfo{"dscp_rewritten", "correlate", A::configuration, "DSCP rewritten between the points"},
+    FindingKindInfo{"duplicated_on_path", "correlate", A::network, "packets duplicated between the points"},
+    FindingKindInfo{"reordered_between_points", "correlate", A::network, "packets reordered between the points"},
 };
 
 void count(std::map<std::string, FindingKindRow>& kinds, FindingsReport& out, const Finding& f) {

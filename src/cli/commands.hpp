@@ -35,6 +35,7 @@ Command add_unterse_command(CLI::App& app);
 Command add_report_command(CLI::App& app);
 Command add_ftp_command(CLI::App& app);
 Command add_dns_command(CLI::App& app);
+Command add_correlate_command(CLI::App& app);
 
 // The CTRACE reading options (--ctrace-field, --tod-leap-seconds) of a subcommand.
 void add_ctrace_open_options(CLI::App* sub, OpenOptions& opt);

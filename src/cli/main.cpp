@@ -85,6 +85,7 @@ constexpr const char* kExamples =
     "  ctana ftp trace.pcap                         FTP commands, replies and latencies\n"
     "  ctana convert SYSTCPDA.bin -o trace.pcapng   open a z/OS trace in Wireshark\n"
     "  ctana diff --fail-on 'retrans_rate>+50%' good.pcap new.pcap   gate a CI job\n"
+    "  ctana correlate SYSTCPDA.bin client.pcap    where packets die between two capture points\n"
     "Run 'ctana COMMAND --help' for the options of a command; docs/cli.md for all.";
 
 int run(int argc, char** argv) {
@@ -108,6 +109,7 @@ int run(int argc, char** argv) {
   commands.push_back(add_ftp_command(app));
   commands.push_back(add_dns_command(app));
   commands.push_back(add_diff_command(app));
+  commands.push_back(add_correlate_command(app));
   commands.push_back(add_unterse_command(app));
   commands.push_back(add_report_command(app));
   Globals g;

@@ -27,7 +27,7 @@ except ImportError:
     sys.exit("schema.py: python3-jsonschema is missing (apt-get install python3-jsonschema)")
 
 SCHEMA_DIR = pathlib.Path("docs/schema")
-DOCUMENTS = ["summary", "sessions", "exceptions", "flow-row", "records-row", "diff"]  # common.schema.json: shared $defs
+DOCUMENTS = ["summary", "sessions", "exceptions", "flow-row", "records-row", "diff", "correlate"]  # common.schema.json: shared $defs
 TRACE_DIRS = ["testdata/real", "testdata/crafted", "testdata/ctrace", "testdata/terse"]
 
 
@@ -137,7 +137,7 @@ def main():
             for v in node:
                 note_paths(kind, v, path + ("[]",))
 
-    counts = {"summary": 0, "sessions": 0, "exceptions": 0, "flow-row": 0, "records-row": 0, "diff": 0}
+    counts = {"summary": 0, "sessions": 0, "exceptions": 0, "flow-row": 0, "records-row": 0, "diff": 0, "correlate": 0}
     runs = 0
     refused = []
 
@@ -259,6 +259,11 @@ def main():
     check("diff", ["diff", "--json", "--ignore-addresses", str(stored), "testdata/ctrace/ftp-login-raw.ctrace"],
           expect_doc=True)
     check("diff", ["diff", "--json", "--max-listed", "1", v46, "testdata/real/tcp-scan.pcap"], expect_doc=True)
+    # correlate: the two-point capture both ways, forced offset, caps, unrelated and CTRACE inputs
+    ca, cb = "testdata/real/correlate-client.pcap", "testdata/real/correlate-server.pcap"
+    for argv in ([ca, cb], [cb, ca], ["--offset", "2.5", ca, cb], ["--max-listed", "2", "--max-flows", "1", ca, cb],
+                 [ca, v46], [ct, ct], ["testdata/real/dns-icmp.pcapng", "testdata/real/dns-icmp.pcapng"]):
+        check("correlate", ["correlate", "--json", *argv], expect_doc=True)
     stored.unlink()
     stored.parent.rmdir()
     variants += [
