@@ -563,11 +563,25 @@ bool run(const std::string& path_a, const std::string& path_b, const Options& op
       rep.findings.push_back(std::move(fi));
     }
   }
+  // the path's changes: one finding per kind, address pair (as A saw it) and direction, about its
+  // first flow, counting the others (a busy pair has thousands of flows)
+  std::unordered_map<std::string, std::size_t> agg;
+  std::vector<std::uint64_t> more_flows(rep.findings.size(), 0);
   for (const auto& f : rep.flows) {
     if (!f.matched || f.dir == 0) continue;
     const std::string from_a = endpoint(f.a_src, f.a_sport, f.proto) + " -> " + endpoint(f.a_dst, f.a_dport, f.proto);
     const std::string from_b = endpoint(f.b_src, f.b_sport, f.proto) + " -> " + endpoint(f.b_dst, f.b_dport, f.proto);
     auto add = [&](const char* kind, std::string sum, std::string expl, std::uint64_t count) {
+      const std::string k = std::string(kind) + pair_key(f.a_src, f.a_dst) + static_cast<char>(f.dir);
+      if (auto it = agg.find(k); it != agg.end()) {
+        Finding& g = rep.findings[it->second];
+        g.count += count;
+        g.last_ns = std::max(g.last_ns, f.last_ns);
+        ++more_flows[it->second];
+        return;
+      }
+      agg.emplace(k, rep.findings.size());
+      more_flows.push_back(0);
       Finding fi(Severity::info, "traffic", kind, f.first_ns, 0, std::move(sum), std::move(expl));
       fi.client = f.a_src, fi.server = f.a_dst;
       if (f.proto == 6 || f.proto == 17) fi.client_port = f.a_sport, fi.server_port = f.a_dport;
@@ -610,6 +624,10 @@ bool run(const std::string& path_a, const std::string& path_b, const Options& op
           "balancing per packet); TCP may take it for loss.",
           f.reordered);
   }
+  for (std::size_t i = 0; i < rep.findings.size() && i < more_flows.size(); ++i)
+    if (more_flows[i])
+      rep.findings[i].summary += fmt::format(" (and {} more flow{} between these hosts)", more_flows[i],
+                                             more_flows[i] == 1 ? "" : "s");
   for (auto& fi : rep.findings) {
     fi.module = "correlate";
     if (const auto* k = find_kind(fi.kind)) fi.area = k->area;
