@@ -14,7 +14,7 @@ secs=${1:-60}
 shift || true
 build=${BUILD_DIR:-build-fuzz}
 jobs=${FUZZ_JOBS:-1}
-all=(trace packet pcap pcapng ctrace terse ipv4 ipv6 icmp udp tcp ftp dns dhcp tls)
+all=(trace packet pcap pcapng ctrace terse ipv4 ipv6 icmp udp tcp ftp dns dhcp tls ipreasm)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 

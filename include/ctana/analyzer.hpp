@@ -15,6 +15,11 @@ class Analyzer {
   virtual void on_packet(const Packet& p) = 0;
   virtual void on_idle(std::int64_t /*now_ns*/) {}
   virtual void finish() {}
+  // Whether it is also shown the datagrams the IP reassembler rebuilds (Packet::reassembled,
+  // docs/decoding.md "IP reassembly"). Those are not records: an analyzer that counts records
+  // (the summary, checksums, a per-packet listing) leaves them out, and one that takes them leaves
+  // out the fragments marked Packet::reassembling.
+  virtual bool takes_datagrams() const { return false; }
 };
 
 // The number of the open TCP connection between two endpoints (src, sport, dst, dport; either

@@ -55,6 +55,7 @@ class DhcpAnalyzer final : public Analyzer {
   DhcpAnalyzer(DhcpReport& out, FindingSink findings, std::size_t max_open = 100'000);
   ~DhcpAnalyzer() override;
   void on_packet(const Packet& p) override;
+  bool takes_datagrams() const override { return true; }  // reassembled IP datagrams
   void finish() override;
 
  private:

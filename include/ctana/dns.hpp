@@ -106,6 +106,7 @@ class DnsAnalyzer final : public Analyzer, public TcpStreamSink {
   DnsAnalyzer(DnsOptions opt, DnsReport& out, FindingSink findings);
   ~DnsAnalyzer() override;
   void on_packet(const Packet& p) override;  // UDP
+  bool takes_datagrams() const override { return true; }  // reassembled IP datagrams
   void finish() override;
   // DNS over TCP (2-byte length prefix), through the TCP analyzer's payload delivery
   bool wants(const TcpConnection& c) override;

@@ -53,6 +53,7 @@ class IcmpAnalyzer final : public Analyzer {
   // TcpAnalyzer::open_connection_id); without it, errors name no connection.
   void set_connection_lookup(ConnectionLookup f);
   void on_packet(const Packet& p) override;
+  bool takes_datagrams() const override { return true; }  // reassembled IP datagrams
   void finish() override;
 
  private:

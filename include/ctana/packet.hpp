@@ -204,6 +204,21 @@ struct Packet {
                                      // also an "atomic" one with offset 0 and M = 0)
   bool more_fragments = false;
   std::uint16_t frag_offset = 0;     // in bytes
+  // A fragment's bytes for the IP reassembler (ctana/ip_reassembly.hpp): the fragmentable part at
+  // record offset frag_data_offset, frag_data_len bytes according to the IP header; before it
+  // frag_unfrag_len bytes from the IP header on (IPv4: the header; IPv6: the header and the
+  // extension headers before the fragment header). IPv6: frag_nh_at is the offset (from the IP
+  // header) of the next-header byte that names the fragment header, frag_next the fragment
+  // header's own next header.
+  std::uint32_t frag_data_offset = 0, frag_data_len = 0;
+  std::uint16_t frag_unfrag_len = 0, frag_nh_at = 0;
+  std::uint8_t frag_next = 0;
+  // Set by the pipeline: a fragment taken by the IP reassembler (its datagram is analysed whole
+  // when complete), and a datagram rebuilt from `reassembled_from` fragments (its record is the
+  // last fragment's, with the datagram's bytes, link type raw IPv4/IPv6).
+  bool reassembling = false;
+  bool reassembled = false;
+  std::uint16_t reassembled_from = 0;
   Csum ip_checksum = Csum::unchecked;
   bool length_from_frame = false;    // IP length field was 0 (TSO capture, jumbogram): frame used
   IpAddr final_dst;                  // IPv6: destination after the routing header (pseudo header)

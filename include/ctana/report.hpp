@@ -15,6 +15,7 @@
 #include "ctana/dns.hpp"
 #include "ctana/ftp.hpp"
 #include "ctana/icmp.hpp"
+#include "ctana/ip_reassembly.hpp"
 #include "ctana/network.hpp"
 #include "ctana/tls.hpp"
 #include "ctana/tcp.hpp"
@@ -200,6 +201,7 @@ struct SummaryReport {
   } checksum_errors;
 
   std::vector<DecodeProblemRow> decode_problems;
+  IpReassemblyStats ip_reassembly;  // docs/decoding.md "IP reassembly"
 
   FindingsReport findings;  // of every analyzer (include/ctana/findings.hpp)
   TcpReport tcp;

@@ -41,6 +41,7 @@ struct RunOptions {
   // relative to the trace (--start +10, --end 14:05:00 on the first day).
   std::function<void(std::int64_t first_ns, std::int64_t& start_ns, std::int64_t& end_ns)> resolve_window;
   SummaryOptions summary;
+  IpReassemblyOptions ip_reassembly;  // enabled: IP fragments reassembled (--no-reassembly)
   bool tcp = true;          // run the TCP session analysis
   TcpOptions tcp_options;
   bool ftp = true;          // follow FTP sessions (needs tcp)

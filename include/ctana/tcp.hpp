@@ -193,6 +193,7 @@ class TcpAnalyzer final : public Analyzer {
   explicit TcpAnalyzer(TcpOptions opt);
   ~TcpAnalyzer() override;
   void on_packet(const Packet& p) override;
+  bool takes_datagrams() const override { return true; }  // reassembled IP datagrams
   void on_idle(std::int64_t now_ns) override;
   void finish() override;
 

@@ -53,6 +53,7 @@ void IcmpAnalyzer::set_connection_lookup(
 
 void IcmpAnalyzer::on_packet(const Packet& p) {
   if ((p.l4 != L4::icmp && p.l4 != L4::icmpv6) || p.malformed() || p.rec->data.size() < p.l4_offset + 4) return;
+  if (p.reassembling) return;  // analysed as the reassembled datagram (docs/decoding.md "IP reassembly")
   auto& im = *impl_;
   const bool v6 = p.l4 == L4::icmpv6;
   const IcmpInfo& ic = p.icmp;

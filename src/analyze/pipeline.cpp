@@ -1,5 +1,6 @@
 #include "analyze/pipeline.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <string_view>
 #include <system_error>
@@ -43,8 +44,27 @@ struct Pipeline::Batch {
   }
 };
 
-Pipeline::Pipeline(std::vector<Analyzer*> near, std::vector<Analyzer*> far, bool threaded)
-    : near_(std::move(near)), far_(std::move(far)) {
+namespace {
+// The record of a reassembled datagram: the last fragment's, with the datagram's bytes.
+Record datagram_record(const Record& last, const Packet& p, Bytes dgram) {
+  Record d = last;
+  d.data = dgram;
+  d.orig_len = static_cast<std::uint32_t>(dgram.size());
+  d.link = p.l3 == L3::ipv6 ? linktype::ipv6 : linktype::ipv4;
+  return d;
+}
+void mark(Packet& p, const IpReassembler& reasm) {
+  p.reassembled = true;
+  p.reassembled_from = static_cast<std::uint16_t>(std::min<std::uint32_t>(reasm.last_fragments(), 0xffff));
+}
+}  // namespace
+
+Pipeline::Pipeline(std::vector<Analyzer*> near, std::vector<Analyzer*> far, bool threaded, IpReassembler* reasm)
+    : near_(std::move(near)), far_(std::move(far)), reasm_(reasm) {
+  for (Analyzer* a : near_)
+    if (a->takes_datagrams()) near_dg_.push_back(a);
+  for (Analyzer* a : far_)
+    if (a->takes_datagrams()) far_dg_.push_back(a);
   if (!threaded || far_.empty()) return;
   for (int i = 0; i < 4; ++i) {
     batches_.push_back(std::make_unique<Batch>());
@@ -63,18 +83,39 @@ Pipeline::~Pipeline() { stop(); }
 void Pipeline::push(const Record& r) {
   if (!worker_.joinable()) {
     decode(r, pkt_);
+    const Bytes dgram = pkt_.fragment && reasm_ ? reasm_->add(pkt_) : Bytes{};
     for (Analyzer* a : near_) a->on_packet(pkt_);
     for (Analyzer* a : far_) a->on_packet(pkt_);
+    if (dgram.empty()) return;
+    dg_rec_ = datagram_record(r, pkt_, dgram);
+    decode(dg_rec_, dg_pkt_);
+    mark(dg_pkt_, *reasm_);
+    for (Analyzer* a : near_dg_) a->on_packet(dg_pkt_);
+    for (Analyzer* a : far_dg_) a->on_packet(dg_pkt_);
     return;
   }
-  const std::size_t need = Batch::bytes_of(r);
-  if (cur_ && (cur_->n == Batch::kRecords || cur_->used + need > cur_->arena.size())) publish();
-  if (!cur_) cur_ = acquire();
-  if (need > cur_->arena.size()) cur_->arena.resize(need);  // an empty batch: nothing points into it yet
+  cur_ = room(Batch::bytes_of(r));
   const Record& d = cur_->add(r);
   Packet& p = cur_->pkts[cur_->n - 1];
   decode(d, p);
+  const Bytes dgram = p.fragment && reasm_ ? reasm_->add(p) : Bytes{};
   for (Analyzer* a : near_) a->on_packet(p);
+  if (dgram.empty()) return;
+  const Record dr = datagram_record(r, p, dgram);  // r: its views stay put while batches turn over
+  cur_ = room(Batch::bytes_of(dr));
+  const Record& dd = cur_->add(dr);
+  Packet& q = cur_->pkts[cur_->n - 1];
+  decode(dd, q);
+  mark(q, *reasm_);
+  for (Analyzer* a : near_dg_) a->on_packet(q);
+}
+
+// The batch being filled, with room for one more record of `need` bytes.
+Pipeline::Batch* Pipeline::room(std::size_t need) {
+  if (cur_ && (cur_->n == Batch::kRecords || cur_->used + need > cur_->arena.size())) publish();
+  if (!cur_) cur_ = acquire();
+  if (need > cur_->arena.size()) cur_->arena.resize(need);  // an empty batch: nothing points into it yet
+  return cur_;
 }
 
 Pipeline::Batch* Pipeline::acquire() {
@@ -109,7 +150,7 @@ void Pipeline::work() {
     if (!error_) {
       try {
         for (std::size_t i = 0; i < b->n; ++i)
-          for (Analyzer* a : far_) a->on_packet(b->pkts[i]);
+          for (Analyzer* a : b->pkts[i].reassembled ? far_dg_ : far_) a->on_packet(b->pkts[i]);
       } catch (...) {
         error_ = std::current_exception();
       }

@@ -16,13 +16,16 @@
 #include <vector>
 
 #include "ctana/analyzer.hpp"
+#include "ctana/ip_reassembly.hpp"
 #include "ctana/packet.hpp"
 
 namespace ctana {
 
 class Pipeline {
  public:
-  Pipeline(std::vector<Analyzer*> near, std::vector<Analyzer*> far, bool threaded);
+  // With `reasm`, IP fragments go through it on the reading thread and each datagram it completes
+  // is decoded and shown, right after its last fragment, to the analyzers that take datagrams.
+  Pipeline(std::vector<Analyzer*> near, std::vector<Analyzer*> far, bool threaded, IpReassembler* reasm = nullptr);
   ~Pipeline();
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
@@ -36,13 +39,17 @@ class Pipeline {
 
  private:
   struct Batch;
+  Batch* room(std::size_t need);
   Batch* acquire();
   void publish();
   void work();
   void stop();
 
-  std::vector<Analyzer*> near_, far_;
+  std::vector<Analyzer*> near_, far_, near_dg_, far_dg_;  // (_dg_: those that take datagrams)
+  IpReassembler* reasm_ = nullptr;
   Packet pkt_;                      // one-thread mode
+  Record dg_rec_;                   // one-thread mode: the datagram being analysed
+  Packet dg_pkt_;
   std::vector<std::unique_ptr<Batch>> batches_;
   Batch* cur_ = nullptr;            // being filled by the reading thread
   std::mutex m_;

@@ -18,6 +18,7 @@
 #include "ctana/filter.hpp"
 #include "ctana/render.hpp"  // iso_time, for the lost-records finding
 #include "ctana/icmp.hpp"
+#include "ctana/ip_reassembly.hpp"
 #include "ctana/network.hpp"
 #include "ctana/starttls.hpp"
 #include "ctana/stats.hpp"
@@ -278,7 +279,9 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
   // second thread would take longer than it saves.
   const bool small = rep.file_size > 0 && rep.file_size < (4u << 20);
   const unsigned threads = opt.threads ? opt.threads : (std::thread::hardware_concurrency() >= 2 && !small ? 2 : 1);
-  Pipeline pipe(near, far, threads > 1);
+  std::unique_ptr<IpReassembler> reasm;
+  if (opt.ip_reassembly.enabled) reasm = std::make_unique<IpReassembler>(opt.ip_reassembly);
+  Pipeline pipe(near, far, threads > 1, reasm.get());
   std::map<std::uint16_t, std::uint64_t> links;
   std::uint64_t* link_count = nullptr;  // the count of the last record's link type (one map lookup per change)
   std::uint16_t last_link = 0;
@@ -312,6 +315,13 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
     pipe.push(rec);
   }
   pipe.drain();
+  if (reasm) {
+    // Before the analyzers finish: the reassembler's findings join theirs (the collector orders them).
+    reasm->finish(rep.last_ns.value_or(0));
+    rep.ip_reassembly = reasm->stats();
+    const auto sink = findings.sink("ip");
+    for (const Finding& f : reasm->take_findings()) sink(f);
+  }
   for (Analyzer* a : analyzers) a->finish();
   if (ftp) ftp->finish();
   if (tls) tls->finish();

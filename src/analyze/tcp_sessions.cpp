@@ -1638,6 +1638,7 @@ void TcpAnalyzer::on_packet(const Packet& p) {
   // The ports and flags must be there (a complete 20-byte header); a packet whose options or
   // lengths are malformed still belongs to its connection, as in Wireshark, but is not analysed.
   if (p.l4 != L4::tcp || p.tcp.header_len < 20) return;
+  if (p.reassembling) return;  // analysed as the reassembled segment (docs/decoding.md "IP reassembly")
   impl_->analyze(p);
 }
 

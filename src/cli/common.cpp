@@ -178,6 +178,9 @@ void add_input_options(CLI::App* sub, InputArgs& a, bool tcp_options, bool file)
       ->type_name("N")
       ->check(int_range(1, 2))
       ->group(kGroupInput);
+  sub->add_flag("--no-reassembly", a.no_reassembly,
+                "Do not reassemble IP fragments: their payload is then not analysed (fragments are counted either way)")
+      ->group(kGroupInput);
   add_ctrace_open_options(sub, a.open);
   if (!tcp_options) return;
   sub->add_option("--local", a.local, "The traced host's addresses (CIDR, repeatable or comma-separated)")
@@ -288,6 +291,7 @@ bool make_run_options(const InputArgs& a, RunOptions& opt, std::string& error) {
   opt.ftp_options.show_secrets = a.show_secrets;
   opt.open = a.open;
   opt.threads = a.threads;
+  opt.ip_reassembly.enabled = !a.no_reassembly;
   opt.max_listed_connections = a.max_listed;
   opt.max_listed_findings = a.max_listed;
   return true;

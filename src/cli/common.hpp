@@ -28,6 +28,7 @@ struct InputArgs {
   std::size_t max_connections = 1'000'000;  // --max-connections
   bool show_secrets = false;
   unsigned threads = 0;               // --threads (0: as many as help, at most 2)
+  bool no_reassembly = false;         // --no-reassembly: IP fragments not reassembled
   OpenOptions open;                   // --ctrace-field, --tod-leap-seconds
 };
 

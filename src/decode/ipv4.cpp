@@ -85,6 +85,11 @@ void decode_ipv4(Span s, Packet& p) {
       return fail(p, Layer::ipv4, s.off + 2, "IPv4 total length exceeds the frame");
   }
   const std::uint32_t payload_len = total - ihl;
+  if (p.fragment) {
+    p.frag_data_offset = s.off + ihl;
+    p.frag_data_len = payload_len;
+    p.frag_unfrag_len = static_cast<std::uint16_t>(ihl);
+  }
   Span pl{s.rec, s.off + ihl, s.off + std::min(total, s.size())};  // drop Ethernet padding
   if (p.frag_offset != 0) {  // a later fragment: no transport header here
     p.payload = pl.bytes();

@@ -47,6 +47,7 @@ void decode_ipv6(Span s, Packet& p) {
   std::uint32_t pos = s.off + 40;
   const std::uint32_t end = s.off + std::min<std::uint32_t>(40 + plen, s.size());  // drop padding
   std::uint32_t remaining = plen;                                                 // per header
+  std::uint32_t nh_at = s.off + 6;  // the byte naming the header at `pos`
   const Bytes chain = Span{s.rec, 0, end}.bytes();  // the record up to `end`: `pos` counts from 0
   for (int n = 0;; ++n) {
     if (n > 32) return fail(p, Layer::ipv6, pos, "IPv6 extension header chain longer than 32");
@@ -94,6 +95,14 @@ void decode_ipv6(Span s, Packet& p) {
       return short_read(p, Layer::ipv6, pos, "IPv6 extension header cut short");
     }
     if (next == 43) routing_final_destination(*ext, p);
+    if (next == 44) {  // what the reassembler needs (ctana/ip_reassembly.hpp)
+      p.frag_unfrag_len = static_cast<std::uint16_t>(pos - s.off);
+      p.frag_nh_at = static_cast<std::uint16_t>(nh_at - s.off);
+      p.frag_data_offset = pos + 8;
+      p.frag_data_len = remaining - 8;
+      p.frag_next = fixed<1>(*ext).u8<0>();
+    }
+    nh_at = pos;
     next = fixed<1>(*ext).u8<0>();  // len >= 8: present
     pos += len;
     remaining -= len;

@@ -654,6 +654,13 @@ std::string render_summary_json(const SummaryReport& r) {
                   {"tcp", p.tcp},       {"udp", p.udp},             {"icmp", p.icmp},
                   {"icmpv6", p.icmpv6}, {"arp", p.arp},             {"other", p.other},
                   {"fragments", p.fragments}, {"malformed", p.malformed}, {"truncated", p.truncated}};
+  const auto& ra = r.ip_reassembly;
+  j["ip_reassembly"] = {{"enabled", ra.enabled},     {"fragments", ra.fragments},
+                        {"datagrams", ra.datagrams}, {"timeouts", ra.timeouts},
+                        {"incomplete", ra.incomplete}, {"overlaps", ra.overlaps},
+                        {"overlap_conflicts", ra.overlap_conflicts}, {"tiny", ra.tiny},
+                        {"too_big", ra.too_big},     {"overflow", ra.overflow},
+                        {"cut", ra.cut},             {"not_taken", ra.not_taken}};
   const auto& b = r.bytes;
   j["bytes"] = {{"total", b.total}, {"captured", b.captured}, {"ipv4", b.ipv4},     {"ipv6", b.ipv6},
                 {"tcp", b.tcp},     {"udp", b.udp},           {"icmp", b.icmp},     {"icmpv6", b.icmpv6},

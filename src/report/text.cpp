@@ -104,6 +104,20 @@ std::string render_summary_text(const SummaryReport& r) {
   row("ARP", p.arp, b.arp);
   row("Other", p.other, b.other);
   line(o, "  {:<14}{:>14} {:>7}", "IP fragments", group_digits(p.fragments), pct(p.fragments, p.total));
+  if (const auto& ra = r.ip_reassembly; p.fragments && !ra.enabled) {
+    line(o, "  IP reassembly off (--no-reassembly): the fragments' payload is not analysed");
+  } else if (ra.fragments || ra.not_taken) {
+    std::string more;
+    const std::pair<const char*, std::uint64_t> parts[] = {
+        {"timed out", ra.timeouts}, {"incomplete at the end", ra.incomplete}, {"overlaps", ra.overlaps},
+        {"conflicting overlaps", ra.overlap_conflicts}, {"with tiny fragments", ra.tiny}, {"too big", ra.too_big},
+        {"fragments over the limits", ra.overflow}, {"cut by the snap length", ra.cut},
+        {"malformed fragments", ra.not_taken}};
+    for (const auto& [what, n] : parts)
+      if (n) more += fmt::format(", {} {}", group_digits(n), what);
+    line(o, "  Reassembled: {} datagram{} from {} fragment{}{}", group_digits(ra.datagrams), ra.datagrams == 1 ? "" : "s",
+         group_digits(ra.fragments), ra.fragments == 1 ? "" : "s", more);
+  }
   if (b.captured != b.total) line(o, "  Captured bytes: {} of {} on the wire", group_digits(b.captured), group_digits(b.total));
 
   if (!r.protocols.empty()) {

@@ -33,7 +33,11 @@ ALL_KEYS = KEYS + ["csum_" + k for k in CSUM_KEYS] + ["tcp." + k for k in TCP_KE
 
 # file -> {key: (ctana, tshark, reason)}
 RESYNC = "ctana skips the damaged record and resynchronises on the next valid one; tshark stops at the damage"
+INCOMPLETE = ("the first fragments of datagrams that never complete (frames 11, 17) or are too big (frame 12): ctana "
+              "counts each under its transport protocol, tshark a fragmented datagram's protocols only on its last "
+              "fragment, once reassembled (docs/decoding.md)")
 KNOWN_DIFFERENCES = {
+    "crafted/ip-fragments-evasion.pcap": {"udp": (10, 8, INCOMPLETE), "icmp": (1, 0, INCOMPLETE)},
     "crafted/ipv4-malformed.pcap": {
         "ipv6": (0, 1, "frame 7 has IP version 6 inside Ethertype 0x0800: tshark then dissects it as IPv6, "
                        "ctana reports a malformed IPv4 header"),
