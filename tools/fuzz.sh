@@ -33,7 +33,7 @@ mkdir -p fuzz/crashes
 
 run_one() {
   local t=$1 corpus="$build/corpus/$t" log="$build/$t.log"
-  mkdir -p "$corpus" "testdata/fuzz/$t"
+  mkdir -p "$corpus" "testdata/fuzz/$t" "$build/seeds/$t"  # a target tools/fuzz-seeds.py makes no seeds for
   local rc=0 max_len=8192  # decoders: a few packets or messages; small inputs run fast
   case $t in trace | pcap | pcapng | ctrace | terse) max_len=65536 ;; esac
   "$build/fuzz_$t" "$corpus" "$build/seeds/$t" "testdata/fuzz/$t" -max_total_time="$secs" -max_len="$max_len" \
