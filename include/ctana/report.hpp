@@ -79,6 +79,9 @@ struct TcpReport {
   // With --filter or a time window: connections keep their whole-trace numbers, and this is how
   // many the whole trace has (0: no filter or window, connections_total is the whole trace's).
   std::uint64_t connections_in_trace = 0;
+  // The address in more than half of the connections (TcpAnalyzer::trace_host): the local side of
+  // the connections whose local side was not otherwise known.
+  std::optional<IpAddr> local_host;
   std::uint64_t trace_connections() const { return connections_in_trace ? connections_in_trace : totals.connections; }
   // A listed connection still open where the time window ends, as the whole trace goes on: its
   // state and last packet there (docs/tcp.md "Connection numbers").

@@ -222,6 +222,10 @@ class TcpAnalyzer final : public Analyzer {
   const ReassemblyStats& reassembly() const;
 
   const TcpTotals& totals() const;
+  // The traced host of a trace without direction (pcap): the address that is an endpoint of more
+  // than half of the finished connections, if there is one (found whenever it is in more than
+  // 56 % of them; a bounded count, docs/tcp.md "Local side"). Known after finish().
+  std::optional<IpAddr> trace_host() const;
   const Samples& response_times() const;     // each request/response exchange, ns
   std::size_t bytes_per_connection() const;  // memory of one tracked connection
 
@@ -229,6 +233,10 @@ class TcpAnalyzer final : public Analyzer {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// A connection whose local side is the server's by default takes the trace's host (trace_host())
+// as its local side when the host is one of its ends.
+void take_trace_host(TcpConnection& c, const IpAddr& host);
 
 std::string app_name_for_port(std::uint16_t port);
 // The --app name of a port, else app_name_for_port().

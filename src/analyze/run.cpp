@@ -99,6 +99,7 @@ class Numbering {
     tcp_.finish();
     if (datatrace_) datatrace_->finish();
     rep.connections_in_trace = tcp_.new_connection_id() - 1;  // the numbers given
+    rep.local_host = tcp_.trace_host();
     if (!keep_ends_) return;
     for (const TcpConnection& c : rep.connections) {
       const bool open = c.state == TcpState::established || c.state == TcpState::closing ||
@@ -333,7 +334,11 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
     rep.tcp.totals = tcp->totals();
     std::sort(rep.tcp.connections.begin(), rep.tcp.connections.end(),
               [](const TcpConnection& a, const TcpConnection& b) { return a.id < b.id; });
+    // the traced host of the whole trace, filter and window or not (Numbering saw every record)
     if (numbering) numbering->finish(rep.tcp);
+    else rep.tcp.local_host = tcp->trace_host();
+    if (rep.tcp.local_host)
+      for (TcpConnection& c : rep.tcp.connections) take_trace_host(c, *rep.tcp.local_host);
     rep.tcp.bytes_per_connection = tcp->bytes_per_connection();
     rep.tcp.reassembly = tcp->reassembly();
     rep.tcp.handshake_rtt = latency_stat(samples.handshake);

@@ -405,6 +405,32 @@ struct TcpAnalyzer::Impl {
   bool at_trace_end = false;                           // finish(): the connections left at the end
   bool numbered = false;                               // number_from_records()
   TcpTotals totals;
+  // The endpoints of the finished connections, for trace_host(): the Misra–Gries summary (a
+  // bounded count: each counter is at most 2C/(k+1) below its address's true count).
+  struct HostCount {
+    IpAddr addr;
+    std::uint64_t n = 0;
+    std::uint64_t served = 0;  // of those, as the server (while counted)
+  };
+  std::array<HostCount, 31> host_counts{};
+  std::uint64_t host_conns = 0;
+  void count_host(const IpAddr& a, bool server) {
+    HostCount* free_slot = nullptr;
+    for (HostCount& h : host_counts) {
+      if (h.n && h.addr == a) {
+        ++h.n;
+        h.served += server;
+        return;
+      }
+      if (!h.n && !free_slot) free_slot = &h;
+    }
+    if (free_slot) {
+      *free_slot = {a, 1, server};
+      return;
+    }
+    for (HostCount& h : host_counts)
+      if (!--h.n) h.served = 0;
+  }
   // copies of packets with the same TTL (track_copies), for the finding duplicate_packets
   struct {
     std::uint64_t packets = 0, as_retransmission = 0, as_dup_ack = 0, first_frame = 0, last_frame = 0;
@@ -498,6 +524,9 @@ struct TcpAnalyzer::Impl {
     c.app = app_for(c.server_port);
     if (c.app.empty()) c.app = app_for(c.client_port);  // e.g. active FTP data from port 20
     decide_local(c);
+    ++host_conns;
+    count_host(c.client, false);
+    if (!(c.server == c.client)) count_host(c.server, true);
     // Final state.
     switch (c.state) {
       case TcpState::syn_sent: ++totals.syn_unanswered; break;
@@ -1673,6 +1702,25 @@ std::uint64_t TcpAnalyzer::open_connection_id(const IpAddr& a, std::uint16_t pa,
 const TcpOptions& TcpAnalyzer::options() const { return impl_->opt; }
 const ReassemblyStats& TcpAnalyzer::reassembly() const { return impl_->reassembly_stats; }
 const TcpTotals& TcpAnalyzer::totals() const { return impl_->totals; }
+
+void take_trace_host(TcpConnection& c, const IpAddr& host) {
+  if (c.local_rule != "server side (default)" && c.local_rule != "server side, inferred from ports (default)") return;
+  if ((c.client == host) == (c.server == host)) return;  // not the host's, or both ends are
+  c.local = c.client == host ? Side::client : Side::server;
+  c.local_rule = "the host in most connections";
+}
+
+std::optional<IpAddr> TcpAnalyzer::trace_host() const {
+  const auto& hc = impl_->host_counts;
+  // Two hosts in every connection (a trace of one client and one server): the one that serves more.
+  const auto top = std::max_element(hc.begin(), hc.end(), [](const auto& a, const auto& b) {
+    return a.n != b.n ? a.n < b.n : a.served < b.served;
+  });
+  // The summary's count is a lower bound of the true one: above half, the host is certainly in more
+  // than half of the connections (and found whenever it is in more than 2/(k+1) + 1/2 of them).
+  if (top == hc.end() || top->n * 2 <= impl_->host_conns) return std::nullopt;
+  return top->addr;
+}
 const Samples& TcpAnalyzer::response_times() const { return impl_->response_times; }
 std::size_t TcpAnalyzer::bytes_per_connection() const {
   // the slot, and its entry in the index (a slot number and a control byte) at the index's

@@ -160,7 +160,10 @@ int run_flow(const FlowArgs& a) {
     return kExitUsage;
   }
   std::uint64_t id = spec.id;  // by endpoints: the first connection between them
-  std::string out;
+  // The rows as seen by either side: which one is the traced host's is known at the end (--local,
+  // else the trace's direction, else the host in most connections, else the server's).
+  std::string rows[2];
+  std::optional<TcpConnection> conn;  // as at its first packet
   std::uint64_t nr = 0;
   std::int64_t last_ns = 0;
   std::vector<std::pair<IpAddr, int>> nets;
@@ -170,17 +173,14 @@ int run_flow(const FlowArgs& a) {
     tcp.on_tcp_packet([&](const Packet& p, const TcpPacketInfo& info, const TcpConnection& c) {
       if (id == 0 && spec.matches(c)) id = info.connection;
       if (info.connection != id) return;
-      // The traced host's side: --local, else from the trace, else the server's.
-      Side local = c.local.value_or(Side::server);
-      if (!nets.empty() && in_networks(c.client, nets) != in_networks(c.server, nets))
-        local = in_networks(c.client, nets) ? Side::client : Side::server;
-      if (nr == 0 && f == OutFormat::text) out += render_flow_header(c, a.relative);
-      if (nr == 0 && (f == OutFormat::csv || f == OutFormat::tsv)) out += render_flow_table_header(tf);
+      if (nr == 0) conn = c;
+      if (!conn->local && c.local) conn->local = c.local;  // the trace's direction, once known
       ++nr;
       const std::int64_t delta = nr == 1 ? 0 : p.rec->ts_ns - last_ns;
-      out += f == OutFormat::json ? render_flow_json_row(nr, p, info, local, delta)
-             : f == OutFormat::text ? render_flow_row(nr, p, info, local, delta, a.relative)
-                                    : render_flow_table_row(nr, p, info, local, delta, tf);
+      for (const Side local : kSides)
+        rows[index(local)] += f == OutFormat::json ? render_flow_json_row(nr, p, info, local, delta)
+                                         : f == OutFormat::text ? render_flow_row(nr, p, info, local, delta, a.relative)
+                                                                : render_flow_table_row(nr, p, info, local, delta, tf);
       last_ns = p.rec->ts_ns;
     });
   };
@@ -205,6 +205,18 @@ int run_flow(const FlowArgs& a) {
     if (!others.empty())
       spdlog::warn("CONN {}: connection {} shown; the same endpoints also carried connection(s) {}", a.conn, id, others);
   }
+  TcpConnection& c = *conn;
+  if (!nets.empty() && in_networks(c.client, nets) != in_networks(c.server, nets)) {
+    c.local = in_networks(c.client, nets) ? Side::client : Side::server;
+  } else if (!c.local) {
+    c.local_rule = "server side (default)";
+    if (res.report.tcp.local_host) take_trace_host(c, *res.report.tcp.local_host);
+  }
+  const Side local = c.local.value_or(Side::server);
+  std::string out = f == OutFormat::text                        ? render_flow_header(c, a.relative)
+                    : f == OutFormat::csv || f == OutFormat::tsv ? render_flow_table_header(tf)
+                                                                 : std::string();
+  out += rows[index(local)];
   if (!write_output(out, a.in.output)) return kExitUnreadable;
   return code;
 }

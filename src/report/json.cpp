@@ -85,6 +85,7 @@ json tcp_totals_json(const TcpReport& t) {
           {"throughput", latency_json(t.throughput, 1)}};
   // with --filter or a time window: the whole trace's connections (their numbers are kept)
   if (t.connections_in_trace) j["connections_in_trace"] = t.connections_in_trace;
+  if (t.local_host) j["local_host"] = t.local_host->str();
   return j;
 }
 

@@ -80,7 +80,9 @@ std::string render_sessions_text(const SummaryReport& r, std::uint64_t only_conn
   const auto& t = r.tcp;
   line(o, "{} connections{}; local side: {}", t.totals.connections,
        t.connections_in_trace ? fmt::format(" (numbered as in the whole trace, which has {})", t.connections_in_trace) : "",
-       t.connections.empty() ? "-" : t.connections.front().local_rule);
+       t.local_host ? fmt::format("{}, the host in most connections", t.local_host->str())
+       : t.connections.empty() ? "-"
+                               : t.connections.front().local_rule);
   for (const TcpConnection& c : t.connections) {
     if (only_conn && c.id != only_conn) continue;
     // IPCS is host-centric: columns are the local and the remote host.

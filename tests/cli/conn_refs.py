@@ -54,9 +54,11 @@ def ns_of(text):
 
 
 def check(ctana, path):
-    conns = json.loads(run(ctana, "sessions", "--json", path).stdout)["connections"]
+    doc = json.loads(run(ctana, "sessions", "--json", path).stdout)
+    conns = doc["connections"]
     if not conns:
         return 0
+    check_local(ctana, path, doc)
     for c in conns[:6]:
         a, b = ends(c["client"], c["client_port"]), ends(c["server"], c["server_port"])
         same = [x["id"] for x in conns if {(x["client"], x["client_port"]), (x["server"], x["server_port"])} ==
@@ -81,6 +83,41 @@ def check(ctana, path):
                 fail(f"{path}: sessions --at {iso(t)} misses connection {c['id']}, open then")
     check_filtered(ctana, path, conns)
     return len(conns)
+
+
+def check_local(ctana, path, doc):
+    """One local host per trace (docs/tcp.md "Local and remote"): the address in most connections,
+    counted here exactly; flow's I/O column is seen from the same side as sessions says."""
+    conns = doc["connections"]
+    n, served = {}, {}
+    for c in conns:
+        for a in {c["client"], c["server"]}:
+            n[a] = n.get(a, 0) + 1
+        served[c["server"]] = served.get(c["server"], 0) + 1
+    top = max(n, key=lambda a: (n[a], served.get(a, 0)))
+    got = doc["tcp"].get("local_host")
+    total = len(conns)
+    if doc.get("connections_omitted"):
+        return  # the count is over every connection, the listing is not
+    if n[top] * 16 > total * 9 and got != top:  # above 56 %: certainly found
+        fail(f"{path}: local_host {got}, expected {top} (in {n[top]} of {total} connections)")
+    if got is not None and n.get(got, 0) * 2 <= total:
+        fail(f"{path}: local_host {got} is in only {n.get(got, 0)} of {total} connections")
+    for c in conns:
+        if c["local_rule"] == "the host in most connections":
+            side = "client" if c["client"] == got else "server"
+            if c["local"] != side or (c["client"] == got) == (c["server"] == got):
+                fail(f"{path}: connection {c['id']}: local {c['local']}, expected the side of {got}")
+        elif got is not None and c["local_rule"].startswith("server side") and (c["client"] == got) != (c["server"] == got):
+            fail(f"{path}: connection {c['id']} does not take the trace's host {got} as local ({c['local_rule']})")
+    for c in conns[:3]:
+        rows = [json.loads(l) for l in run(ctana, "flow", "--json", path, str(c["id"])).stdout.splitlines()]
+        local = c["local"] if c["local"] in ("client", "server") else "server"
+        for r in rows:
+            if (r["io"] == "O") != (r["from"] == local):
+                fail(f"{path}: flow {c['id']} row {r['nr']}: I/O {r['io']} from the {r['from']} disagrees with "
+                     f"sessions' local side, the {local}")
+                break
 
 
 def sessions(ctana, path, *args):
