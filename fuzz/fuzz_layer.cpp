@@ -1,4 +1,4 @@
-// libFuzzer targets fuzz_ipv4, fuzz_ipv6, fuzz_icmp, fuzz_udp and fuzz_tcp (this file built once
+// libFuzzer targets fuzz_ipv4, fuzz_ipv6, fuzz_icmp, fuzz_udp, fuzz_tcp and fuzz_tunnel (this file built once
 // per target, CTANA_FUZZ_LAYER naming it): one protocol decoder at a time, with every layer
 // below it built correctly around the fuzzer's bytes, so that the mutations land in the layer
 // under test. The input is a sequence of chunks (fuzz_util.hpp), one packet each:
@@ -6,6 +6,10 @@
 //   icmp, udp, tcp: the chunk is the ICMP message / UDP datagram / TCP segment (header,
 //     options, payload) inside a correct IP header; the first input byte's bit 0 chooses IPv6;
 //     chunk flags bit 0: server to client, bit 1: snapped.
+//   tunnel: the chunk is what a tunnel header names, behind a correct outer IPv4/IPv6 header (the
+//     first input byte's bit 0 chooses IPv6); chunk flags bit 0: direction, bit 1: snapped, bits
+//     2-4 the tunnel: GRE (protocol 47; the chunk starts with the GRE header), IP-in-IP 4 and 41
+//     (the inner IP packet), VXLAN, Geneve, Teredo (the UDP payload, ports 4789, 6081, 3544).
 // Each packet is decoded, listed (SUMMARY line and FORMAT block) and given to the summary, TCP
 // (with payload reassembly into a stream sink) and ICMP analyzers. The application analyzers on
 // top have targets of their own; fuzz_trace runs everything together.
@@ -14,7 +18,7 @@
 #include "fuzz_util.hpp"
 
 namespace {
-enum class Target { ipv4, ipv6, icmp, udp, tcp };
+enum class Target { ipv4, ipv6, icmp, udp, tcp, tunnel };
 constexpr Target kTarget = Target::CTANA_FUZZ_LAYER;
 }  // namespace
 
@@ -36,6 +40,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       p.bytes.assign(ch.data.begin(), ch.data.end());
       if (!p.bytes.empty()) p.bytes[0] = static_cast<std::uint8_t>((v6 ? 0x60 : 0x40) | (p.bytes[0] & 0x0F));
       p.snapped = ch.flags & 1;
+    } else if (kTarget == Target::tunnel) {
+      static constexpr std::uint8_t kIpProto[] = {47, 4, 41};
+      static constexpr std::uint16_t kUdpPort[] = {4789, 6081, 3544};
+      const unsigned kind = (ch.flags >> 2) % 6;
+      if (kind < 3) ctana::fuzz::ip_packet(p.bytes, v6, ch.flags & 1, kIpProto[kind], ch.data);
+      else ctana::fuzz::udp_packet(p.bytes, v6, ch.flags & 1, 40000, kUdpPort[kind - 3], ch.data);
+      p.snapped = ch.flags & 2;
     } else {
       ctana::fuzz::ip_packet(p.bytes, v6, ch.flags & 1, proto, ch.data);
       p.snapped = ch.flags & 2;

@@ -7,7 +7,7 @@ The trace targets (trace, pcap, pcapng, ctrace) get the files themselves, the te
 the TERSE files of testdata/terse (whole, and as code streams behind a made header); the decoder targets
 get the layer they fuzz, cut out of the real packets and framed as fuzz_util.hpp's chunks
 (flags byte, 16-bit big-endian length, bytes): IP packets, TCP segments, UDP datagrams, ICMP
-messages, DNS / DHCP messages, FTP and TLS stream data by direction, CTRACE entry bodies.
+messages, tunnel payloads (fuzz_tunnel: what GRE, IP-in-IP, VXLAN, Geneve, Teredo carry), DNS / DHCP messages, FTP and TLS stream data by direction, CTRACE entry bodies.
 """
 import pathlib
 import struct
@@ -156,7 +156,7 @@ def main():
         recs = pcap_records(b)
         ips = {4: [], 6: []}
         l4 = {(v, p): [] for v in (4, 6) for p in (1, 6, 17, 58)}
-        dns, dhcp, ftp, tls = [], [], [], []
+        dns, dhcp, ftp, tls, tunnel = [], [], [], [], {4: [], 6: []}
         for n, (link, frame) in enumerate(recs):
             if n < 8 and link in link_index:
                 c.add("packet", bytes([link_index[link], 0]) + frame)
@@ -169,6 +169,13 @@ def main():
             ips[v].append(chunk(0, ip))
             if (v, proto) in l4:
                 l4[(v, proto)].append(chunk(1 if back else 0, seg))
+            if proto in (47, 4, 41):  # fuzz_layer.cpp's tunnel kinds 0-2
+                tunnel[v].append(chunk((1 if back else 0) | ((47, 4, 41).index(proto) << 2), seg))
+            if proto == 17 and len(seg) >= 8 and struct.unpack(">H", seg[2:4])[0] in (4789, 6081, 3544):
+                kind = 3 + (4789, 6081, 3544).index(struct.unpack(">H", seg[2:4])[0])
+                tunnel[v].append(chunk((1 if back else 0) | (kind << 2), seg[8:]))
+            elif proto == 17 and len(seg) >= 8 and struct.unpack(">H", seg[:2])[0] == 3544:
+                tunnel[v].append(chunk((1 if back else 0) | (5 << 2), seg[8:]))
             if proto == 17 and len(seg) >= 8:
                 sp, dp = struct.unpack(">HH", seg[:4])
                 if 53 in (sp, dp):
@@ -190,6 +197,7 @@ def main():
             c.add_groups(f"ipv{v}", b"", ips[v])
             for proto, name in ((6, "tcp"), (17, "udp"), (1 if v == 4 else 58, "icmp")):
                 c.add_groups(name, bytes([v == 6]), l4[(v, proto)])
+            c.add_groups("tunnel", bytes([v == 6]), tunnel[v])
         for name, chunks in (("dns", dns), ("dhcp", dhcp), ("ftp", ftp), ("tls", tls)):
             c.add_groups(name, b"" if name == "dhcp" else b"\x00", chunks, limit=16)
         if path.parent.name == "real":

@@ -9,10 +9,14 @@
 
 namespace ctana {
 
-void decode(const Record& rec, Packet& out);
+struct DecodeOptions {
+  bool tunnels = true;  // decode what GRE, IP-in-IP, Teredo, VXLAN and Geneve carry (--no-tunnels)
+};
+
+void decode(const Record& rec, Packet& out, const DecodeOptions& opt = {});
 
 // Decode a packet that starts with an IP header (either version, by its first nibble).
-void decode_ip_packet(const Record& rec, Packet& out);
+void decode_ip_packet(const Record& rec, Packet& out, const DecodeOptions& opt = {});
 
 // Names for reports. Unknown values give "" so callers can print the number instead.
 std::string_view ethertype_name(std::uint16_t et);

@@ -123,7 +123,7 @@ struct Record {
 // A hash of two endpoints (addresses and ports) and a tag, for connection and conversation tables.
 std::size_t hash_endpoints(const IpAddr& a, const IpAddr& b, std::uint16_t pa, std::uint16_t pb, std::uint64_t tag = 0);
 
-enum class Layer : std::uint8_t { none, link, ipv4, ipv6, tcp, udp, icmp, icmpv6 };
+enum class Layer : std::uint8_t { none, link, ipv4, ipv6, tcp, udp, icmp, icmpv6, tunnel };
 std::string_view layer_name(Layer l);
 
 enum class L3 : std::uint8_t { none, ipv4, ipv6, arp, other };
@@ -173,6 +173,40 @@ struct IcmpInfo {
   QuotedPacket quote;
   Csum checksum = Csum::unchecked;
 };
+
+// A tunnel the packet came through (docs/decoding.md "Tunnels"). The packet's own fields describe
+// the innermost packet; each layer here keeps the outer header it was carried in, outermost first.
+enum class TunnelKind : std::uint8_t { none, gre, ipip, teredo, vxlan, geneve };
+std::string_view tunnel_kind_name(TunnelKind k);  // "gre", "ip-in-ip", "teredo", "vxlan", "geneve"
+
+// What a tunnel carries: a packet decoded further (IPv4, IPv6, Ethernet, MPLS), or an opaque
+// payload counted by name (ERSPAN, PPP of PPTP, another GRE protocol type).
+enum class TunnelPayload : std::uint8_t { ipv4, ipv6, ethernet, mpls, erspan2, erspan3, ppp, other };
+std::string_view tunnel_payload_name(TunnelPayload t);  // "ipv4", ..., "erspan-ii", "other"
+
+struct TunnelLayer {
+  TunnelKind kind = TunnelKind::none;
+  TunnelPayload payload = TunnelPayload::other;
+  IpAddr src, dst;                   // the outer IP header's addresses
+  std::uint16_t sport = 0, dport = 0;  // outer UDP ports (Teredo, VXLAN, Geneve); 0 otherwise
+  std::uint16_t proto = 0;           // GRE / Geneve protocol type (an Ethertype); 0 otherwise
+  bool has_key = false;              // GRE key present (K bit); VXLAN and Geneve: the VNI
+  bool has_seq = false;              // GRE sequence number present (S bit)
+  std::uint32_t key = 0, seq = 0;    // GRE key / VNI (24 bits); GRE sequence number
+  std::uint32_t offset = 0;          // record offset of the outer IP header
+  Csum ip_checksum = Csum::unchecked;   // the outer IPv4 header's
+  Csum udp_checksum = Csum::unchecked;  // the outer UDP header's (UDP tunnels)
+  // Teredo (RFC 4380 5.1.1): the indicators before the IPv6 packet; the origin indication's
+  // port and IPv4 address de-obfuscated.
+  bool teredo_auth = false, teredo_origin = false;
+  std::uint16_t origin_port = 0;
+  std::uint32_t origin_v4 = 0;
+  bool opaque() const { return payload >= TunnelPayload::erspan2; }
+};
+
+// Tunnels are followed this deep (a tunnel in a tunnel in ...); a packet with more is counted as
+// too deep and its innermost tunnel's payload left opaque.
+inline constexpr std::size_t kMaxTunnelDepth = 4;
 
 // What went wrong while decoding (first problem only; decoding stops there).
 struct DecodeProblem {
@@ -233,6 +267,13 @@ struct Packet {
   std::uint32_t payload_len = 0;     // application bytes according to the headers
 
   DecodeProblem problem;
+
+  // Tunnels (docs/decoding.md "Tunnels"): `tunnels[0, tunnel_depth)` outermost first; the last may
+  // be opaque (its payload not decoded: the packet's fields are then that layer's outer header).
+  bool follow_tunnels = true;        // set by decode() from DecodeOptions
+  std::uint8_t tunnel_depth = 0;
+  bool tunnel_too_deep = false;      // a tunnel beyond kMaxTunnelDepth was left opaque
+  std::array<TunnelLayer, kMaxTunnelDepth> tunnels{};
 
   // The record's number in the file (1-based, every record counted: Wireshark's frame.number; for
   // CTRACE the record number of `ctana records`); 0 without a record.

@@ -39,6 +39,25 @@ struct ProtocolRow {
   Count count;
 };
 
+// One tunnel of the summary's `tunnels` (docs/decoding.md "Tunnels"): its kind, what it carries,
+// the outer endpoints (a sent the first packet seen) and key / VNI; the packets it carried and
+// their inner protocols (the next tunnel's kind for a tunnel in a tunnel), most packets first.
+struct TunnelRow {
+  std::string kind, payload;
+  IpAddr a, b;
+  std::optional<std::uint32_t> id;  // GRE key, VXLAN / Geneve VNI
+  Count count;
+  std::vector<std::pair<std::string, std::uint64_t>> inner;
+};
+
+struct TunnelStats {
+  std::uint64_t packets = 0;    // packets that came through at least one tunnel
+  std::uint64_t too_deep = 0;   // packets with more than kMaxTunnelDepth tunnels (the rest opaque)
+  std::uint64_t untracked = 0;  // tunnel layers not counted in a row: the table was full
+  std::size_t max_depth = 0;    // kMaxTunnelDepth
+  std::vector<TunnelRow> rows;  // most packets first
+};
+
 struct ConversationRow {
   std::string proto;            // "tcp", "udp", "icmp", "icmpv6", "ipv4-fragment", ip protocol name
   IpAddr a, b;                  // a is the side that sent the first packet
@@ -205,6 +224,7 @@ struct SummaryReport {
 
   std::vector<DecodeProblemRow> decode_problems;
   IpReassemblyStats ip_reassembly;  // docs/decoding.md "IP reassembly"
+  TunnelStats tunnels;              // docs/decoding.md "Tunnels"; shown when packets > 0
 
   FindingsReport findings;  // of every analyzer (include/ctana/findings.hpp)
   TcpReport tcp;

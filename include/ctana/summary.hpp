@@ -29,6 +29,7 @@ class SummaryAnalyzer final : public Analyzer {
 
  private:
   struct State;
+  void tunnel(const Packet& p, std::uint32_t code, std::uint64_t wire, bool& v4, bool& v6, bool& bad_ip, bool& bad_udp);
   SummaryReport& out_;
   SummaryOptions opt_;
   std::unique_ptr<State> st_;
@@ -42,6 +43,7 @@ struct RunOptions {
   std::function<void(std::int64_t first_ns, std::int64_t& start_ns, std::int64_t& end_ns)> resolve_window;
   SummaryOptions summary;
   IpReassemblyOptions ip_reassembly;  // enabled: IP fragments reassembled (--no-reassembly)
+  bool tunnels = true;      // decode what tunnels carry (--no-tunnels; docs/decoding.md "Tunnels")
   bool tcp = true;          // run the TCP session analysis
   TcpOptions tcp_options;
   bool ftp = true;          // follow FTP sessions (needs tcp)

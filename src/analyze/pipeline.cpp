@@ -59,8 +59,9 @@ void mark(Packet& p, const IpReassembler& reasm) {
 }
 }  // namespace
 
-Pipeline::Pipeline(std::vector<Analyzer*> near, std::vector<Analyzer*> far, bool threaded, IpReassembler* reasm)
-    : near_(std::move(near)), far_(std::move(far)), reasm_(reasm) {
+Pipeline::Pipeline(std::vector<Analyzer*> near, std::vector<Analyzer*> far, bool threaded, IpReassembler* reasm,
+                   DecodeOptions decode)
+    : near_(std::move(near)), far_(std::move(far)), reasm_(reasm), dopt_(decode) {
   for (Analyzer* a : near_)
     if (a->takes_datagrams()) near_dg_.push_back(a);
   for (Analyzer* a : far_)
@@ -82,13 +83,13 @@ Pipeline::~Pipeline() { stop(); }
 
 void Pipeline::push(const Record& r) {
   if (!worker_.joinable()) {
-    decode(r, pkt_);
+    decode(r, pkt_, dopt_);
     const Bytes dgram = pkt_.fragment && reasm_ ? reasm_->add(pkt_) : Bytes{};
     for (Analyzer* a : near_) a->on_packet(pkt_);
     for (Analyzer* a : far_) a->on_packet(pkt_);
     if (dgram.empty()) return;
     dg_rec_ = datagram_record(r, pkt_, dgram);
-    decode(dg_rec_, dg_pkt_);
+    decode(dg_rec_, dg_pkt_, dopt_);
     mark(dg_pkt_, *reasm_);
     for (Analyzer* a : near_dg_) a->on_packet(dg_pkt_);
     for (Analyzer* a : far_dg_) a->on_packet(dg_pkt_);
@@ -97,7 +98,7 @@ void Pipeline::push(const Record& r) {
   cur_ = room(Batch::bytes_of(r));
   const Record& d = cur_->add(r);
   Packet& p = cur_->pkts[cur_->n - 1];
-  decode(d, p);
+  decode(d, p, dopt_);
   const Bytes dgram = p.fragment && reasm_ ? reasm_->add(p) : Bytes{};
   for (Analyzer* a : near_) a->on_packet(p);
   if (dgram.empty()) return;
@@ -105,7 +106,7 @@ void Pipeline::push(const Record& r) {
   cur_ = room(Batch::bytes_of(dr));
   const Record& dd = cur_->add(dr);
   Packet& q = cur_->pkts[cur_->n - 1];
-  decode(dd, q);
+  decode(dd, q, dopt_);
   mark(q, *reasm_);
   for (Analyzer* a : near_dg_) a->on_packet(q);
 }

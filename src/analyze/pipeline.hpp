@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "ctana/analyzer.hpp"
+#include "ctana/decode.hpp"
 #include "ctana/ip_reassembly.hpp"
 #include "ctana/packet.hpp"
 
@@ -25,7 +26,8 @@ class Pipeline {
  public:
   // With `reasm`, IP fragments go through it on the reading thread and each datagram it completes
   // is decoded and shown, right after its last fragment, to the analyzers that take datagrams.
-  Pipeline(std::vector<Analyzer*> near, std::vector<Analyzer*> far, bool threaded, IpReassembler* reasm = nullptr);
+  Pipeline(std::vector<Analyzer*> near, std::vector<Analyzer*> far, bool threaded, IpReassembler* reasm = nullptr,
+           DecodeOptions decode = {});
   ~Pipeline();
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
@@ -47,6 +49,7 @@ class Pipeline {
 
   std::vector<Analyzer*> near_, far_, near_dg_, far_dg_;  // (_dg_: those that take datagrams)
   IpReassembler* reasm_ = nullptr;
+  DecodeOptions dopt_;
   Packet pkt_;                      // one-thread mode
   Record dg_rec_;                   // one-thread mode: the datagram being analysed
   Packet dg_pkt_;

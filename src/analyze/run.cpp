@@ -70,7 +70,8 @@ void attach_tcp_report(TcpAnalyzer& tcp, TcpReport& rep, const RunOptions& opt, 
 // the window's end. It runs on the reading thread: it adds about one TCP analysis per record.
 class Numbering {
  public:
-  Numbering(const RunOptions& opt, bool ctrace, bool keep_ends) : tcp_(opt.tcp_options), keep_ends_(keep_ends) {
+  Numbering(const RunOptions& opt, bool ctrace, bool keep_ends)
+      : tcp_(opt.tcp_options), keep_ends_(keep_ends), tunnels_(opt.tunnels) {
     tcp_.on_tcp_packet([this](const Packet&, const TcpPacketInfo&, const TcpConnection& c) { stamp_ = c.id; });
     if (keep_ends_) tcp_.on_connection([this](const TcpConnection& c) { keep_end(c); });
     if (ctrace) {
@@ -85,7 +86,7 @@ class Numbering {
 
   void stamp(Record& rec) {
     rec.connection = 0;  // (the reader leaves the last record's)
-    decode(rec, pkt_);
+    decode(rec, pkt_, DecodeOptions{tunnels_});
     stamp_ = 0;
     tcp_.on_packet(pkt_);
     if (datatrace_) {
@@ -128,6 +129,7 @@ class Numbering {
   Packet pkt_;
   std::uint64_t stamp_ = 0;
   bool keep_ends_;
+  bool tunnels_;
   std::vector<End> ends_;  // by connection number
 };
 }  // namespace
@@ -282,7 +284,7 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
   const unsigned threads = opt.threads ? opt.threads : (std::thread::hardware_concurrency() >= 2 && !small ? 2 : 1);
   std::unique_ptr<IpReassembler> reasm;
   if (opt.ip_reassembly.enabled) reasm = std::make_unique<IpReassembler>(opt.ip_reassembly);
-  Pipeline pipe(near, far, threads > 1, reasm.get());
+  Pipeline pipe(near, far, threads > 1, reasm.get(), DecodeOptions{opt.tunnels});
   std::map<std::uint16_t, std::uint64_t> links;
   std::uint64_t* link_count = nullptr;  // the count of the last record's link type (one map lookup per change)
   std::uint16_t last_link = 0;

@@ -18,7 +18,7 @@ namespace ctana {
 namespace {
 
 // A packet's top protocol as a compact code: kind in the high byte, value below.
-enum Kind : std::uint32_t { kIpProto = 1, kEthertype = 2, kLinktype = 3, kSpecial = 4 };
+enum Kind : std::uint32_t { kIpProto = 1, kEthertype = 2, kLinktype = 3, kSpecial = 4, kTunnel = 5, kPayload = 6 };
 enum Special : std::uint32_t { kV4Frag, kV6Frag, kIpv4, kIpv6, kArp, kLlc, kUnknown, kNoNext };
 
 std::uint32_t proto_code(const Packet& p) {
@@ -46,6 +46,8 @@ std::string proto_label(std::uint32_t code) {
       return n.empty() ? fmt::format("ethertype-0x{:04x}", v) : std::string(n);
     }
     case kLinktype: return v == linktype::ctrace_data ? std::string("ctrace-data") : fmt::format("linktype-{}", v);
+    case kTunnel: return std::string(tunnel_kind_name(static_cast<TunnelKind>(v)));
+    case kPayload: return std::string(tunnel_payload_name(static_cast<TunnelPayload>(v)));
     default:
       switch (v) {
         case kV4Frag: return "ipv4-fragment";
@@ -120,9 +122,33 @@ IpAddr v4_addr(std::uint32_t v) {
   return IpAddr::v4(b);
 }
 
+// A tunnel of the summary: kind, payload, outer endpoints (lower first) and key / VNI (-1: none).
+struct TunKey {
+  TunnelKind kind = TunnelKind::none;
+  TunnelPayload payload = TunnelPayload::other;
+  IpAddr lo, hi;
+  std::int64_t id = -1;
+  bool operator==(const TunKey&) const = default;
+};
+struct TunKeyHash {
+  std::size_t operator()(const TunKey& k) const noexcept {
+    const std::uint64_t tag = (std::uint64_t{static_cast<std::uint8_t>(k.kind)} << 48) |
+                              (std::uint64_t{static_cast<std::uint8_t>(k.payload)} << 40) |
+                              static_cast<std::uint64_t>(k.id + 1);
+    return hash_endpoints(k.lo, k.hi, 0, 0, tag);
+  }
+};
+struct TunVal {
+  bool a_is_low = true;
+  Count count;
+  absl::flat_hash_map<std::uint32_t, std::uint64_t> inner;  // proto_code-like code -> packets
+};
+constexpr std::size_t kMaxTunnelRows = 10'000;
+
 }  // namespace
 
 struct SummaryAnalyzer::State {
+  absl::flat_hash_map<TunKey, TunVal, TunKeyHash> tunnels;
   absl::flat_hash_map<std::uint32_t, Count> protocols;
   absl::flat_hash_set<Conv4, Conv4Hash, Conv4Eq> convs4;  // IPv4
   absl::flat_hash_map<ConvKey, ConvVal, ConvKeyHash> convs;  // IPv6
@@ -159,12 +185,13 @@ void SummaryAnalyzer::on_packet(const Packet& p) {
   }
   st_->protocols[code].add(wire);
 
-  switch (p.l3) {
-    case L3::ipv4: ++pk.ipv4; by.ipv4 += wire; break;
-    case L3::ipv6: ++pk.ipv6; by.ipv6 += wire; break;
-    case L3::arp: ++pk.arp; by.arp += wire; break;
-    default: break;
-  }
+  // IPv4 / IPv6: a header of that version anywhere in the packet, outer (tunnel) or inner.
+  bool v4 = p.l3 == L3::ipv4, v6 = p.l3 == L3::ipv6;
+  bool bad_ip = p.ip_checksum == Csum::bad, bad_udp = p.udp.checksum == Csum::bad;
+  if (p.tunnel_depth) tunnel(p, code, wire, v4, v6, bad_ip, bad_udp);
+  if (v4) ++pk.ipv4, by.ipv4 += wire;
+  if (v6) ++pk.ipv6, by.ipv6 += wire;
+  if (p.l3 == L3::arp) ++pk.arp, by.arp += wire;
   switch (p.l4) {
     case L4::tcp: ++pk.tcp; by.tcp += wire; break;
     case L4::udp: ++pk.udp; by.udp += wire; break;
@@ -176,9 +203,9 @@ void SummaryAnalyzer::on_packet(const Packet& p) {
   if (p.malformed()) ++pk.malformed;
   if (!p.malformed() && snapped && linktype_supported(r.link)) ++pk.truncated;
 
-  if (p.ip_checksum == Csum::bad) ++out_.checksum_errors.ipv4;
+  if (bad_ip) ++out_.checksum_errors.ipv4;
   if (p.tcp.checksum == Csum::bad) ++out_.checksum_errors.tcp;
-  if (p.udp.checksum == Csum::bad) ++out_.checksum_errors.udp;
+  if (bad_udp) ++out_.checksum_errors.udp;
   if (p.icmp.checksum == Csum::bad) (p.l4 == L4::icmp ? out_.checksum_errors.icmp : out_.checksum_errors.icmpv6)++;
 
   if (p.problem.what) {
@@ -267,7 +294,61 @@ void SummaryAnalyzer::on_packet(const Packet& p) {
   }
 }
 
+// The tunnel layers of a packet: each counted in its tunnel's row, with what it carried.
+void SummaryAnalyzer::tunnel(const Packet& p, std::uint32_t code, std::uint64_t wire, bool& v4, bool& v6,
+                             bool& bad_ip, bool& bad_udp) {
+  auto& ts = out_.tunnels;
+  ++ts.packets;
+  if (p.tunnel_too_deep) ++ts.too_deep;
+  const std::size_t depth = std::min<std::size_t>(p.tunnel_depth, kMaxTunnelDepth);
+  for (std::size_t i = 0; i < depth; ++i) {
+    const TunnelLayer& t = p.tunnels[i];
+    v4 |= t.src.version == 4;
+    v6 |= t.src.version == 6;
+    bad_ip |= t.ip_checksum == Csum::bad;
+    bad_udp |= t.udp_checksum == Csum::bad;
+    std::uint32_t inner = code;
+    if (i + 1 < depth) inner = (kTunnel << 24) | static_cast<std::uint32_t>(p.tunnels[i + 1].kind);
+    else if (t.opaque()) inner = (kPayload << 24) | static_cast<std::uint32_t>(t.payload);
+    const bool src_low = t.src <= t.dst;
+    TunKey k{t.kind, t.payload, src_low ? t.src : t.dst, src_low ? t.dst : t.src, t.has_key ? std::int64_t{t.key} : -1};
+    auto it = st_->tunnels.find(k);
+    if (it == st_->tunnels.end()) {
+      if (st_->tunnels.size() >= kMaxTunnelRows) {
+        ++ts.untracked;
+        continue;
+      }
+      it = st_->tunnels.try_emplace(k).first;
+      it->second.a_is_low = src_low;
+    }
+    it->second.count.add(wire);
+    ++it->second.inner[inner];
+  }
+}
+
 void SummaryAnalyzer::finish() {
+  auto& ts = out_.tunnels;
+  ts.max_depth = kMaxTunnelDepth;
+  ts.rows.clear();
+  for (const auto& [k, v] : st_->tunnels) {
+    TunnelRow row;
+    row.kind = std::string(tunnel_kind_name(k.kind));
+    row.payload = std::string(tunnel_payload_name(k.payload));
+    row.a = v.a_is_low ? k.lo : k.hi;
+    row.b = v.a_is_low ? k.hi : k.lo;
+    if (k.id >= 0) row.id = static_cast<std::uint32_t>(k.id);
+    row.count = v.count;
+    for (const auto& [c, n] : v.inner) row.inner.emplace_back(proto_label(c), n);
+    std::sort(row.inner.begin(), row.inner.end(), [](const auto& x, const auto& y) {
+      return std::tie(y.second, x.first) < std::tie(x.second, y.first);
+    });
+    ts.rows.push_back(std::move(row));
+  }
+  std::sort(ts.rows.begin(), ts.rows.end(), [](const TunnelRow& x, const TunnelRow& y) {
+    return std::tie(y.count.packets, x.kind, x.payload, x.a, x.b, x.id) <
+           std::tie(x.count.packets, y.kind, y.payload, y.a, y.b, y.id);
+  });
+
   out_.protocols.clear();
   for (const auto& [code, c] : st_->protocols) out_.protocols.push_back({proto_label(code), c});
   std::sort(out_.protocols.begin(), out_.protocols.end(), [](const ProtocolRow& x, const ProtocolRow& y) {

@@ -181,6 +181,10 @@ void add_input_options(CLI::App* sub, InputArgs& a, bool tcp_options, bool file)
   sub->add_flag("--no-reassembly", a.no_reassembly,
                 "Do not reassemble IP fragments: their payload is then not analysed (fragments are counted either way)")
       ->group(kGroupInput);
+  sub->add_flag("--no-tunnels", a.no_tunnels,
+                "Do not decode what GRE, IP-in-IP, Teredo, VXLAN and Geneve tunnels carry: their packets are then "
+                "analysed by the outer header only")
+      ->group(kGroupInput);
   add_ctrace_open_options(sub, a.open);
   if (!tcp_options) return;
   sub->add_option("--local", a.local, "The traced host's addresses (CIDR, repeatable or comma-separated)")
@@ -292,6 +296,7 @@ bool make_run_options(const InputArgs& a, RunOptions& opt, std::string& error) {
   opt.open = a.open;
   opt.threads = a.threads;
   opt.ip_reassembly.enabled = !a.no_reassembly;
+  opt.tunnels = !a.no_tunnels;
   opt.max_listed_connections = a.max_listed;
   opt.max_listed_findings = a.max_listed;
   return true;

@@ -29,6 +29,7 @@ struct InputArgs {
   bool show_secrets = false;
   unsigned threads = 0;               // --threads (0: as many as help, at most 2)
   bool no_reassembly = false;         // --no-reassembly: IP fragments not reassembled
+  bool no_tunnels = false;            // --no-tunnels: tunnel payloads not decoded
   OpenOptions open;                   // --ctrace-field, --tod-leap-seconds
 };
 

@@ -24,10 +24,11 @@ void short_read(Packet& p, Layer layer, std::uint32_t off, const char* what) {
 
 using namespace detail;
 
-void decode(const Record& rec, Packet& p) {
+void decode(const Record& rec, Packet& p, const DecodeOptions& opt) {
   p = Packet{};
   p.rec = &rec;
   p.dir = rec.dir;
+  p.follow_tunnels = opt.tunnels;
   const Span s{rec.data, 0, static_cast<std::uint32_t>(rec.data.size())};
   switch (rec.link) {
     case linktype::ethernet: decode_ethernet(s, p); break;
@@ -42,10 +43,11 @@ void decode(const Record& rec, Packet& p) {
   }
 }
 
-void decode_ip_packet(const Record& rec, Packet& p) {
+void decode_ip_packet(const Record& rec, Packet& p, const DecodeOptions& opt) {
   p = Packet{};
   p.rec = &rec;
   p.dir = rec.dir;
+  p.follow_tunnels = opt.tunnels;
   decode_ip_any(Span{rec.data, 0, static_cast<std::uint32_t>(rec.data.size())}, p);
 }
 

@@ -53,6 +53,13 @@ void decode_icmpv6(Span s, std::uint32_t msg_len, std::uint32_t pseudo, Packet& 
 // Leniently read the IP header (+ ports) an ICMP error quotes; returns false if none.
 bool parse_quoted(Span s, QuotedPacket& q);
 
+// Tunnels (tunnel.cpp). From IPv4/IPv6 with protocol 4, 41 or 47, and from UDP on the Teredo,
+// VXLAN and Geneve ports: each returns true when it took the packet (a tunnel layer was added and
+// the payload decoded or counted as opaque), false to leave the payload to the caller as before
+// (tunnels off, a fragment, not the protocol after all).
+bool decode_ip_tunnel(Span s, std::uint8_t proto, Packet& p);
+bool decode_udp_tunnel(Span s, Packet& p);
+
 std::uint32_t pseudo_sum(const Packet& p, std::uint8_t proto, std::uint32_t length);
 
 }  // namespace ctana::detail

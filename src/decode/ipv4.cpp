@@ -96,6 +96,7 @@ void decode_ipv4(Span s, Packet& p) {
     p.payload_len = payload_len;
     return;
   }
+  if (p.l4 == L4::other && decode_ip_tunnel(pl, p.ip_proto, p)) return;
   decode_transport(pl, payload_len, pseudo_sum(p, p.ip_proto, payload_len), p);
 }
 

@@ -125,6 +125,7 @@ void decode_ipv6(Span s, Packet& p) {
     p.payload_len = remaining;
     return;
   }
+  if (p.l4 == L4::other && decode_ip_tunnel(pl, next, p)) return;
   decode_transport(pl, remaining, pseudo_sum(p, next, remaining), p);
 }
 

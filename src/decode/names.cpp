@@ -69,7 +69,32 @@ std::string_view layer_name(Layer l) {
     case Layer::udp: return "udp";
     case Layer::icmp: return "icmp";
     case Layer::icmpv6: return "icmpv6";
+    case Layer::tunnel: return "tunnel";
     default: return "none";
+  }
+}
+
+std::string_view tunnel_kind_name(TunnelKind k) {
+  switch (k) {
+    case TunnelKind::gre: return "gre";
+    case TunnelKind::ipip: return "ip-in-ip";
+    case TunnelKind::teredo: return "teredo";
+    case TunnelKind::vxlan: return "vxlan";
+    case TunnelKind::geneve: return "geneve";
+    default: return "none";
+  }
+}
+
+std::string_view tunnel_payload_name(TunnelPayload t) {
+  switch (t) {
+    case TunnelPayload::ipv4: return "ipv4";
+    case TunnelPayload::ipv6: return "ipv6";
+    case TunnelPayload::ethernet: return "ethernet";
+    case TunnelPayload::mpls: return "mpls";
+    case TunnelPayload::erspan2: return "erspan-ii";
+    case TunnelPayload::erspan3: return "erspan-iii";
+    case TunnelPayload::ppp: return "ppp";
+    default: return "other";
   }
 }
 

@@ -28,6 +28,8 @@ void decode_udp(Span s, std::uint32_t dgram_len, std::uint32_t pseudo, Packet& p
     const std::uint32_t ps = pseudo_sum(p, 17, len);
     u.checksum = checksum_fold(checksum_add(ps, dgram)) == 0 ? Csum::good : Csum::bad;
   }
+  // Teredo, VXLAN, Geneve: the datagram's payload, without padding after it.
+  decode_udp_tunnel(Span{s.rec, s.off + 8, s.off + static_cast<std::uint32_t>(std::max<std::size_t>(8, dgram.size()))}, p);
 }
 
 }  // namespace ctana::detail

@@ -662,6 +662,23 @@ std::string render_summary_json(const SummaryReport& r) {
                         {"overlap_conflicts", ra.overlap_conflicts}, {"tiny", ra.tiny},
                         {"too_big", ra.too_big},     {"overflow", ra.overflow},
                         {"cut", ra.cut},             {"not_taken", ra.not_taken}};
+  if (const auto& ts = r.tunnels; ts.packets) {  // only when a tunnel was seen (docs/decoding.md "Tunnels")
+    json rows = json::array();
+    for (const auto& t : r.tunnels.rows) {
+      json inner = json::array();
+      for (const auto& [name, n] : t.inner) inner.push_back({{"name", name}, {"packets", n}});
+      rows.push_back({{"kind", t.kind},
+                      {"payload", t.payload},
+                      {"a", t.a.str()},
+                      {"b", t.b.str()},
+                      {"id", t.id ? json(*t.id) : json(nullptr)},
+                      {"packets", t.count.packets},
+                      {"bytes", t.count.bytes},
+                      {"inner", std::move(inner)}});
+    }
+    j["tunnels"] = {{"packets", ts.packets},     {"too_deep", ts.too_deep}, {"max_depth", ts.max_depth},
+                    {"untracked", ts.untracked}, {"rows", std::move(rows)}};
+  }
   const auto& b = r.bytes;
   j["bytes"] = {{"total", b.total}, {"captured", b.captured}, {"ipv4", b.ipv4},     {"ipv6", b.ipv6},
                 {"tcp", b.tcp},     {"udp", b.udp},           {"icmp", b.icmp},     {"icmpv6", b.icmpv6},

@@ -129,6 +129,33 @@ std::string render_summary_text(const SummaryReport& r) {
            pct(pr.count.bytes, b.total));
   }
 
+  if (const auto& ts = r.tunnels; ts.packets) {
+    line(o, "");
+    std::string more;
+    if (ts.too_deep)
+      more += fmt::format("; {} nested deeper than {}: left opaque", group_digits(ts.too_deep), ts.max_depth);
+    if (ts.untracked) more += fmt::format("; {} untracked: table full", group_digits(ts.untracked));
+    line(o, "Tunnels ({} packet{} through a tunnel{})", group_digits(ts.packets), ts.packets == 1 ? "" : "s", more);
+    std::size_t wk = 8, wp = 8, we = 24;
+    std::vector<std::string> ends;
+    for (const auto& t : ts.rows) {
+      ends.push_back(t.a.str() + " - " + t.b.str());
+      wk = std::max(wk, t.kind.size());
+      wp = std::max(wp, t.payload.size());
+      we = std::max(we, ends.back().size());
+    }
+    line(o, "  {:<{}}  {:<{}}  {:<{}}  {:>10}{:>12}{:>16}  {}", "Kind", wk, "Carries", wp, "Outer endpoints", we,
+         "Key/VNI", "Packets", "Bytes", "Inner protocols");
+    for (std::size_t i = 0; i < ts.rows.size(); ++i) {
+      const auto& t = ts.rows[i];
+      std::string inner;
+      for (const auto& [name, n] : t.inner) inner += fmt::format("{}{} {}", inner.empty() ? "" : ", ", name, group_digits(n));
+      line(o, "  {:<{}}  {:<{}}  {:<{}}  {:>10}{:>12}{:>16}  {}", t.kind, wk, t.payload, wp, ends[i], we,
+           t.id ? std::to_string(*t.id) : std::string("-"), group_digits(t.count.packets), group_digits(t.count.bytes),
+           inner);
+    }
+  }
+
   if (!r.conversations.empty()) {
     line(o, "");
     line(o, "Top conversations by bytes ({} of {}{})", r.conversations.size(), group_digits(r.conversations_total),

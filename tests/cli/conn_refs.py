@@ -216,7 +216,9 @@ def main():
                     help="a sanitizer build (every start is slow): check every other trace")
     a = ap.parse_args()
     n = 0
-    traces = sorted(pathlib.Path("testdata/real").glob("*.pcap"))
+    # Tunnel traces left out: -f/--ip/--port are BPF on the outer frame (as in tcpdump) and do not see the inner
+    # connections (docs/decoding.md "Tunnels"); tests/cli/tunnels.py covers them.
+    traces = sorted(p for p in pathlib.Path("testdata/real").glob("*.pcap") if not p.name.startswith("tunnel-"))
     for p in traces[::2] if a.sanitized else traces:
         n += check(a.ctana, str(p))
     for p in ("testdata/ctrace/ftp-login-datatrace.ctrace", "testdata/ctrace/ftp-login-raw.ctrace"):
