@@ -15,6 +15,11 @@ shift || true
 build=${BUILD_DIR:-build-fuzz}
 jobs=${FUZZ_JOBS:-1}
 all=(trace packet pcap pcapng ctrace terse ipv4 ipv6 icmp udp tcp ftp dns dhcp tls ipreasm)
+for f in src/protocols/*/fuzz_*.cpp; do  # the protocol modules' targets
+    [ -e "$f" ] || continue
+    n=${f##*/fuzz_}
+    all+=("${n%.cpp}")
+done
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 

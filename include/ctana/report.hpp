@@ -15,6 +15,7 @@
 #include "ctana/dns.hpp"
 #include "ctana/ftp.hpp"
 #include "ctana/icmp.hpp"
+#include "ctana/module.hpp"
 #include "ctana/ip_reassembly.hpp"
 #include "ctana/network.hpp"
 #include "ctana/tls.hpp"
@@ -235,6 +236,9 @@ struct SummaryReport {
   TlsReport tls;
   DhcpReport dhcp;
   std::optional<CtraceReport> ctrace;  // CTRACE input only
+  // The sections of the protocol modules that ran (include/ctana/module.hpp), in registry order:
+  // module name and section.
+  std::vector<std::pair<std::string, std::shared_ptr<const ModuleSection>>> modules;
 
   int exit_code = 0;
 };

@@ -55,6 +55,8 @@ struct RunOptions {
   NetworkOptions network_options;
   bool dns = true;          // match DNS queries and responses (UDP, and TCP when tcp is on)
   DnsOptions dns_options;
+  bool modules = true;      // run the protocol modules (src/protocols/registry.cpp; need tcp)
+  bool show_secrets = false;  // --show-secrets, for the protocol modules (FTP: ftp_options)
   std::size_t max_listed_connections = 10'000;  // connections[] and exceptions[] caps
   std::size_t max_listed_findings = 10'000;
   FindingFilter finding_filter;  // exceptions --min-severity/--kind/--conn

@@ -1,5 +1,6 @@
 // The findings collector (include/ctana/findings.hpp).
 #include "ctana/findings.hpp"
+#include "ctana/module.hpp"
 
 #include <algorithm>
 #include <array>
@@ -130,10 +131,18 @@ void fill_kinds(const std::map<std::string, FindingKindRow>& kinds, FindingsRepo
 }
 }  // namespace
 
-std::span<const FindingKindInfo> finding_kinds() { return kKinds; }
+// The core's kinds, then each protocol module's (include/ctana/module.hpp), in registry order.
+std::span<const FindingKindInfo> finding_kinds() {
+  static const std::vector<FindingKindInfo> all = [] {
+    std::vector<FindingKindInfo> v(kKinds.begin(), kKinds.end());
+    for (const ProtocolModule* m : protocol_modules()) v.insert(v.end(), m->finding_kinds.begin(), m->finding_kinds.end());
+    return v;
+  }();
+  return all;
+}
 
 const FindingKindInfo* find_kind(std::string_view kind) {
-  for (const auto& k : kKinds)
+  for (const auto& k : finding_kinds())
     if (k.kind == kind) return &k;
   return nullptr;
 }

@@ -19,6 +19,7 @@
 #include "ctana/render.hpp"  // iso_time, for the lost-records finding
 #include "ctana/icmp.hpp"
 #include "ctana/ip_reassembly.hpp"
+#include "ctana/module.hpp"
 #include "ctana/network.hpp"
 #include "ctana/starttls.hpp"
 #include "ctana/stats.hpp"
@@ -62,6 +63,17 @@ void attach_tcp_report(TcpAnalyzer& tcp, TcpReport& rep, const RunOptions& opt, 
     sink(g);
   });
 }
+// A protocol module's packet part, as the pipeline's analyzers are (its finish() is a phase of
+// its own: after every core analyzer finished).
+class ModulePackets final : public Analyzer {
+ public:
+  explicit ModulePackets(ModuleAnalyzer& a) : a_(a) {}
+  void on_packet(const Packet& p) override { a_.on_packet(p); }
+
+ private:
+  ModuleAnalyzer& a_;
+};
+
 // Whole-trace connection numbers (docs/tcp.md "Connection numbers"). With --filter or a time
 // window, a TCP analyzer of its own sees every record before they are dropped and stamps each TCP
 // packet (and CTRACE data trace record) with its connection's number; the analysis takes the
@@ -254,6 +266,39 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
     if (opt.tcp_hook) opt.tcp_hook(*tcp);
     analyzers.insert(analyzers.begin() + 1, tcp.get());  // before DNS: it finishes TCP streams first
   }
+  // The protocol modules (src/protocols/registry.cpp): each gets its ports (defaults and --app
+  // NAME=PORT), a finding sink with its name, and its section in the report; its stream part is
+  // fed by the TCP reassembly through a probing sink, its packet part runs after the TCP analyzer.
+  struct ModuleRun {
+    ModuleParts parts;
+    std::unique_ptr<TcpStreamSink> sink;
+    std::unique_ptr<ModulePackets> packets;
+  };
+  std::vector<ModuleRun> modules;
+  if (opt.modules && tcp) {
+    for (const ProtocolModule* m : protocol_modules()) {
+      ModuleContext ctx;
+      ctx.tcp_ports = m->tcp_ports;
+      ctx.udp_ports = m->udp_ports;
+      for (const auto& [name, port] : opt.tcp_options.port_names)
+        if (name == m->name) {
+          ctx.tcp_ports.push_back(port);
+          ctx.udp_ports.push_back(port);
+        }
+      ctx.rt_threshold_ns = opt.tcp_options.rt_threshold_ns;
+      ctx.show_secrets = opt.show_secrets;
+      ctx.findings = findings.sink(std::string(m->name));
+      ModuleRun& run = modules.emplace_back();
+      run.parts = m->make(ctx);
+      rep.modules.emplace_back(std::string(m->name), run.parts.section);
+      run.sink = probing_sink(*m, ctx.tcp_ports, *run.parts.analyzer);
+      tcp->add_stream_sink(run.sink.get());
+      if (run.parts.analyzer->packets()) {
+        run.packets = std::make_unique<ModulePackets>(*run.parts.analyzer);
+        analyzers.push_back(run.packets.get());
+      }
+    }
+  }
   analyzers.insert(analyzers.end(), opt.extra.begin(), opt.extra.end());
   std::unique_ptr<DataTraceStreams> datatrace;
   if (rep.format == Format::ctrace) {
@@ -329,6 +374,7 @@ RunResult run_summary(const std::string& path, const RunOptions& opt) {
   if (ftp) ftp->finish();
   if (tls) tls->finish();
   if (starttls) starttls->finish();
+  for (ModuleRun& m : modules) m.parts.analyzer->finish();
   if (ctrace) ctrace->finish();
   if (filter && !filter->link_error().empty()) spdlog::warn("{}", filter->link_error());
 

@@ -223,7 +223,7 @@ void add_input_options(CLI::App* sub, InputArgs& a, bool tcp_options, bool file)
       ->type_name("N")
       ->check(int_range(1, 100'000'000))
       ->group(kGroupTcp);
-  sub->add_flag("--show-secrets", a.show_secrets, "Show FTP PASS and ACCT arguments instead of *****")->group(kGroupInput);
+  sub->add_flag("--show-secrets", a.show_secrets, "Show FTP PASS and ACCT arguments and the credentials protocol modules mask (docs/security.md) instead of *****")->group(kGroupInput);
 }
 
 void add_tz_option(CLI::App* sub, std::string& tz) {
@@ -293,6 +293,7 @@ bool make_run_options(const InputArgs& a, RunOptions& opt, std::string& error) {
   opt.tcp_options.end_grace_ns = static_cast<std::int64_t>(a.end_grace_s * 1e9);
   opt.tcp_options.max_connections = a.max_connections;
   opt.ftp_options.show_secrets = a.show_secrets;
+  opt.show_secrets = a.show_secrets;
   opt.open = a.open;
   opt.threads = a.threads;
   opt.ip_reassembly.enabled = !a.no_reassembly;

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "ctana/diff.hpp"
+#include "ctana/module.hpp"
 #include "ctana/render.hpp"
 
 namespace ctana {
@@ -20,6 +21,18 @@ std::optional<double> num(const Json& j, std::initializer_list<const char*> path
   for (const char* k : path) {
     if (!p->is_object()) return std::nullopt;
     auto it = p->find(k);
+    if (it == p->end()) return std::nullopt;
+    p = &*it;
+  }
+  if (!p->is_number()) return std::nullopt;
+  return p->get<double>();
+}
+
+std::optional<double> num_at(const Json& j, const std::vector<std::string_view>& path) {
+  const Json* p = &j;
+  for (const std::string_view k : path) {
+    if (!p->is_object()) return std::nullopt;
+    auto it = p->find(std::string(k));
     if (it == p->end()) return std::nullopt;
     p = &*it;
   }
@@ -62,7 +75,8 @@ constexpr Family kFamilies[] = {
 }  // namespace
 
 const std::vector<MetricDef>& metric_defs() {
-  static const std::vector<MetricDef> defs = {
+  static const std::vector<MetricDef> defs = [] {
+    std::vector<MetricDef> v = {
       {"packets", Unit::count, Better::neutral, "packets read"},
       {"bytes", Unit::bytes, Better::neutral, "bytes on the wire"},
       {"malformed", Unit::count, Better::lower, "malformed packets"},
@@ -122,7 +136,13 @@ const std::vector<MetricDef>& metric_defs() {
       {"dhcp.naks", Unit::count, Better::lower, "DHCP NAKs"},
       {"dhcp.declines", Unit::count, Better::lower, "DHCP declines"},
       {"dhcp.discovers_unanswered", Unit::count, Better::lower, "DHCP discovers with no offer"},
-  };
+    };
+    // The protocol modules' tables (include/ctana/module.hpp), in registry order.
+    for (const ProtocolModule* mod : protocol_modules())
+      for (const ModuleMetric& mm : mod->metrics)
+        v.push_back({std::string(mm.name), mm.unit, mm.better, std::string(mm.meaning)});
+    return v;
+  }();
   return defs;
 }
 
@@ -225,6 +245,9 @@ void add_metrics(const Json& d, Profile& p) {
   m["dhcp.naks"] = num(d, {"dhcp", "naks"});
   m["dhcp.declines"] = num(d, {"dhcp", "declines"});
   m["dhcp.discovers_unanswered"] = num(d, {"dhcp", "discovers_unanswered"});
+
+  for (const ProtocolModule* mod : protocol_modules())
+    for (const ModuleMetric& mm : mod->metrics) m[std::string(mm.name)] = num_at(d, mm.path);
 
   // Exceptions by kind; the protocol mix as shares of packets.
   if (auto ec = d.find("exception_counts"); ec != d.end() && ec->is_object()) {

@@ -125,6 +125,7 @@ struct Page {
   Json data = Json::object();
   int canvases = 0;
   bool plots = false;  // the charting library is embedded and the plots wanted
+  std::vector<std::pair<std::string, std::string>> module_html;  // protocol modules' sections: title, HTML
 
   Page(const SummaryReport& rep, const ReportSeries& ser, const HtmlOptions& op) : r(rep), s(ser), opt(op) {}
   void add(std::string_view text) { o += text; }
@@ -228,6 +229,12 @@ void Page::head() {
   if (r.dns.present && r.dns.queries) add("<a href=\"#dns\">DNS</a>");
   if (r.tls.present && (r.tls.sessions_total || r.tls.midstream_sessions)) add("<a href=\"#tls\">TLS</a>");
   if (r.dhcp.present && r.dhcp.messages) add("<a href=\"#dhcp\">DHCP</a>");
+  for (const auto& [name, sec] : r.modules)
+    if (const std::string h = sec->seen() ? sec->html() : std::string(); !h.empty()) {
+      const ProtocolModule* m = find_module(name);
+      addf("<a href=\"#{}\">{}</a>", e(name), e(m ? m->title : name));
+      module_html.emplace_back(name, h);
+    }
   if (r.ctrace) add("<a href=\"#ctrace\">CTRACE</a>");
   add("<a href=\"#all-findings\">All findings</a></nav></header>\n");
   if (!html_assets::kPlots)
@@ -922,6 +929,7 @@ std::string render_report_html(const SummaryReport& r, const ReportSeries& s, co
   p.dns();
   p.tls();
   p.dhcp();
+  for (const auto& [name, h] : p.module_html) p.add(h);
   p.ctrace();
   p.findings_list();
   p.data["plots"] = p.canvases;

@@ -730,6 +730,8 @@ std::string render_summary_json(const SummaryReport& r) {
   if (r.network.present) j["network"] = network_json(r.network);
   if (r.tls.present) j["tls"] = tls_json(r.tls);
   if (r.dhcp.present) j["dhcp"] = dhcp_json(r.dhcp);
+  for (const auto& [name, s] : r.modules)
+    if (s->seen()) j[name] = s->json();
   if (r.ctrace) j["ctrace"] = json::parse(render_ctrace_json(r));
   j["exit"] = {{"code", r.exit_code}, {"meaning", exit_meaning(r.exit_code)}};
   return json_text(j, 2) + "\n";

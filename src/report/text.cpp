@@ -359,6 +359,9 @@ std::string render_summary_text(const SummaryReport& r) {
     for (const auto& n : d.unanswered_names) line(o, "  {:>6} x {} {} unanswered", n.count, n.name, n.type);
   }
 
+  for (const auto& [name, s] : r.modules)
+    if (s->seen()) o += s->text();
+
   const auto& ck = r.checksum_errors;
   if (ck.ipv4 + ck.tcp + ck.udp + ck.icmp + ck.icmpv6) {
     line(o, "");
