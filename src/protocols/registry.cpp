@@ -5,7 +5,8 @@
 
 #include "ctana/module.hpp"
 
-#define CTANA_PROTOCOL_MODULES(X)
+#define CTANA_PROTOCOL_MODULES(X) \
+  X(http)
 
 namespace ctana {
 

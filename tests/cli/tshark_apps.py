@@ -19,6 +19,8 @@ since what they quote is not a message of its own):
                                                      <- tls.encrypted_alerts
   icmp.V.TYPE.CODE    icmp.type/code, icmpv6.type/code (the outer message only)
                                                      <- icmp.types[] {version, type, code, count}
+  http.method.M       http.request.method            <- http.methods{M}
+  http.code.N         http.response.code             <- http.status_codes{N} (1xx included)
 The DNS scenario traces (LATENCY_ONLY) are compared for the latency histogram only.
 tshark recognises TLS on its registered ports, after FTP AUTH TLS, and (its TLS heuristic) on
 other ports as ctana does by content; DECODE_AS can tell it more where that is not enough.
@@ -36,7 +38,8 @@ import sys
 
 FIELDS = ["frame.protocols", "ftp.request.command", "ftp.response.code", "dns.flags.response", "dns.flags.rcode", "dns.time",
           "dhcp.option.dhcp", "tls.handshake.type", "tls.record.content_type", "tls.alert_message.level",
-          "tls.alert_message.desc", "icmp.type", "icmp.code", "icmpv6.type", "icmpv6.code"]
+          "tls.alert_message.desc", "icmp.type", "icmp.code", "icmpv6.type", "icmpv6.code",
+          "http.request.method", "http.response.code"]
 
 RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED", 6: "YXDOMAIN",
           7: "YXRRSET", 8: "NXRRSET", 9: "NOTAUTH", 10: "NOTZONE"}
@@ -85,6 +88,11 @@ KNOWN_DIFFERENCES = {
     "crafted/absurd-caplen.pcap": {"icmp.4.8.0": (1, 0, RESYNC)},
     "crafted/pcapng-bad-block.pcapng": {"icmp.4.8.0": (1, 0, RESYNC), "dns.responses": (1, 0, RESYNC),
                                         "dns.rcode.NOERROR": (1, 0, RESYNC)},
+    # tinyproxy refuses the second CONNECT with a 403 whose body lasts until the close; the client
+    # resets the connection instead of a FIN: tshark waits for the end of the body and never
+    # dissects the response, ctana counts it once its header is complete (docs/http.md)
+    "real/http-connect.pcap": {"http.code.403": (1, 0, "a response whose body is cut by a reset: ctana counts "
+                                                      "it at its header, tshark never completes it")},
     "scenarios/dns-late-servfail.pcap": {"dns.latency.le_0.001": (0, 1, RETRY_PORT),
                                          "dns.latency.le_5": (1, 0, RETRY_PORT)},
 }
@@ -122,6 +130,10 @@ def tshark_counts(path, rules):
             c["ftp.cmd." + v.upper()] += 1
         for v in vals(cols.get("ftp.response.code")):
             c["ftp.code." + v] += 1
+        for v in vals(cols.get("http.request.method")):
+            c["http.method." + v] += 1
+        for v in vals(cols.get("http.response.code")):
+            c["http.code." + v] += 1
         resp, rcode = vals(cols.get("dns.flags.response")), vals(cols.get("dns.flags.rcode"))
         for i, r in enumerate(resp):
             if r in ("0", "False"):
@@ -178,6 +190,11 @@ def ctana_counts(doc):
     for name, n in tls.get("alert_messages", {}).items():
         c["tls.alert." + name] += n
     c["tls.alerts_encrypted"] += tls.get("encrypted_alerts", 0)
+    http = doc.get("http", {})
+    for m, n in http.get("methods", {}).items():
+        c["http.method." + m] += n
+    for code, n in http.get("status_codes", {}).items():
+        c["http.code." + code] += n
     for t in doc.get("icmp", {}).get("types", []):
         c[f"icmp.{t['version']}.{t['type']}.{t['code']}"] += t["count"]
     return +c  # drop zeros
@@ -233,7 +250,7 @@ def main():
     print(f"{checked - nfail} passed, {nfail} failed (files compared with tshark); tshark counted "
           + ", ".join(f"{p} {n}" for p, n in sorted(compared.items())))
     # the comparison must have had something to compare for every protocol
-    empty = [p for p in ("ftp", "dns", "dns-latency", "dhcp", "tls", "icmp") if compared[p] == 0]
+    empty = [p for p in ("ftp", "dns", "dns-latency", "dhcp", "tls", "icmp", "http") if compared[p] == 0]
     if empty:
         print("FAIL no messages compared for " + ", ".join(empty))
     return 1 if failures or empty or checked < 20 else 0
