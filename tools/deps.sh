@@ -20,7 +20,7 @@ case "${1:-build}" in
   bench) packages+=(libbenchmark-dev) ;;
   capture) packages=(python3 tcpdump tshark wireshark-common iproute2 ethtool openssl curl dnsmasq-base dnsutils vsftpd
                      postfix dovecot-imapd dovecot-pop3d slapd ldap-utils postgresql postgresql-client
-                     mariadb-server mariadb-client prosody tinyproxy) ;;
+                     mariadb-server mariadb-client prosody tinyproxy hercules s3270) ;;
   *) echo "usage: tools/deps.sh build|test|fuzz|bench|capture" >&2; exit 1 ;;
 esac
 missing=()

@@ -156,7 +156,7 @@ def main():
         recs = pcap_records(b)
         ips = {4: [], 6: []}
         l4 = {(v, p): [] for v in (4, 6) for p in (1, 6, 17, 58)}
-        dns, dhcp, ftp, tls, http, tunnel = [], [], [], [], [], {4: [], 6: []}
+        dns, dhcp, ftp, tls, http, tn3270, tunnel = [], [], [], [], [], [], {4: [], 6: []}
         for n, (link, frame) in enumerate(recs):
             if n < 8 and link in link_index:
                 c.add("packet", bytes([link_index[link], 0]) + frame)
@@ -193,6 +193,8 @@ def main():
                     ftp.append(chunk(1 if sp == 21 else 0, data))
                 if {sp, dp} & {80, 8080} or data[:5] in (b"GET /", b"POST ", b"HEAD ", b"HTTP/"):
                     http.append(chunk(1 if sp in (80, 8080) else 0, data))
+                if {sp, dp} & {23, 3270} or data[:1] == b"\xff":
+                    tn3270.append(chunk(1 if sp in (23, 3270) else 0, data))
                 if data[:1] in (b"\x14", b"\x15", b"\x16", b"\x17") and data[1:2] == b"\x03":
                     tls.append(chunk(1 if sp < dp else 0, data))
         for v in (4, 6):
@@ -200,7 +202,8 @@ def main():
             for proto, name in ((6, "tcp"), (17, "udp"), (1 if v == 4 else 58, "icmp")):
                 c.add_groups(name, bytes([v == 6]), l4[(v, proto)])
             c.add_groups("tunnel", bytes([v == 6]), tunnel[v])
-        for name, chunks in (("dns", dns), ("dhcp", dhcp), ("ftp", ftp), ("tls", tls), ("http", http)):
+        for name, chunks in (("dns", dns), ("dhcp", dhcp), ("ftp", ftp), ("tls", tls), ("http", http),
+                               ("tn3270", tn3270)):
             c.add_groups(name, b"" if name == "dhcp" else b"\x00", chunks, limit=16)
         if path.parent.name == "real":
             c.add_groups("ctrace", b"\x02\x00\x00\x00", ips[4], limit=2)

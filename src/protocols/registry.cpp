@@ -6,7 +6,8 @@
 #include "ctana/module.hpp"
 
 #define CTANA_PROTOCOL_MODULES(X) \
-  X(http)
+  X(http)                          \
+  X(tn3270)
 
 namespace ctana {
 

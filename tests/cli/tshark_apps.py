@@ -21,6 +21,9 @@ since what they quote is not a message of its own):
                                                      <- icmp.types[] {version, type, code, count}
   http.method.M       http.request.method            <- http.methods{M}
   http.code.N         http.response.code             <- http.status_codes{N} (1xx included)
+  tn3270.aid.NAME     tn3270.aid (Enter, PF1-24, PA1-3, Clear, ...)  <- tn3270.aids{NAME}
+  tn3270.cmd.NAME     tn3270.command_code (W, EW, EWA, EAU, WSF, RB, RM, RMA; the SNA and the local codes)
+                                                     <- tn3270.commands{NAME}
 The DNS scenario traces (LATENCY_ONLY) are compared for the latency histogram only.
 tshark recognises TLS on its registered ports, after FTP AUTH TLS, and (its TLS heuristic) on
 other ports as ctana does by content; DECODE_AS can tell it more where that is not enough.
@@ -39,7 +42,7 @@ import sys
 FIELDS = ["frame.protocols", "ftp.request.command", "ftp.response.code", "dns.flags.response", "dns.flags.rcode", "dns.time",
           "dhcp.option.dhcp", "tls.handshake.type", "tls.record.content_type", "tls.alert_message.level",
           "tls.alert_message.desc", "icmp.type", "icmp.code", "icmpv6.type", "icmpv6.code",
-          "http.request.method", "http.response.code"]
+          "http.request.method", "http.response.code", "tn3270.aid", "tn3270.command_code"]
 
 RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED", 6: "YXDOMAIN",
           7: "YXRRSET", 8: "NXRRSET", 9: "NOTAUTH", 10: "NOTZONE"}
@@ -70,11 +73,21 @@ ALERTS = {0: "close_notify", 10: "unexpected_message", 20: "bad_record_mac", 22:
           113: "bad_certificate_status_response", 115: "unknown_psk_identity", 116: "certificate_required",
           120: "no_application_protocol"}
 
+TN3270_COMMANDS = {0xF1: "W", 0x01: "W", 0xF5: "EW", 0x05: "EW", 0x7E: "EWA", 0x0D: "EWA", 0x6F: "EAU", 0x0F: "EAU",
+                   0xF3: "WSF", 0x11: "WSF", 0xF2: "RB", 0x02: "RB", 0xF6: "RM", 0x06: "RM", 0x6E: "RMA", 0x0E: "RMA"}
+TN3270_AIDS = {0x7D: "Enter", 0x6C: "PA1", 0x6E: "PA2", 0x6B: "PA3", 0x6D: "Clear", 0x6A: "Clear Partition",
+               0xF0: "SysReq", 0x7E: "Selector Pen", 0xE6: "Operator ID Reader", 0xE7: "Magnetic Reader",
+               0x7F: "Trigger Action", 0x60: "No AID", 0x61: "Read Partition", 0x88: "Structured Field"}
+for _i, _a in enumerate(list(range(0xF1, 0xFA)) + [0x7A, 0x7B, 0x7C] + list(range(0xC1, 0xCA)) + [0x4A, 0x4B, 0x4C]):
+    TN3270_AIDS[_a] = f"PF{_i + 1}"
+
 # file -> tshark "decode as" rules for protocols on ports it does not know
 DECODE_AS = {
     # TLS picked up mid-stream on a port that is not TLS's: tshark needs telling (its heuristic wants
     # a ClientHello), ctana finds it by the run of record headers (docs/tls.md Mid-stream)
     "real/tls-midstream.pcap": ["tcp.port==5555,tls"],
+    # TN3270 on port 3270 (ctana finds it by the negotiation, docs/tn3270.md)
+    "crafted/tn3270e.pcap": ["tcp.port==3270,telnet"],
 }
 
 # file -> {key: (ctana, tshark, reason)}
@@ -93,6 +106,15 @@ KNOWN_DIFFERENCES = {
     # dissects the response, ctana counts it once its header is complete (docs/http.md)
     "real/http-connect.pcap": {"http.code.403": (1, 0, "a response whose body is cut by a reset: ctana counts "
                                                       "it at its header, tshark never completes it")},
+    # docs/tn3270.md "Compared with tshark"
+    "real/tn3270.pcap": {"tn3270.cmd.EW": (4, 3, "Hercules's rejection screen on the session whose terminal type is "
+                                                 "IBM-3279-4-E@0099: tshark's TN3270 dissector takes only the terminal "
+                                                 "types it knows, ctana reads the records of every session")},
+    "crafted/tn3270e.pcap": {k: (0, n, "a record shorter than its TN3270E header and one whose start was never "
+                                       "captured: ctana counts them malformed and lost, tshark reads their bytes as "
+                                       "commands")
+                             for k, n in (("tn3270.cmd.0x00", 2), ("tn3270.cmd.0xC3", 1), ("tn3270.cmd.0xE2", 1),
+                                          ("tn3270.cmd.0x5D", 1))},
     "scenarios/dns-late-servfail.pcap": {"dns.latency.le_0.001": (0, 1, RETRY_PORT),
                                          "dns.latency.le_5": (1, 0, RETRY_PORT)},
 }
@@ -134,6 +156,10 @@ def tshark_counts(path, rules):
             c["http.method." + v] += 1
         for v in vals(cols.get("http.response.code")):
             c["http.code." + v] += 1
+        for v in vals(cols.get("tn3270.aid")):
+            c["tn3270.aid." + TN3270_AIDS.get(num(v), f"0x{num(v):02X}")] += 1
+        for v in vals(cols.get("tn3270.command_code")):
+            c["tn3270.cmd." + TN3270_COMMANDS.get(num(v), f"0x{num(v):02X}")] += 1
         resp, rcode = vals(cols.get("dns.flags.response")), vals(cols.get("dns.flags.rcode"))
         for i, r in enumerate(resp):
             if r in ("0", "False"):
@@ -195,6 +221,11 @@ def ctana_counts(doc):
         c["http.method." + m] += n
     for code, n in http.get("status_codes", {}).items():
         c["http.code." + code] += n
+    tn = doc.get("tn3270", {})
+    for name, n in tn.get("aids", {}).items():
+        c["tn3270.aid." + name] += n
+    for name, n in tn.get("commands", {}).items():
+        c["tn3270.cmd." + name] += n
     for t in doc.get("icmp", {}).get("types", []):
         c[f"icmp.{t['version']}.{t['type']}.{t['code']}"] += t["count"]
     return +c  # drop zeros
@@ -250,7 +281,7 @@ def main():
     print(f"{checked - nfail} passed, {nfail} failed (files compared with tshark); tshark counted "
           + ", ".join(f"{p} {n}" for p, n in sorted(compared.items())))
     # the comparison must have had something to compare for every protocol
-    empty = [p for p in ("ftp", "dns", "dns-latency", "dhcp", "tls", "icmp", "http") if compared[p] == 0]
+    empty = [p for p in ("ftp", "dns", "dns-latency", "dhcp", "tls", "icmp", "http", "tn3270") if compared[p] == 0]
     if empty:
         print("FAIL no messages compared for " + ", ".join(empty))
     return 1 if failures or empty or checked < 20 else 0
