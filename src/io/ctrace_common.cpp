@@ -2,9 +2,11 @@
 // reason codes, IDS probe ids (spec sections 1, 4, 6, 8.3, 9; docs/ctrace.md).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iterator>
 
 #include "ctana/ctrace.hpp"
+#include "io/discard_codes.hpp"
 
 namespace ctana::ctrace {
 
@@ -160,29 +162,12 @@ std::string_view discard_layer(std::uint16_t code) {
 }
 
 DiscardInfo discard_info(std::uint16_t code) {
-  struct Row {
-    std::uint16_t code;
-    std::string_view name, meaning;
-  };
-  // 4096-4103: IBM's table of IP discard codes, meanings as IBM words them (z/OS CS IP and SNA
-  // Codes, "TCP/IP Discard reason codes", Table 1). 4114: IPCS output of a real trace (SHARE
-  // 2012 session 10720, CleverView decode in SHARE 2017 session 21116). 4167: Colin Paice's
-  // blog of 2024-02-28 (IPCS output). The rest of IBM's tables could not be retrieved; those
-  // codes are shown by range (docs/ctrace.md).
-  static constexpr Row rows[] = {
-      {4096, "IP_NO_INTERF", "No interface was found for the packet because the interface had been deleted"},
-      {4097, "IP_NOT_ACTIVE", "The interface is not active"},
-      {4098, "IP_MAL_VER", "The IP version field is not IPv4 or IPv6"},
-      {4099, "IP_MAL_IPHL", "The IP header length is too short"},
-      {4100, "IP_MAL_IPLEN", "The IP header length is longer than the packet"},
-      {4101, "IP_MAL_DATA", "The packet data is incomplete as sent"},
-      {4102, "IP_BAD_CKSUM", "The IP header checksum is not valid"},
-      {4103, "IP_BAD_IPLEN", "Packet is not long enough for a protocol header"},
-      {4114, "IP_MAC_BRDCST", "MAC broadcast not accepted: broadcast media header on a non-broadcast IP destination"},
-      {4167, "IP_NO_FWD", "packet cannot be forwarded"},
-  };
-  for (const auto& r : rows)
-    if (r.code == code) return {r.name, r.meaning, true};
+  // The table is data/discard-codes.tsv, compiled in (src/io/discard_codes.hpp); its rows are in
+  // ascending code order. Codes it does not list are shown by range (docs/ctrace.md).
+  const auto rows = discard_rows();
+  const auto it = std::lower_bound(rows.begin(), rows.end(), code,
+                                   [](const DiscardRow& r, std::uint16_t c) { return r.code < c; });
+  if (it != rows.end() && it->code == code) return {it->name, it->meaning, true};
   return {"Unknown", discard_range(code), false};
 }
 

@@ -556,7 +556,7 @@ TEST(CtraceCodes, DiscardReasonCodes) {
     EXPECT_EQ(ctrace::discard_label(code), name);
     EXPECT_EQ(ctrace::discard_layer(code), "IP");
   }
-  EXPECT_EQ(ctrace::discard_info(4102).meaning, "The IP header checksum is not valid");
+  EXPECT_EQ(ctrace::discard_info(4102).meaning, "The IP header checksum is wrong");
   // Codes without a name: the layer and IBM's range, never a bare "Unknown".
   EXPECT_FALSE(ctrace::discard_info(4104).named);
   EXPECT_EQ(ctrace::discard_label(4104), "Unknown IP discard 4104, range 4096-8191");
