@@ -16,32 +16,14 @@ Both with --threads 1 and 2: the same JSON byte for byte.
 """
 import argparse
 import collections
-import json
 import shutil
 import subprocess
 import sys
 
+from checks import check, failures, summary_json
+
 REAL = "testdata/real/ip-fragments.pcap"
 CRAFTED = "testdata/crafted/ip-fragments-evasion.pcap"
-failures = []
-
-
-def check(cond, msg):
-    print(("ok   " if cond else "FAIL ") + msg)
-    if not cond:
-        failures.append(msg)
-
-
-def ctana(exe, path, *extra):
-    outs = []
-    for threads in ("1", "2"):
-        r = subprocess.run([exe, "summary", "--json", "--threads", threads, *extra, path], capture_output=True,
-                           text=True)
-        if r.returncode != 0:
-            raise SystemExit(f"ctana failed on {path}: {r.stderr}")
-        outs.append(r.stdout)
-    check(outs[0] == outs[1], f"{path} {' '.join(extra)}: the same JSON with 1 and 2 threads")
-    return json.loads(outs[0])
 
 
 def tshark(path):
@@ -61,7 +43,7 @@ def findings(doc):
 
 
 def real(exe):
-    doc = ctana(exe, REAL)
+    doc = summary_json(exe, REAL)
     ra = doc["ip_reassembly"]
     rows = tshark(REAL)
     reasm_frames = [int(r["frame.number"]) for r in rows if r["ip.fragment.count"] or r["ipv6.fragment.count"]]
@@ -88,7 +70,7 @@ def real(exe):
     check((echo["requests"], echo["replies"], echo["answered"]) == (req, rep, rep),
           f"ICMP echo requests/replies/answered {echo['requests']}/{echo['replies']}/{echo['answered']} = tshark's {req}/{rep}")
     check(doc["icmp"]["messages"] == req + rep, f"ICMP messages {doc['icmp']['messages']} = {req + rep}: fragments not also counted")
-    off = ctana(exe, REAL, "--no-reassembly")
+    off = summary_json(exe, REAL, "--no-reassembly")
     check(off["ip_reassembly"]["enabled"] is False and off["ip_reassembly"]["datagrams"] == 0, "--no-reassembly: off")
     check(off["dns"]["responses"] == len(responses) - len(big),
           f"--no-reassembly: the fragmented answers are lost ({off['dns']['responses']} = {len(responses)} - {len(big)})")
@@ -96,7 +78,7 @@ def real(exe):
 
 
 def crafted(exe):
-    doc = ctana(exe, CRAFTED)
+    doc = summary_json(exe, CRAFTED)
     ra = doc["ip_reassembly"]
     want = {"enabled": True, "fragments": 14, "datagrams": 4, "timeouts": 1, "incomplete": 1, "overlaps": 1,
             "overlap_conflicts": 1, "tiny": 1, "too_big": 1, "overflow": 0, "cut": 0, "not_taken": 0}

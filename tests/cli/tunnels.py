@@ -19,11 +19,12 @@ Then --no-tunnels: no tunnels, every packet counted by its outer header. And the
 """
 import argparse
 import collections
-import json
 import pathlib
 import shutil
 import subprocess
 import sys
+
+from checks import check, failures, summary_json
 
 TEREDO = ("frame 6 is a datagram to port 3544 without an IPv6 packet: tshark calls it Teredo by the port, ctana a "
           "plain UDP datagram")
@@ -35,25 +36,6 @@ KNOWN = {
     "testdata/crafted/teredo.pcap": {"tunnel.teredo": (5, 6, TEREDO), "udp": (1, 0, TEREDO)},
 }
 KINDS = ("gre", "vxlan", "geneve", "teredo")
-failures = []
-
-
-def check(cond, msg):
-    print(("ok   " if cond else "FAIL ") + msg)
-    if not cond:
-        failures.append(msg)
-
-
-def ctana(exe, path, *extra):
-    outs = []
-    for threads in ("1", "2"):
-        r = subprocess.run([exe, "summary", "--json", "--threads", threads, *extra, path], capture_output=True,
-                           text=True)
-        if r.returncode not in (0, 3):
-            raise SystemExit(f"ctana failed on {path}: {r.stderr}")
-        outs.append(r.stdout)
-    check(outs[0] == outs[1], f"{path} {' '.join(extra)}: the same JSON with 1 and 2 threads")
-    return json.loads(outs[0])
 
 
 def innermost(layers):
@@ -110,7 +92,7 @@ def ours(doc):
 
 
 def compare(exe, path):
-    doc = ctana(exe, path)
+    doc = summary_json(exe, path, ok=(0, 3))
     mine, theirs = ours(doc), tshark(path)
     known = KNOWN.get(path, {})
     keys = sorted(set(mine) | set(theirs))
@@ -124,7 +106,7 @@ def compare(exe, path):
     tun = doc.get("tunnels")
     check(tun is not None and tun["packets"] > 0, f"{path}: tunnels seen")
     # Without tunnels: every packet by its outer header, no tunnels object, inner protocols gone.
-    off = ctana(exe, path, "--no-tunnels")
+    off = summary_json(exe, path, "--no-tunnels", ok=(0, 3))
     check("tunnels" not in off, f"{path} --no-tunnels: no tunnels object")
     check(off["packets"]["total"] == doc["packets"]["total"], f"{path} --no-tunnels: every packet still counted")
     inner_tcp = doc["packets"]["tcp"] - off["packets"]["tcp"]

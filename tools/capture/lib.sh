@@ -1,10 +1,10 @@
 # shellcheck shell=bash
 # lib.sh - shell helpers shared by the capture scripts in tools/capture/.
 #
-# Sourced (not run) by make-testdata.sh and make-tcp-scenarios.sh, after
+# Sourced (not run) by the make-*.sh scripts here, after
 # `set -euo pipefail`. Set LOG_TAG first (prefix of log lines). State kept here:
 #   PY     Debian's python (/usr/bin/python3, not any pyenv shim on PATH)
-#   WORK   temporary work directory (created by the caller, e.g. mktemp -d)
+#   WORK   temporary work directory (work_begin, or created by the caller)
 #   PIDS   pids of background processes started with `bg` (for cleanup)
 #   CAP    capture name -> pid of its tcpdump / dumpcap
 # Nothing here sends a packet: readiness is polled with ss, captures are
@@ -155,4 +155,30 @@ cap_stop() {
         [[ $n =~ ^[0-9]+$ && $n -gt 0 ]] || die "capture $name is empty ($(cat "$WORK/$name.log"))"
         log "$name: $n packets"
     done
+}
+
+# work_begin TAG NS... : a fresh work directory in WORK (/tmp/ctana-TAG.XXXXXX, mode 755 so that
+# servers that drop privileges can read it) and traps so that on any exit: everything started
+# with `bg` is stopped, then the script's own `cleanup_extra` runs when it defines one (stopping a
+# daemon that forked away, closing descriptors, unmounting), then the namespaces NS... are deleted
+# (with whatever still runs in them), the FTP user ensure_ftp_user created is removed, and WORK
+# is removed (KEEP_WORK=1 keeps it). The exit status is kept. NS... must be set before the call.
+work_begin() {
+    local tag=$1
+    shift
+    WORK_NS=("$@")
+    WORK=$(mktemp -d "/tmp/ctana-$tag.XXXXXX")
+    chmod 755 "$WORK"
+    trap work_end EXIT
+    trap 'exit 130' INT TERM
+}
+work_end() {
+    local rc=$? ns
+    set +e
+    kill_started
+    declare -F cleanup_extra >/dev/null && cleanup_extra
+    for ns in "${WORK_NS[@]}"; do netns_destroy "$ns"; done
+    [[ ${USER_CREATED:-0} == 1 ]] && userdel -r "$FTP_USER" 2>/dev/null
+    if [[ ${KEEP_WORK:-0} == 1 ]]; then log "work directory kept: $WORK"; else rm -rf "$WORK"; fi
+    exit "$rc"
 }

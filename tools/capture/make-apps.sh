@@ -31,20 +31,7 @@ need_root "network namespaces, tcpdump, vsftpd, useradd"
 ensure_tools tcpdump:tcpdump tshark:tshark capinfos:wireshark-common dnsmasq:dnsmasq-base vsftpd:vsftpd \
     dig:dnsutils openssl:openssl ip:iproute2 ss:iproute2 ethtool:ethtool useradd:passwd chpasswd:passwd
 
-WORK=$(mktemp -d /tmp/ctana-apps.XXXXXX)
-chmod 755 "$WORK"
-cleanup() {
-    local rc=$?
-    set +e
-    kill_started
-    netns_destroy "$NSA"
-    netns_destroy "$NSB"
-    [[ ${USER_CREATED:-0} == 1 ]] && userdel -r "$FTP_USER" 2>/dev/null
-    [[ ${KEEP_WORK:-0} == 1 ]] && log "work directory kept: $WORK" || rm -rf "$WORK"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+work_begin apps "$NSA" "$NSB"
 
 in_a() { ip netns exec "$NSA" "$@"; }
 flush_neigh() { in_a ip neigh flush all; ip netns exec "$NSB" ip neigh flush all; }

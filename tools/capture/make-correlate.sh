@@ -33,18 +33,7 @@ need_root "network namespaces, tcpdump, nft, tc"
 ensure_tools tcpdump:tcpdump capinfos:wireshark-common editcap:wireshark-common nft:nftables tc:iproute2 \
     ping:iputils-ping ip:iproute2 ethtool:ethtool
 
-WORK=$(mktemp -d /tmp/ctana-corr.XXXXXX)
-chmod 755 "$WORK"
-cleanup() {
-    local rc=$?
-    set +e
-    kill_started
-    for ns in "$NSC" "$NSR" "$NSS"; do netns_destroy "$ns"; done
-    [[ ${KEEP_WORK:-0} == 1 ]] && log "work directory kept: $WORK" || rm -rf "$WORK"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+work_begin corr "$NSC" "$NSR" "$NSS"
 
 veth() { # NAME_A NS_A MAC_A NAME_B NS_B MAC_B
     ip link add "$1" netns "$2" address "$3" type veth peer name "$4" netns "$5" address "$6"

@@ -79,26 +79,8 @@ ensure_tools tcpdump:tcpdump tshark:tshark capinfos:wireshark-common ip:iproute2
     ss:iproute2 ethtool:ethtool iptables:iptables dnsmasq:dnsmasq-base dig:dnsutils \
     vsftpd:vsftpd openssl:openssl useradd:passwd chpasswd:passwd
 
-WORK=$(mktemp -d /tmp/ctana-diff-pairs.XXXXXX)
-chmod 755 "$WORK"      # the FTP user must be able to traverse into ftproot
 USER_CREATED=0
-
-cleanup() {
-    local rc=$?
-    set +e
-    kill_started
-    netns_destroy "$NSA"
-    netns_destroy "$NSB"
-    [[ $USER_CREATED == 1 ]] && userdel -r "$FTP_USER" 2>/dev/null
-    if [[ ${KEEP_WORK:-0} == 1 ]]; then
-        log "work directory kept: $WORK"
-    else
-        rm -rf "$WORK"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+work_begin diff-pairs "$NSA" "$NSB"
 
 in_a() { ip netns exec "$NSA" "$@"; }
 in_b() { ip netns exec "$NSB" "$@"; }

@@ -18,19 +18,7 @@ source "$SCRIPT_DIR/lib.sh"
 need_root "network namespaces, tcpdump"
 ensure_tools dnsmasq:dnsmasq dig:bind9-dnsutils tcpdump:tcpdump capinfos:wireshark-common ethtool:ethtool
 
-WORK=$(mktemp -d /tmp/ctana-frag.XXXXXX)
-chmod 755 "$WORK"
-cleanup() {
-    local rc=$?
-    set +e
-    kill_started
-    netns_destroy "$NSA"
-    netns_destroy "$NSB"
-    [[ ${KEEP_WORK:-0} == 1 ]] && log "work directory kept: $WORK" || rm -rf "$WORK"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+work_begin frag "$NSA" "$NSB"
 
 netns_create "$NSA"
 netns_create "$NSB"

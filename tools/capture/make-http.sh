@@ -17,10 +17,8 @@ source tools/capture/lib.sh
 need_root
 ensure_tools curl:curl tcpdump:tcpdump ip:iproute2 ss:iproute2 ethtool:ethtool
 out=testdata/real/http.pcap
-WORK=$(mktemp -d)
 NSC=ctana-http-c NSS=ctana-http-s
-cleanup() { kill_started; netns_destroy "$NSC"; netns_destroy "$NSS"; rm -rf "$WORK"; }
-trap cleanup EXIT
+work_begin http "$NSC" "$NSS"
 netns_destroy "$NSC"; netns_destroy "$NSS"
 ip netns add "$NSC"; ip netns add "$NSS"
 ip link add ctana-hc type veth peer name ctana-hs

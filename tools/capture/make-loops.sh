@@ -28,18 +28,7 @@ need_root "network namespaces, tcpdump"
 ensure_tools tcpdump:tcpdump capinfos:wireshark-common dig:dnsutils curl:curl ping:iputils-ping ip:iproute2 \
     ethtool:ethtool
 
-WORK=$(mktemp -d /tmp/ctana-loops.XXXXXX)
-chmod 755 "$WORK"
-cleanup() {
-    local rc=$?
-    set +e
-    kill_started
-    for ns in "$NSH" "$NSR1" "$NSR2" "$NSB" "$NSS"; do netns_destroy "$ns"; done
-    [[ ${KEEP_WORK:-0} == 1 ]] && log "work directory kept: $WORK" || rm -rf "$WORK"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+work_begin loops "$NSH" "$NSR1" "$NSR2" "$NSB" "$NSS"
 
 # veth NAME_A NS_A MAC_A NAME_B NS_B MAC_B : a veth pair, offloads off, both ends up
 veth() {

@@ -23,20 +23,12 @@ source "$SCRIPT_DIR/lib.sh"
 need_root "network namespace, tcpdump"
 ensure_tools openssl:openssl tcpdump:tcpdump capinfos:wireshark-common ethtool:ethtool
 
-WORK=$(mktemp -d /tmp/ctana-midtls.XXXXXX)
-chmod 755 "$WORK"
-cleanup() {
-    local rc=$?
-    set +e
+cleanup_extra() {  # called by work_end (lib.sh) on exit
     for fd in "${FDS[@]}"; do eval "exec $fd>&-"; done
-    kill_started
-    netns_destroy "$NS"
-    [[ ${KEEP_WORK:-0} == 1 ]] && log "work directory kept: $WORK" || rm -rf "$WORK"
-    exit "$rc"
+    return 0
 }
 FDS=()
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+work_begin midtls "$NS"
 
 netns_create "$NS"
 ip -n "$NS" link set lo mtu 1500

@@ -54,21 +54,8 @@ ensure_tools tcpdump:tcpdump tshark:tshark capinfos:wireshark-common editcap:wir
     ip:iproute2 ss:iproute2 ethtool:ethtool nft:nftables dnsmasq:dnsmasq-base dig:dnsutils \
     vsftpd:vsftpd openssl:openssl curl:curl dhclient:isc-dhcp-client useradd:passwd chpasswd:passwd
 
-WORK=$(mktemp -d /tmp/ctana-scenarios.XXXXXX)
-chmod 755 "$WORK"
 USER_CREATED=0
-cleanup() {
-    local rc=$?
-    set +e
-    kill_started
-    netns_destroy "$NSA"
-    netns_destroy "$NSB"
-    [[ $USER_CREATED == 1 ]] && userdel -r "$FTP_USER" 2>/dev/null
-    if [[ ${KEEP_WORK:-0} == 1 ]]; then log "work directory kept: $WORK"; else rm -rf "$WORK"; fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+work_begin scenarios "$NSA" "$NSB"
 
 in_a() { ip netns exec "$NSA" "$@"; }
 in_b() { ip netns exec "$NSB" "$@"; }

@@ -44,19 +44,11 @@ source "$SCRIPT_DIR/lib.sh"
 need_root "network namespace, tcpdump, servers"
 "$SCRIPT_DIR/../deps.sh" capture
 
-WORK=$(mktemp -d /tmp/ctana-starttls.XXXXXX)
-chmod 755 "$WORK"
-cleanup() {
-    local rc=$?
-    set +e
+cleanup_extra() {  # called by work_end (lib.sh) on exit
     [[ -n ${POSTFIX_CONF:-} ]] && ip netns exec "$NS" postfix -c "$POSTFIX_CONF" stop >/dev/null 2>&1
-    kill_started
-    netns_destroy "$NS"
-    [[ ${KEEP_WORK:-0} == 1 ]] && log "work directory kept: $WORK" || rm -rf "$WORK"
-    exit "$rc"
+    return 0
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+work_begin starttls "$NS"
 
 in_ns() { ip netns exec "$NS" "$@"; }
 netns_create "$NS"

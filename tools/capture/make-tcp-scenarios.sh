@@ -59,24 +59,8 @@ need_root "network namespaces, tcpdump, nftables, iptables"
 ensure_tools tcpdump:tcpdump tshark:tshark capinfos:wireshark-common ip:iproute2 \
     ss:iproute2 ethtool:ethtool nft:nftables iptables:iptables
 
-WORK=$(mktemp -d /tmp/ctana-tcp-scenarios.XXXXXX)
+work_begin tcp-scenarios "$NSA" "$NSB"
 export SYNC_DIR=$WORK   # peers.py phase files
-
-cleanup() {
-    local rc=$?
-    set +e
-    kill_started
-    netns_destroy "$NSA"
-    netns_destroy "$NSB"
-    if [[ ${KEEP_WORK:-0} == 1 ]]; then
-        log "work directory kept: $WORK"
-    else
-        rm -rf "$WORK"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 in_a() { ip netns exec "$NSA" "$@"; }
 in_b() { ip netns exec "$NSB" "$@"; }

@@ -56,30 +56,13 @@ ensure_tools tcpdump:tcpdump tshark:tshark dumpcap:wireshark-common \
     ss:iproute2 ethtool:ethtool curl:curl useradd:passwd chpasswd:passwd
 
 # ------------------------------------------------------------- state / cleanup
-WORK=$(mktemp -d /tmp/ctana-capture.XXXXXX)
-chmod 755 "$WORK"      # the FTP user must be able to traverse into ftproot
 BPFFS_MOUNTED=0
 VLAN_MODE=
-
-cleanup() {
-    local rc=$?
-    set +e
-    kill_started
-    # Anything still running inside our own namespaces (e.g. vsftpd session
-    # children) was started by this script: kill it by pid.
-    netns_destroy "$NSA"
-    netns_destroy "$NSB"
+cleanup_extra() {  # called by work_end (lib.sh) on exit
     [[ $BPFFS_MOUNTED == 1 ]] && umount "$WORK/bpffs"
-    [[ ${USER_CREATED:-0} == 1 ]] && userdel -r "$FTP_USER" 2>/dev/null
-    if [[ ${KEEP_WORK:-0} == 1 ]]; then
-        log "work directory kept: $WORK"
-    else
-        rm -rf "$WORK"
-    fi
-    exit "$rc"
+    return 0
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+work_begin capture "$NSA" "$NSB"
 
 in_a() { ip netns exec "$NSA" "$@"; }
 in_b() { ip netns exec "$NSB" "$@"; }

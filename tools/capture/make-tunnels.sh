@@ -27,19 +27,7 @@ need_root "network namespaces, tcpdump"
 ensure_tools dnsmasq:dnsmasq dig:bind9-dnsutils socat:socat tcpdump:tcpdump capinfos:wireshark-common \
     ethtool:ethtool
 
-WORK=$(mktemp -d /tmp/ctana-tun.XXXXXX)
-chmod 755 "$WORK"
-cleanup() {
-    local rc=$?
-    set +e
-    kill_started
-    netns_destroy "$NSA"
-    netns_destroy "$NSB"
-    [[ ${KEEP_WORK:-0} == 1 ]] && log "work directory kept: $WORK" || rm -rf "$WORK"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+work_begin tun "$NSA" "$NSB"
 
 netns_create "$NSA"
 netns_create "$NSB"
