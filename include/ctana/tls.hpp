@@ -21,7 +21,7 @@ struct ClientHello {
   std::string sni;
   std::vector<std::uint16_t> versions;  // supported_versions extension
   std::vector<std::string> alpn;
-  std::uint16_t cipher_suites = 0;      // how many were offered
+  std::uint16_t cipher_suites = 0;      // how many were offered (SSLv2 format: cipher specs)
 };
 struct ServerHello {
   std::uint16_t version = 0;            // from supported_versions when present
@@ -40,6 +40,15 @@ std::string handshake_name(std::uint8_t t);     // "client_hello", "certificate"
 // Whether `data`, the first bytes a client sent on a connection, start a TLS record holding a
 // ClientHello: content type 22, version 3.x, a plausible length, handshake type 1.
 bool looks_like_client_hello(Bytes data);
+// The SSLv2-format ClientHello (RFC 5246 appendix E.2) that old clients and scanners still send:
+// a 2-byte header with the top bit set, message type 1, version 2.0 or 3.x, and cipher-spec,
+// session-id and challenge lengths that add up to the record length. Whether `data` starts with
+// one (its first 11 bytes are enough), and, when the whole record is there, its size in bytes
+// (0 otherwise) with the version and the number of cipher specs in `out`.
+bool looks_like_sslv2_client_hello(Bytes data);
+std::size_t sslv2_client_hello(Bytes data, ClientHello& out);
+// Either form.
+bool looks_like_any_client_hello(Bytes data);
 
 // Mid-stream resync (docs/tls.md "Mid-stream"): a record header is plausible when its content
 // type is 20-24, its version 3.0-3.4 and its length 1..kMaxRecordLength (2^14 + 2048).
@@ -66,7 +75,10 @@ struct TlsSession {
   std::string cipher;
   std::string alpn;
   std::int64_t hello_ns = 0;
-  std::int64_t server_hello_latency_ns = -1;  // ClientHello -> ServerHello
+  std::int64_t server_hello_latency_ns = -1;  // ClientHello -> ServerHello (after a HelloRetryRequest:
+                                              // the second ClientHello -> the real ServerHello)
+  bool hello_retry = false;     // the server answered the first ClientHello with a HelloRetryRequest
+  bool sslv2_hello = false;     // the ClientHello came in the SSLv2 record format
   bool completed = false;       // both Finished sent (TLS <= 1.2: ChangeCipherSpec both ways; TLS 1.3:
                                 // an encrypted record from the client) and no fatal alert
   bool app_data = false;        // application data records beyond the handshake
@@ -105,6 +117,8 @@ struct TlsReport {
   std::vector<StartTlsRow> starttls;  // per protocol, those with connections (StartTlsAnalyzer)
   std::uint64_t handover_not_tls = 0;  // a protocol handed over but the client's next bytes were no ClientHello
   std::uint64_t midstream_sessions = 0;  // connections picked up mid-stream (in `sessions`, not in sessions_total)
+  std::uint64_t hello_retries = 0;       // handshakes with a HelloRetryRequest (TLS 1.3: an extra round trip)
+  std::uint64_t sslv2_hellos = 0;        // handshakes whose ClientHello came in the SSLv2 record format
 };
 
 class TlsAnalyzer final : public TcpStreamSink {

@@ -74,6 +74,7 @@ constexpr std::array kKinds{
     // tls and STARTTLS
     FindingKindInfo{"tls_handshake_failed", "tls", A::configuration, "failed TLS handshakes"},
     FindingKindInfo{"tls_obsolete_version", "tls", A::configuration, "obsolete TLS versions"},
+    FindingKindInfo{"tls_sslv2_hello", "tls", A::configuration, "SSLv2-format ClientHellos"},
     FindingKindInfo{"starttls_failed", "tls", A::configuration, "failed STARTTLS upgrades"},
     FindingKindInfo{"starttls_refused", "tls", A::configuration, "STARTTLS refused by the server"},
     FindingKindInfo{"plaintext_credentials", "tls", A::configuration, "credentials sent in the clear"},

@@ -104,6 +104,7 @@ struct Dir {
   std::uint64_t base = 0;  // while syncing: the stream offset of buf[0]
   std::uint16_t version = 0;  // mid-stream: the record version of the run found
   bool typed = false;    // while syncing: a byte 20-24 (a content type) was seen
+  bool v2_checked = false;  // the client's first bytes were checked for an SSLv2-format ClientHello
 };
 
 struct Conn {
@@ -112,6 +113,7 @@ struct Conn {
   bool hello = false, server_hello = false, fatal = false;
   int fatal_alert = -1;          // description of the first fatal alert in clear
   bool retry = false;            // a TLS 1.3 HelloRetryRequest was seen
+  std::int64_t answered_ns = 0;  // the ClientHello the next ServerHello answers (the second after a retry)
   bool waiting = false;          // a connection that may start TLS later (FTP before AUTH TLS, SMTP before STARTTLS)
   bool handed_over = false;      // TLS started where a plaintext protocol said: its ClientHello is checked
   bool verified = false;         // ... and it was
@@ -168,24 +170,54 @@ struct TlsAnalyzer::Impl {
     }
   }
 
+  void client_hello(Conn& c, const tls::ClientHello& h, std::int64_t ts) {
+    c.hello = true;
+    c.s.hello_ns = ts;
+    c.answered_ns = ts;
+    c.s.offered = tls::version_name(h.legacy_version);
+  }
+
+  // An SSLv2-format ClientHello at the start of the client's bytes (docs/tls.md "SSLv2-format
+  // ClientHello"): read like a ClientHello without extensions; TLS records may follow it. Returns
+  // false while the record is incomplete.
+  bool sslv2_hello(Conn& c, Dir& d, std::int64_t ts) {
+    const Bytes all = as_bytes(d.buf);
+    tls::ClientHello h;
+    const std::size_t n = tls::sslv2_client_hello(all, h);
+    if (n == 0) {
+      if (all.size() >= 11 && !tls::looks_like_sslv2_client_hello(all)) d.v2_checked = true;  // not one: read as records
+      return d.v2_checked;
+    }
+    d.v2_checked = true;
+    ++hs_types[tls::handshake_name(1)];  // tshark counts it as handshake type 1 too
+    client_hello(c, h, ts);
+    c.s.sslv2_hello = true;
+    ++out.sslv2_hellos;
+    d.buf.erase(0, n);
+    return true;
+  }
+
   void handshake(Conn& c, Side from, std::uint8_t type, Bytes body, std::int64_t ts) {
     ++hs_types[tls::handshake_name(type)];
     if (type == 1 && from == Side::client && !c.hello) {
         tls::ClientHello h;
         if (!tls::parse_client_hello(body, h)) return;
-        c.hello = true;
-        c.s.hello_ns = ts;
+        client_hello(c, h, ts);
         c.s.sni = h.sni;
         std::uint16_t best = h.legacy_version;
         for (auto v : h.versions)
           if ((v & 0x0f0f) != 0x0a0a) best = std::max(best, v);  // GREASE values do not count
         c.s.offered = tls::version_name(best);
         if (!h.alpn.empty()) c.s.alpn = h.alpn.front();
+      } else if (type == 1 && from == Side::client && c.retry && !c.server_hello) {
+        c.answered_ns = ts;  // the second ClientHello, after the HelloRetryRequest
       } else if (type == 2 && from == Side::server && !c.server_hello) {
         tls::ServerHello h;
         if (!tls::parse_server_hello(body, h)) return;
-        if (h.retry_request) {  // the real one follows
+        if (h.retry_request) {  // the real one follows, after a second ClientHello
+          if (!c.retry) ++out.hello_retries;
           c.retry = true;
+          c.s.hello_retry = true;
           return;
         }
         c.server_hello = true;
@@ -193,7 +225,7 @@ struct TlsAnalyzer::Impl {
         c.s.version = tls::version_name(h.version);
         c.s.cipher = tls::cipher_name(h.cipher);
         if (!h.alpn.empty()) c.s.alpn = h.alpn;
-        if (c.hello) c.s.server_hello_latency_ns = ts - c.s.hello_ns;
+        if (c.hello) c.s.server_hello_latency_ns = ts - c.answered_ns;
         if (h.version == 0x0304) c.dir[index(Side::server)].encrypted = true;  // the rest of the server's flight is encrypted
       }
   }
@@ -201,6 +233,9 @@ struct TlsAnalyzer::Impl {
   // The whole records in the direction's buffer; a header that is not TLS stops the reading.
   void records(Conn& k, Side from, std::int64_t ts) {
     Dir& d = k.dir[index(from)];
+    if (from == Side::client && !k.hello && !d.v2_checked && !d.buf.empty() &&
+        (static_cast<std::uint8_t>(d.buf.front()) & 0x80) != 0 && !sslv2_hello(k, d, ts))
+      return;  // the start of an SSLv2-format ClientHello: wait for the rest of it
     const Bytes all = as_bytes(d.buf);
     std::size_t pos = 0;
     while (const auto h = fixed<5>(all, pos)) {  // record header: type, version, length
@@ -377,7 +412,7 @@ void TlsAnalyzer::on_data(const TcpConnection& c, Side from, std::uint64_t offse
   auto it = impl_->conns.find(c.id);
   if (it == impl_->conns.end()) {
     // Not on a TLS port: TLS when the client's first bytes hold a ClientHello; else let go.
-    if (from != Side::client || offset != 0 || !tls::looks_like_client_hello(data)) return;
+    if (from != Side::client || offset != 0 || !tls::looks_like_any_client_hello(data)) return;
     if (impl_->conns.size() >= kMaxOpen) {
       ++impl_->out.untracked_connections;
       return;
@@ -394,7 +429,7 @@ void TlsAnalyzer::on_data(const TcpConnection& c, Side from, std::uint64_t offse
   if (k.candidate && !d.seen) {
     // No SYN: a ClientHello at the client's first byte starts TLS as usual; anything else is
     // searched for a run of record headers (the capture started mid-stream).
-    if (from == Side::client && offset == 0 && tls::looks_like_client_hello(data)) {
+    if (from == Side::client && offset == 0 && tls::looks_like_any_client_hello(data)) {
       k.candidate = false;
       if (!k.tls_port) k.s.detected = "content";
       for (Dir& o : k.dir) {  // the server's bytes may have come first: read from their start
@@ -414,7 +449,7 @@ void TlsAnalyzer::on_data(const TcpConnection& c, Side from, std::uint64_t offse
     // Content check at the hand-over: the client's first bytes there must be a ClientHello (a
     // client that gave up, or a protocol parser that misread the exchange, sends something else).
     if (d.buf.size() < 11) return;
-    if (!tls::looks_like_client_hello(as_bytes(d.buf))) {
+    if (!tls::looks_like_any_client_hello(as_bytes(d.buf))) {
       ++impl_->out.handover_not_tls;
       impl_->conns.erase(it);  // keeps() lets it go
       return;
@@ -499,6 +534,21 @@ void TlsAnalyzer::on_close(const TcpConnection& c) {
       f.between(c.client, c.client_port, c.server, c.server_port).because(s.version).about(s.sni);
       f.hint = "The AT-TLS rule's TTLSEnvironmentAdvancedParms (TLSv1.2/TLSv1.3 On, older Off) chooses the "
                "versions.";
+      im.emit(f);
+    }
+    if (s.sslv2_hello && im.emit) {
+      Finding f{Severity::warning, "application", "tls_sslv2_hello", s.hello_ns, c.id,
+                fmt::format("TLS client {} sent its ClientHello in the SSLv2 format, offering {}", where, s.offered),
+                s.offered == "SSL 2.0"
+                    ? "The client asked for SSL 2.0, which is prohibited (RFC 6176): a scanner probing for SSLv2, "
+                      "or a client far too old to talk to a current server."
+                    : "The SSLv2 record format cannot carry TLS extensions: no server name (SNI), no elliptic-curve "
+                      "groups or signature algorithms, no TLS 1.3. It comes from very old TLS stacks or from "
+                      "scanners; a server that needs any of these fails the handshake or falls back to weaker "
+                      "choices."};
+      f.between(c.client, c.client_port, c.server, c.server_port).because(s.offered);
+      f.hint = "Find the client by its address: update its TLS library or configuration (a client that still sends "
+               "SSLv2-format hellos has SSLv2 compatibility switched on), or, for a scanner, nothing needs to change.";
       im.emit(f);
     }
     if (im.kept.size() < kMaxSessions) im.kept.push_back(s);

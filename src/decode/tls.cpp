@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "ctana/bytes.hpp"
 #include "ctana/tls.hpp"
@@ -90,8 +91,40 @@ bool parse_server_hello(Bytes body, ServerHello& out) {
   return true;
 }
 
+namespace {
+// The fields of an SSLv2-format CLIENT-HELLO record (RFC 6101 appendix E.2, RFC 5246 appendix
+// E.2) after its 2-byte header: message type 1, version, and the three lengths. `len` is the
+// record length from the header; the lengths must add up to it exactly.
+struct V2Hello {
+  std::uint16_t version = 0, specs = 0;
+  std::size_t size = 0;  // of the whole record, header included
+};
+std::optional<V2Hello> v2_hello_header(Bytes d) {
+  const auto h = fixed<11>(d);  // header (2), type, version, cipher-spec, session-id, challenge lengths
+  if (!h || (h.u8<0>() & 0x80) == 0 || h.u8<2>() != 1) return std::nullopt;
+  const std::uint32_t len = ((h.u8<0>() & 0x7fu) << 8) | h.u8<1>();
+  const std::uint16_t version = h.be16<3>(), specs = h.be16<5>(), sid = h.be16<7>(), challenge = h.be16<9>();
+  if (version != 0x0002 && (version < 0x0300 || version > 0x0304)) return std::nullopt;
+  if (specs == 0 || specs % 3 != 0 || (sid != 0 && sid != 16) || challenge < 16 || challenge > 32) return std::nullopt;
+  if (9u + specs + sid + challenge != len) return std::nullopt;
+  return V2Hello{version, static_cast<std::uint16_t>(specs / 3), 2u + len};
+}
+}  // namespace
+
+std::size_t sslv2_client_hello(Bytes data, ClientHello& out) {
+  const auto h = v2_hello_header(data);
+  if (!h) return 0;
+  if (data.size() < h->size) return 0;
+  out.legacy_version = h->version;
+  out.cipher_suites = h->specs;
+  return h->size;
+}
+
+bool looks_like_sslv2_client_hello(Bytes data) { return v2_hello_header(data).has_value(); }
+
 std::string version_name(std::uint16_t v) {
   switch (v) {
+    case 0x0002: return "SSL 2.0";
     case 0x0300: return "SSL 3.0";
     case 0x0301: return "TLS 1.0";
     case 0x0302: return "TLS 1.1";
@@ -158,6 +191,8 @@ bool looks_like_client_hello(Bytes d) {
   // unless that record is full (then it continues in the next)
   return rec >= 4 + 38 && rec <= 16384 && hs >= 38 && (hs + 4 <= rec || rec == 16384) && h.u8<9>() == 3;
 }
+
+bool looks_like_any_client_hello(Bytes d) { return looks_like_client_hello(d) || looks_like_sslv2_client_hello(d); }
 
 namespace {
 // The bytes of a record header at `pos` that are there (up to 5) are plausible: content type

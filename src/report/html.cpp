@@ -706,6 +706,14 @@ void Page::tls() {
   if (t.midstream_sessions)
     addf("<p>{} connection{} picked up mid-stream: the handshake was before the capture.</p>\n",
          num(t.midstream_sessions), t.midstream_sessions == 1 ? "" : "s");
+  if (t.hello_retries)
+    addf("<p>{} handshake{} with a HelloRetryRequest: the server asked for another key share, one round trip "
+         "more.</p>\n",
+         num(t.hello_retries), t.hello_retries == 1 ? "" : "s");
+  if (t.sslv2_hellos)
+    addf("<p>{} handshake{} began with an SSLv2-format ClientHello (no extensions: no server name, no TLS "
+         "1.3).</p>\n",
+         num(t.sslv2_hellos), t.sslv2_hellos == 1 ? "" : "s");
   pair_list(*this, "Versions", t.versions);
   pair_list(*this, "Cipher suites", t.ciphers);
   pair_list(*this, "Server names", t.snis);

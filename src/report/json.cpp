@@ -276,6 +276,8 @@ json tls_json(const TlsReport& t) {
                         {"server_hello_latency_s", s.server_hello_latency_ns >= 0
                                                        ? json(static_cast<double>(s.server_hello_latency_ns) / 1e9)
                                                        : json(nullptr)},
+                        {"hello_retry", s.hello_retry},
+                        {"sslv2_hello", s.sslv2_hello},
                         {"completed", s.completed},
                         {"application_data", s.app_data},
                         {"alerts", s.alerts},
@@ -299,6 +301,8 @@ json tls_json(const TlsReport& t) {
           {"starttls", starttls_json(t.starttls)},
           {"handover_not_tls", t.handover_not_tls},
           {"midstream_sessions", t.midstream_sessions},
+          {"hello_retries", t.hello_retries},
+          {"sslv2_hellos", t.sslv2_hellos},
           {"sessions", std::move(sessions)}};
 }
 

@@ -288,6 +288,12 @@ std::string render_summary_text(const SummaryReport& r) {
     if (t.midstream_sessions)
       line(o, "  Picked up mid-stream: {} connection{} (the handshake was before the capture)",
            group_digits(t.midstream_sessions), t.midstream_sessions == 1 ? "" : "s");
+    if (t.hello_retries)
+      line(o, "  HelloRetryRequest: {} handshake{} (the server asked for another key share: one round trip more)",
+           group_digits(t.hello_retries), t.hello_retries == 1 ? "" : "s");
+    if (t.sslv2_hellos)
+      line(o, "  SSLv2-format ClientHello: {} handshake{} (no extensions: no server name, no TLS 1.3)",
+           group_digits(t.sslv2_hellos), t.sslv2_hellos == 1 ? "" : "s");
     auto list = [](const std::vector<std::pair<std::string, std::uint64_t>>& v) {
       std::string s;
       for (const auto& [k, n] : v) s += fmt::format("{}{} {}", s.empty() ? "" : ", ", k, n);

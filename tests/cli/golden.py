@@ -58,6 +58,8 @@ CASES = [
     ("dns-tcp.txt", ["summary", "testdata/real/dns-tcp.pcap"], 0),
     ("tls-ports.txt", ["summary", "testdata/real/tls-ports.pcap"], 0),
     ("tls-ports.json", ["summary", "--json", "testdata/real/tls-ports.pcap"], 0),
+    ("tls-hello.txt", ["summary", "testdata/real/tls-hello.pcap"], 0),
+    ("exceptions-tls-hello.json", ["exceptions", "--json", "testdata/real/tls-hello.pcap"], 0),
     ("starttls-mail.txt", ["summary", "testdata/real/starttls-mail.pcap"], 0),
     ("starttls-mail.json", ["summary", "--json", "testdata/real/starttls-mail.pcap"], 0),
     ("starttls-ldap.txt", ["summary", "testdata/real/starttls-ldap.pcap"], 0),

@@ -88,6 +88,9 @@ DECODE_AS = {
     "real/tls-midstream.pcap": ["tcp.port==5555,tls"],
     # TN3270 on port 3270 (ctana finds it by the negotiation, docs/tn3270.md)
     "crafted/tn3270e.pcap": ["tcp.port==3270,telnet"],
+    # SSLv2-format ClientHellos on ports that are not TLS's: ctana finds them by content, tshark's
+    # heuristic does not (docs/tls.md "SSLv2-format ClientHello")
+    "real/tls-hello.pcap": ["tcp.port==4434,tls", "tcp.port==4435,tls"],
 }
 
 # file -> {key: (ctana, tshark, reason)}
