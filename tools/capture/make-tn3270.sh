@@ -24,10 +24,8 @@ source tools/capture/lib.sh
 need_root
 ensure_tools hercules:hercules s3270:s3270 tcpdump:tcpdump ip:iproute2 ss:iproute2 ethtool:ethtool
 out=testdata/real/tn3270.pcap
-WORK=$(mktemp -d)
 NSC=ctana-3270-c NSS=ctana-3270-s
-cleanup() { kill_started; netns_destroy "$NSC"; netns_destroy "$NSS"; rm -rf "$WORK"; }
-trap cleanup EXIT
+work_begin tn3270 "$NSC" "$NSS"
 netns_destroy "$NSC"; netns_destroy "$NSS"
 ip netns add "$NSC"; ip netns add "$NSS"
 ip link add ctana-3c type veth peer name ctana-3s
